@@ -1,0 +1,33 @@
+package database
+
+import (
+	"database/sql"
+	"fmt"
+	"time"
+
+	// pgx's database/sql adapter registers itself as "pgx".
+	_ "github.com/jackc/pgx/v5/stdlib"
+)
+
+// defaultPostgresConns is the pool size when Options.MaxOpenConns is 0: well
+// under PostgreSQL's default max_connections of 100, leaving room for a few
+// crn nodes and tooling.
+const defaultPostgresConns = 20
+
+// openPostgres opens a pgx pool on dsn. It returns the pool and the DSN
+// migrations open the same database with.
+func openPostgres(dsn string, opts Options) (*sql.DB, string, error) {
+	pool, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, "", fmt.Errorf("sql open: %w", err)
+	}
+	n := opts.MaxOpenConns
+	if n <= 0 {
+		n = defaultPostgresConns
+	}
+	pool.SetMaxOpenConns(n)
+	pool.SetMaxIdleConns(max(2, n/4))
+	// Recycle idle connections so a quiet node gives its server slots back.
+	pool.SetConnMaxIdleTime(5 * time.Minute)
+	return pool, dsn, nil
+}
