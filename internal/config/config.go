@@ -1,0 +1,269 @@
+// Package config defines crn's typed configuration. It is loaded once, from
+// command-line flags and CRN_* environment variables (flags win), and passed
+// down explicitly; no package reads the environment on its own.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of a crn process.
+type Config struct {
+	Addr            string        // listen address of the HTTP server
+	DataDir         string        // SQLite file, embedded index and uploads live here
+	DatabaseURL     string        // empty: SQLite in DataDir; postgres://... for PostgreSQL
+	RedisURL        string        // empty: in-process broker
+	MeiliURL        string        // empty: embedded full-text index
+	MeiliKey        string        // Meilisearch API key
+	MigrateOnStart  bool          // apply pending migrations when serve starts
+	PublicURL       string        // the URL users reach crn at; decides cookie Secure flag and origin checks
+	CookieSecure    bool          // set the Secure attribute on cookies
+	CORSOrigins     []string      // origins allowed for cross-site API calls; empty disables CORS
+	TrustedProxies  []*net.IPNet  // proxies whose X-Forwarded-For is believed
+	BodyLimit       int64         // maximum request body, bytes
+	SessionTTL      time.Duration // lifetime of a browser session
+	SignupEnabled   bool          // whether anyone may create an account
+	AuthRatePerMin  int           // sign-in and sign-up attempts per minute per client IP
+	AuthRateBurst   int           // attempts allowed in a burst before the rate applies
+	PasswordMinLen  int           // shortest accepted password
+	ShutdownTimeout time.Duration // how long in-flight requests get on SIGTERM
+	LogLevel        string        // debug, info, warn, error
+	LogFormat       string        // json or text
+
+	cookieAuto bool // CookieSecure follows the public URL's scheme
+}
+
+// Setting describes one configuration value: its flag, its environment
+// variable, default and meaning. Settings() is the single list the README
+// table and `--help` are checked against.
+type Setting struct {
+	Flag    string
+	Env     string
+	Default string
+	Usage   string
+	apply   func(c *Config, v string) error
+}
+
+// Settings returns every setting in display order.
+func Settings() []Setting {
+	return []Setting{
+		{"addr", "CRN_ADDR", ":8080", "listen address of the HTTP server", func(c *Config, v string) error { c.Addr = v; return nil }},
+		{"data-dir", "CRN_DATA_DIR", "./data", "directory for the SQLite database, embedded search index and uploads", func(c *Config, v string) error { c.DataDir = v; return nil }},
+		{"database-url", "CRN_DATABASE_URL", "", "database URL; empty uses SQLite at <data-dir>/crn.db, postgres://user@host/db uses PostgreSQL", func(c *Config, v string) error { c.DatabaseURL = v; return nil }},
+		{"redis-url", "CRN_REDIS_URL", "", "Redis URL (redis://host:6379/0) for presence and fan-out across nodes; empty uses an in-process broker", func(c *Config, v string) error { c.RedisURL = v; return nil }},
+		{"meili-url", "CRN_MEILI_URL", "", "Meilisearch URL; empty uses the embedded full-text index", func(c *Config, v string) error { c.MeiliURL = v; return nil }},
+		{"meili-key", "CRN_MEILI_KEY", "", "Meilisearch API (master or admin) key", func(c *Config, v string) error { c.MeiliKey = v; return nil }},
+		{"migrate-on-start", "CRN_MIGRATE_ON_START", "true", "apply pending database migrations when serve starts", boolSetter(func(c *Config) *bool { return &c.MigrateOnStart })},
+		{"public-url", "CRN_PUBLIC_URL", "", "URL users reach crn at (https://community.example.com); used for origin checks and secure cookies", func(c *Config, v string) error { c.PublicURL = strings.TrimRight(v, "/"); return nil }},
+		{"cookie-secure", "CRN_COOKIE_SECURE", "auto", "Secure attribute on cookies: true, false or auto (true when the public URL is https)", func(c *Config, v string) error { return c.setCookieSecure(v) }},
+		{"cors-origins", "CRN_CORS_ORIGINS", "", "comma-separated origins allowed to call the API from browsers; empty disables CORS", func(c *Config, v string) error { c.CORSOrigins = splitList(v); return nil }},
+		{"trusted-proxies", "CRN_TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted for client IPs", func(c *Config, v string) error { return c.setProxies(v) }},
+		{"body-limit", "CRN_BODY_LIMIT", "1MB", "largest accepted request body (KB, MB suffixes)", func(c *Config, v string) error { return c.setBodyLimit(v) }},
+		{"session-ttl", "CRN_SESSION_TTL", "720h", "lifetime of a browser session", durationSetter(func(c *Config) *time.Duration { return &c.SessionTTL })},
+		{"signup-enabled", "CRN_SIGNUP_ENABLED", "true", "allow anyone to create an account", boolSetter(func(c *Config) *bool { return &c.SignupEnabled })},
+		{"auth-rate", "CRN_AUTH_RATE", "10", "sign-in and sign-up attempts allowed per minute per client IP", intSetter(func(c *Config) *int { return &c.AuthRatePerMin }, 1)},
+		{"auth-burst", "CRN_AUTH_BURST", "10", "sign-in and sign-up attempts allowed in a burst", intSetter(func(c *Config) *int { return &c.AuthRateBurst }, 1)},
+		{"password-min-length", "CRN_PASSWORD_MIN_LENGTH", "8", "shortest accepted password, in characters", intSetter(func(c *Config) *int { return &c.PasswordMinLen }, 6)},
+		{"shutdown-timeout", "CRN_SHUTDOWN_TIMEOUT", "15s", "time in-flight requests get to finish on SIGTERM/SIGINT", durationSetter(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+		{"log-level", "CRN_LOG_LEVEL", "info", "log level: debug, info, warn, error", func(c *Config, v string) error { return c.setLogLevel(v) }},
+		{"log-format", "CRN_LOG_FORMAT", "json", "log format: json or text", func(c *Config, v string) error { return c.setLogFormat(v) }},
+	}
+}
+
+// Load registers every setting as a flag on fs, parses args, and fills a
+// Config with, for each setting, the flag if given, else the environment
+// variable from getenv if non-empty, else the default.
+func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
+	settings := Settings()
+	given := map[string]*string{}
+	for _, s := range settings {
+		given[s.Flag] = fs.String(s.Flag, s.Default, s.Usage+" (env "+s.Env+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	var c Config
+	var errs []error
+	for _, s := range settings {
+		v := s.Default
+		if set[s.Flag] {
+			v = *given[s.Flag]
+		} else if e := getenv(s.Env); e != "" {
+			v = e
+		}
+		if err := s.apply(&c, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s (--%s): %w", s.Env, s.Flag, err))
+		}
+	}
+	if err := c.finish(); err != nil {
+		errs = append(errs, err)
+	}
+	return c, errors.Join(errs...)
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	c, err := Load(flag.NewFlagSet("default", flag.ContinueOnError), nil, func(string) string { return "" })
+	if err != nil {
+		panic("config: defaults do not load: " + err.Error())
+	}
+	return c
+}
+
+// LoadEnv is Load with the process environment.
+func LoadEnv(fs *flag.FlagSet, args []string) (Config, error) { return Load(fs, args, os.Getenv) }
+
+func (c *Config) setCookieSecure(v string) error {
+	switch strings.ToLower(v) {
+	case "auto", "":
+		c.CookieSecure = false
+		c.cookieAuto = true
+		return nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("want true, false or auto, got %q", v)
+	}
+	c.CookieSecure = b
+	return nil
+}
+
+func (c *Config) finish() error {
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("CRN_PUBLIC_URL: want an absolute http(s) URL, got %q", c.PublicURL)
+		}
+		if c.cookieAuto {
+			c.CookieSecure = u.Scheme == "https"
+		}
+	}
+	if c.DataDir != "" {
+		c.DataDir = filepath.Clean(c.DataDir)
+	}
+	return nil
+}
+
+func (c *Config) setProxies(v string) error {
+	c.TrustedProxies = nil
+	for _, s := range splitList(v) {
+		if !strings.Contains(s, "/") {
+			if ip := net.ParseIP(s); ip != nil && ip.To4() != nil {
+				s += "/32"
+			} else {
+				s += "/128"
+			}
+		}
+		_, n, err := net.ParseCIDR(s)
+		if err != nil {
+			return fmt.Errorf("bad CIDR %q", s)
+		}
+		c.TrustedProxies = append(c.TrustedProxies, n)
+	}
+	return nil
+}
+
+func (c *Config) setBodyLimit(v string) error {
+	n, err := ParseBytes(v)
+	if err != nil {
+		return err
+	}
+	if n < 1024 {
+		return fmt.Errorf("must be at least 1KB, got %q", v)
+	}
+	c.BodyLimit = n
+	return nil
+}
+
+func (c *Config) setLogLevel(v string) error {
+	switch strings.ToLower(v) {
+	case "debug", "info", "warn", "error":
+		c.LogLevel = strings.ToLower(v)
+		return nil
+	}
+	return fmt.Errorf("want debug, info, warn or error, got %q", v)
+}
+
+func (c *Config) setLogFormat(v string) error {
+	switch strings.ToLower(v) {
+	case "json", "text":
+		c.LogFormat = strings.ToLower(v)
+		return nil
+	}
+	return fmt.Errorf("want json or text, got %q", v)
+}
+
+// ParseBytes reads sizes such as "512", "64KB", "1MB", "2GB" (powers of 1024).
+func ParseBytes(v string) (int64, error) {
+	s := strings.ToUpper(strings.TrimSpace(v))
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"GB", 1 << 30}, {"MB", 1 << 20}, {"KB", 1 << 10}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("want a size such as 512KB or 1MB, got %q", v)
+	}
+	return n * mult, nil
+}
+
+func boolSetter(field func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("want true or false, got %q", v)
+		}
+		*field(c) = b
+		return nil
+	}
+}
+
+func intSetter(field func(*Config) *int, min int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < min {
+			return fmt.Errorf("want a whole number of at least %d, got %q", min, v)
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+func durationSetter(field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("want a positive duration such as 30s or 720h, got %q", v)
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,38 @@
+// Package testenv finds the real services integration tests talk to. `make
+// test` starts them and names them in CRN_TEST_* variables. Locally a test
+// whose service is not named is skipped; with CI=true it fails, because under
+// CI a missing service is a broken setup, not a reason to test less.
+package testenv
+
+import (
+	"os"
+	"strconv"
+	"testing"
+)
+
+// Variables naming the services.
+const (
+	RedisURL = "CRN_TEST_REDIS_URL"
+	MeiliURL = "CRN_TEST_MEILI_URL"
+	MeiliKey = "CRN_TEST_MEILI_KEY"
+)
+
+// Get returns the value of the variable name, skipping t when it is unset
+// (failing it under CI).
+func Get(t testing.TB, name string) string {
+	t.Helper()
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	if InCI() {
+		t.Fatalf("testenv: %s is not set but CI=true: run the tests with `make test`, which starts the services", name)
+	}
+	t.Skipf("testenv: %s not set; run `make test` to test against the real service", name)
+	return ""
+}
+
+// InCI reports whether CI=true.
+func InCI() bool {
+	ci, _ := strconv.ParseBool(os.Getenv("CI"))
+	return ci
+}
