@@ -1,0 +1,176 @@
+// Package app wires crn together: it builds every dependency from the
+// configuration in order, and stops them in reverse order.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/meilisearch/meilisearch-go"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/crn-dev/crn/internal/account"
+	"github.com/crn-dev/crn/internal/config"
+	"github.com/crn-dev/crn/internal/database"
+	"github.com/crn-dev/crn/internal/httpapi"
+	"github.com/crn-dev/crn/internal/ratelimit"
+	"github.com/crn-dev/crn/web"
+)
+
+// NewLogger returns the process logger the configuration asks for.
+func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// App is a built crn process.
+type App struct {
+	Config   config.Config
+	Log      *slog.Logger
+	DB       *database.DB
+	Accounts *account.Service
+	Redis    *redis.Client              // nil unless CRN_REDIS_URL is set
+	Meili    meilisearch.ServiceManager // nil unless CRN_MEILI_URL is set
+	Handler  http.Handler
+
+	closers []func() error
+}
+
+// Options tune what Build constructs.
+type Options struct {
+	// Migrate applies pending migrations after opening the database.
+	Migrate bool
+	// Hash overrides the password-hashing cost (tests use a cheap one).
+	Hash account.HashParams
+}
+
+// Build opens every backend the configuration names and builds the services
+// and the HTTP handler. On error, whatever was opened is closed again.
+func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (_ *App, err error) {
+	a := &App{Config: cfg, Log: log}
+	defer func() {
+		if err != nil {
+			_ = a.Close()
+		}
+	}()
+
+	a.DB, err = database.Open(ctx, database.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir})
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, a.DB.Close)
+	if opts.Migrate {
+		n, err := a.DB.MigrateUp(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			log.Info("database migrated", "applied", n, "dialect", a.DB.Dialect)
+		}
+	}
+
+	checks := []httpapi.Check{{Name: "database", Ping: a.DB.Ping}}
+	if cfg.RedisURL != "" {
+		ropts, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("CRN_REDIS_URL: %w", err)
+		}
+		a.Redis = redis.NewClient(ropts)
+		a.closers = append(a.closers, a.Redis.Close)
+		checks = append(checks, httpapi.Check{Name: "redis", Ping: func(ctx context.Context) error { return a.Redis.Ping(ctx).Err() }})
+	}
+	if cfg.MeiliURL != "" {
+		a.Meili = meilisearch.New(cfg.MeiliURL, meilisearch.WithAPIKey(cfg.MeiliKey), meilisearch.DisableRetries())
+		a.closers = append(a.closers, func() error { a.Meili.Close(); return nil })
+		checks = append(checks, httpapi.Check{Name: "meilisearch", Ping: func(ctx context.Context) error {
+			// /version needs a valid key, so this also catches a wrong CRN_MEILI_KEY.
+			_, err := a.Meili.VersionWithContext(ctx)
+			return err
+		}})
+	}
+
+	a.Accounts, err = account.New(a.DB.Client, database.IsUnique, account.Options{
+		SessionTTL: cfg.SessionTTL, PasswordMinLen: cfg.PasswordMinLen, SignupEnabled: cfg.SignupEnabled, Hash: opts.Hash,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.Handler = httpapi.New(httpapi.Deps{
+		Config:      cfg,
+		Log:         log,
+		Accounts:    a.Accounts,
+		AuthLimiter: ratelimit.NewMemory(cfg.AuthRatePerMin, cfg.AuthRateBurst, nil),
+		Checks:      checks,
+		Registry:    reg,
+		Web:         web.Handler(),
+	})
+	return a, nil
+}
+
+// Serve answers HTTP on the configured address until ctx is done, then
+// drains in-flight requests for up to the shutdown timeout.
+func (a *App) Serve(ctx context.Context) error {
+	ln, err := net.Listen("tcp", a.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", a.Config.Addr, err)
+	}
+	return a.ServeListener(ctx, ln)
+}
+
+// ServeListener is Serve on a listener the caller opened.
+func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	a.Log.Info("serving", "addr", ln.Addr().String(), "dialect", a.DB.Dialect,
+		"redis", a.Redis != nil, "meilisearch", a.Meili != nil)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down", "timeout", a.Config.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// Close releases everything Build opened, in reverse order.
+func (a *App) Close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i]())
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}

@@ -1,0 +1,155 @@
+// Package httpapi is crn's HTTP transport: the Echo router, its middleware,
+// one file per resource, the single error handler and the OpenAPI document.
+// Handlers authenticate, bind, call one service method and render; the rules
+// live in the domain packages.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/crn-dev/crn/internal/account"
+	"github.com/crn-dev/crn/internal/config"
+	"github.com/crn-dev/crn/internal/ratelimit"
+)
+
+// Check is one dependency /readyz reports on.
+type Check struct {
+	Name string
+	Ping func(ctx context.Context) error
+}
+
+// Deps is everything the HTTP API needs, built by internal/app.
+type Deps struct {
+	Config      config.Config
+	Log         *slog.Logger
+	Accounts    *account.Service
+	AuthLimiter ratelimit.Limiter // sign-in and sign-up attempts per client IP
+	Checks      []Check           // what /readyz pings
+	Registry    *prometheus.Registry
+	Web         http.Handler // the web app, served for everything outside /api; nil for none
+}
+
+type server struct {
+	Deps
+}
+
+// Cookie and header names of browser sessions.
+const (
+	SessionCookie = "crn_session"
+	CSRFCookie    = "crn_csrf"
+	CSRFHeader    = "X-CSRF-Token"
+)
+
+// New builds the Echo instance with every route and middleware.
+func New(d Deps) *echo.Echo {
+	s := &server{Deps: d}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(d.Log)
+	e.IPExtractor = ipExtractor(d.Config)
+
+	m := newMetrics(d.Registry)
+	e.Use(
+		middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID, RequestIDHandler: keepRequestID}),
+		s.logRequests,
+		m.middleware,
+		s.recoverPanics,
+		middleware.SecureWithConfig(middleware.SecureConfig{
+			XSSProtection:         "0", // obsolete filter; CSP is the protection
+			ContentTypeNosniff:    "nosniff",
+			XFrameOptions:         "DENY",
+			HSTSMaxAge:            hstsAge(d.Config),
+			ContentSecurityPolicy: "default-src 'self'; img-src 'self' https: data:; object-src 'none'; frame-ancestors 'none'; base-uri 'self'",
+			ReferrerPolicy:        "strict-origin-when-cross-origin",
+		}),
+	)
+	if len(d.Config.CORSOrigins) > 0 {
+		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
+			AllowOrigins:     d.Config.CORSOrigins,
+			AllowMethods:     []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
+			AllowHeaders:     []string{echo.HeaderAuthorization, echo.HeaderContentType, CSRFHeader, echo.HeaderXRequestID},
+			AllowCredentials: true,
+			MaxAge:           600,
+		}))
+	}
+	e.Use(
+		bodyLimit(d.Config.BodyLimit),
+		middleware.GzipWithConfig(middleware.GzipConfig{Skipper: func(c echo.Context) bool {
+			return c.Path() == "/metrics" || strings.HasSuffix(c.Request().URL.Path, "/ws")
+		}}),
+	)
+
+	e.GET("/healthz", s.healthz)
+	e.HEAD("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.HEAD("/readyz", s.readyz)
+	e.GET("/metrics", echo.WrapHandler(m.handler()))
+
+	// Only the API looks at credentials: probes and metrics must answer even
+	// when a caller sends a stale token or the database is down.
+	api := e.Group("/api/v1", s.authenticate)
+	api.GET("/openapi.json", s.openapi)
+
+	auth := api.Group("/auth")
+	auth.POST("/signup", s.signup, s.limitAuth)
+	auth.POST("/login", s.login, s.limitAuth)
+	auth.POST("/logout", s.logout, requireUser)
+
+	me := api.Group("/me", requireUser)
+	me.GET("", s.getMe)
+	me.PATCH("", s.patchMe)
+	me.POST("/password", s.changePassword)
+	me.GET("/tokens", s.listTokens)
+	me.POST("/tokens", s.createToken)
+	me.DELETE("/tokens/:id", s.revokeToken)
+
+	api.GET("/users/:username", s.getUser)
+
+	// Unknown API paths answer JSON 404s, never the web app.
+	api.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })
+	if d.Web != nil {
+		e.Any("/*", echo.WrapHandler(d.Web))
+	}
+	return e
+}
+
+// bodyLimit caps request bodies; a larger body is a 413 in the error shape.
+func bodyLimit(limit int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			if r.ContentLength > limit {
+				return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "the body is larger than the limit")
+			}
+			r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+			return next(c)
+		}
+	}
+}
+
+func hstsAge(c config.Config) int {
+	if c.CookieSecure {
+		return 31536000
+	}
+	return 0
+}
+
+// ipExtractor decides which address a request comes from: the peer itself,
+// or, behind configured proxies, the X-Forwarded-For entry they vouch for.
+func ipExtractor(c config.Config) echo.IPExtractor {
+	if len(c.TrustedProxies) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range c.TrustedProxies {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
