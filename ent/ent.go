@@ -13,7 +13,20 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/crn-dev/crn/ent/authtoken"
+	"github.com/crn-dev/crn/ent/bookmark"
+	"github.com/crn-dev/crn/ent/event"
+	"github.com/crn-dev/crn/ent/eventcursor"
+	"github.com/crn-dev/crn/ent/forum"
+	"github.com/crn-dev/crn/ent/forumsubscription"
+	"github.com/crn-dev/crn/ent/notification"
+	"github.com/crn-dev/crn/ent/post"
+	"github.com/crn-dev/crn/ent/postrevision"
+	"github.com/crn-dev/crn/ent/reaction"
+	"github.com/crn-dev/crn/ent/tag"
+	"github.com/crn-dev/crn/ent/topic"
+	"github.com/crn-dev/crn/ent/topicuser"
 	"github.com/crn-dev/crn/ent/user"
+	"github.com/crn-dev/crn/ent/usermute"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -74,8 +87,21 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			authtoken.Table: authtoken.ValidColumn,
-			user.Table:      user.ValidColumn,
+			authtoken.Table:         authtoken.ValidColumn,
+			bookmark.Table:          bookmark.ValidColumn,
+			event.Table:             event.ValidColumn,
+			eventcursor.Table:       eventcursor.ValidColumn,
+			forum.Table:             forum.ValidColumn,
+			forumsubscription.Table: forumsubscription.ValidColumn,
+			notification.Table:      notification.ValidColumn,
+			post.Table:              post.ValidColumn,
+			postrevision.Table:      postrevision.ValidColumn,
+			reaction.Table:          reaction.ValidColumn,
+			tag.Table:               tag.ValidColumn,
+			topic.Table:             topic.ValidColumn,
+			topicuser.Table:         topicuser.ValidColumn,
+			user.Table:              user.ValidColumn,
+			usermute.Table:          usermute.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

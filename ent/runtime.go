@@ -6,8 +6,21 @@ import (
 	"time"
 
 	"github.com/crn-dev/crn/ent/authtoken"
+	"github.com/crn-dev/crn/ent/bookmark"
+	"github.com/crn-dev/crn/ent/event"
+	"github.com/crn-dev/crn/ent/eventcursor"
+	"github.com/crn-dev/crn/ent/forum"
+	"github.com/crn-dev/crn/ent/forumsubscription"
+	"github.com/crn-dev/crn/ent/notification"
+	"github.com/crn-dev/crn/ent/post"
+	"github.com/crn-dev/crn/ent/postrevision"
+	"github.com/crn-dev/crn/ent/reaction"
 	"github.com/crn-dev/crn/ent/schema"
+	"github.com/crn-dev/crn/ent/tag"
+	"github.com/crn-dev/crn/ent/topic"
+	"github.com/crn-dev/crn/ent/topicuser"
 	"github.com/crn-dev/crn/ent/user"
+	"github.com/crn-dev/crn/ent/usermute"
 )
 
 // The init function reads all schema descriptors with runtime code
@@ -52,6 +65,339 @@ func init() {
 	authtoken.DefaultIP = authtokenDescIP.Default.(string)
 	// authtoken.IPValidator is a validator for the "ip" field. It is called by the builders before save.
 	authtoken.IPValidator = authtokenDescIP.Validators[0].(func(string) error)
+	bookmarkFields := schema.Bookmark{}.Fields()
+	_ = bookmarkFields
+	// bookmarkDescCreatedAt is the schema descriptor for created_at field.
+	bookmarkDescCreatedAt := bookmarkFields[2].Descriptor()
+	// bookmark.DefaultCreatedAt holds the default value on creation for the created_at field.
+	bookmark.DefaultCreatedAt = bookmarkDescCreatedAt.Default.(func() time.Time)
+	eventFields := schema.Event{}.Fields()
+	_ = eventFields
+	// eventDescType is the schema descriptor for type field.
+	eventDescType := eventFields[1].Descriptor()
+	// event.TypeValidator is a validator for the "type" field. It is called by the builders before save.
+	event.TypeValidator = eventDescType.Validators[0].(func(string) error)
+	// eventDescVisibility is the schema descriptor for visibility field.
+	eventDescVisibility := eventFields[7].Descriptor()
+	// event.VisibilityValidator is a validator for the "visibility" field. It is called by the builders before save.
+	event.VisibilityValidator = eventDescVisibility.Validators[0].(func(string) error)
+	// eventDescCreatedAt is the schema descriptor for created_at field.
+	eventDescCreatedAt := eventFields[9].Descriptor()
+	// event.DefaultCreatedAt holds the default value on creation for the created_at field.
+	event.DefaultCreatedAt = eventDescCreatedAt.Default.(func() time.Time)
+	eventcursorFields := schema.EventCursor{}.Fields()
+	_ = eventcursorFields
+	// eventcursorDescName is the schema descriptor for name field.
+	eventcursorDescName := eventcursorFields[0].Descriptor()
+	// eventcursor.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	eventcursor.NameValidator = func() func(string) error {
+		validators := eventcursorDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// eventcursorDescPosition is the schema descriptor for position field.
+	eventcursorDescPosition := eventcursorFields[1].Descriptor()
+	// eventcursor.DefaultPosition holds the default value on creation for the position field.
+	eventcursor.DefaultPosition = eventcursorDescPosition.Default.(int64)
+	// eventcursorDescUpdatedAt is the schema descriptor for updated_at field.
+	eventcursorDescUpdatedAt := eventcursorFields[2].Descriptor()
+	// eventcursor.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	eventcursor.DefaultUpdatedAt = eventcursorDescUpdatedAt.Default.(func() time.Time)
+	// eventcursor.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	eventcursor.UpdateDefaultUpdatedAt = eventcursorDescUpdatedAt.UpdateDefault.(func() time.Time)
+	forumMixin := schema.Forum{}.Mixin()
+	forumMixinFields0 := forumMixin[0].Fields()
+	_ = forumMixinFields0
+	forumFields := schema.Forum{}.Fields()
+	_ = forumFields
+	// forumDescCreatedAt is the schema descriptor for created_at field.
+	forumDescCreatedAt := forumMixinFields0[0].Descriptor()
+	// forum.DefaultCreatedAt holds the default value on creation for the created_at field.
+	forum.DefaultCreatedAt = forumDescCreatedAt.Default.(func() time.Time)
+	// forumDescUpdatedAt is the schema descriptor for updated_at field.
+	forumDescUpdatedAt := forumMixinFields0[1].Descriptor()
+	// forum.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	forum.DefaultUpdatedAt = forumDescUpdatedAt.Default.(func() time.Time)
+	// forum.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	forum.UpdateDefaultUpdatedAt = forumDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// forumDescName is the schema descriptor for name field.
+	forumDescName := forumFields[0].Descriptor()
+	// forum.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	forum.NameValidator = func() func(string) error {
+		validators := forumDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// forumDescSlug is the schema descriptor for slug field.
+	forumDescSlug := forumFields[1].Descriptor()
+	// forum.SlugValidator is a validator for the "slug" field. It is called by the builders before save.
+	forum.SlugValidator = func() func(string) error {
+		validators := forumDescSlug.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(slug string) error {
+			for _, fn := range fns {
+				if err := fn(slug); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// forumDescDescription is the schema descriptor for description field.
+	forumDescDescription := forumFields[2].Descriptor()
+	// forum.DefaultDescription holds the default value on creation for the description field.
+	forum.DefaultDescription = forumDescDescription.Default.(string)
+	// forumDescPosition is the schema descriptor for position field.
+	forumDescPosition := forumFields[3].Descriptor()
+	// forum.DefaultPosition holds the default value on creation for the position field.
+	forum.DefaultPosition = forumDescPosition.Default.(int)
+	// forumDescTopicMinTrust is the schema descriptor for topic_min_trust field.
+	forumDescTopicMinTrust := forumFields[7].Descriptor()
+	// forum.DefaultTopicMinTrust holds the default value on creation for the topic_min_trust field.
+	forum.DefaultTopicMinTrust = forumDescTopicMinTrust.Default.(int)
+	// forum.TopicMinTrustValidator is a validator for the "topic_min_trust" field. It is called by the builders before save.
+	forum.TopicMinTrustValidator = func() func(int) error {
+		validators := forumDescTopicMinTrust.Validators
+		fns := [...]func(int) error{
+			validators[0].(func(int) error),
+			validators[1].(func(int) error),
+		}
+		return func(topic_min_trust int) error {
+			for _, fn := range fns {
+				if err := fn(topic_min_trust); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// forumDescReplyMinTrust is the schema descriptor for reply_min_trust field.
+	forumDescReplyMinTrust := forumFields[9].Descriptor()
+	// forum.DefaultReplyMinTrust holds the default value on creation for the reply_min_trust field.
+	forum.DefaultReplyMinTrust = forumDescReplyMinTrust.Default.(int)
+	// forum.ReplyMinTrustValidator is a validator for the "reply_min_trust" field. It is called by the builders before save.
+	forum.ReplyMinTrustValidator = func() func(int) error {
+		validators := forumDescReplyMinTrust.Validators
+		fns := [...]func(int) error{
+			validators[0].(func(int) error),
+			validators[1].(func(int) error),
+		}
+		return func(reply_min_trust int) error {
+			for _, fn := range fns {
+				if err := fn(reply_min_trust); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// forumDescTopicCount is the schema descriptor for topic_count field.
+	forumDescTopicCount := forumFields[10].Descriptor()
+	// forum.DefaultTopicCount holds the default value on creation for the topic_count field.
+	forum.DefaultTopicCount = forumDescTopicCount.Default.(int)
+	// forumDescPostCount is the schema descriptor for post_count field.
+	forumDescPostCount := forumFields[11].Descriptor()
+	// forum.DefaultPostCount holds the default value on creation for the post_count field.
+	forum.DefaultPostCount = forumDescPostCount.Default.(int)
+	forumsubscriptionFields := schema.ForumSubscription{}.Fields()
+	_ = forumsubscriptionFields
+	// forumsubscriptionDescUpdatedAt is the schema descriptor for updated_at field.
+	forumsubscriptionDescUpdatedAt := forumsubscriptionFields[3].Descriptor()
+	// forumsubscription.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	forumsubscription.DefaultUpdatedAt = forumsubscriptionDescUpdatedAt.Default.(func() time.Time)
+	// forumsubscription.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	forumsubscription.UpdateDefaultUpdatedAt = forumsubscriptionDescUpdatedAt.UpdateDefault.(func() time.Time)
+	notificationFields := schema.Notification{}.Fields()
+	_ = notificationFields
+	// notificationDescKind is the schema descriptor for kind field.
+	notificationDescKind := notificationFields[1].Descriptor()
+	// notification.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	notification.KindValidator = notificationDescKind.Validators[0].(func(string) error)
+	// notificationDescCreatedAt is the schema descriptor for created_at field.
+	notificationDescCreatedAt := notificationFields[7].Descriptor()
+	// notification.DefaultCreatedAt holds the default value on creation for the created_at field.
+	notification.DefaultCreatedAt = notificationDescCreatedAt.Default.(func() time.Time)
+	postFields := schema.Post{}.Fields()
+	_ = postFields
+	// postDescExcerpt is the schema descriptor for excerpt field.
+	postDescExcerpt := postFields[7].Descriptor()
+	// post.DefaultExcerpt holds the default value on creation for the excerpt field.
+	post.DefaultExcerpt = postDescExcerpt.Default.(string)
+	// post.ExcerptValidator is a validator for the "excerpt" field. It is called by the builders before save.
+	post.ExcerptValidator = postDescExcerpt.Validators[0].(func(string) error)
+	// postDescVersion is the schema descriptor for version field.
+	postDescVersion := postFields[8].Descriptor()
+	// post.DefaultVersion holds the default value on creation for the version field.
+	post.DefaultVersion = postDescVersion.Default.(int)
+	// postDescReactionCount is the schema descriptor for reaction_count field.
+	postDescReactionCount := postFields[9].Descriptor()
+	// post.DefaultReactionCount holds the default value on creation for the reaction_count field.
+	post.DefaultReactionCount = postDescReactionCount.Default.(int)
+	// postDescCreatedAt is the schema descriptor for created_at field.
+	postDescCreatedAt := postFields[11].Descriptor()
+	// post.DefaultCreatedAt holds the default value on creation for the created_at field.
+	post.DefaultCreatedAt = postDescCreatedAt.Default.(func() time.Time)
+	postrevisionFields := schema.PostRevision{}.Fields()
+	_ = postrevisionFields
+	// postrevisionDescTitle is the schema descriptor for title field.
+	postrevisionDescTitle := postrevisionFields[4].Descriptor()
+	// postrevision.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	postrevision.TitleValidator = postrevisionDescTitle.Validators[0].(func(string) error)
+	// postrevisionDescCreatedAt is the schema descriptor for created_at field.
+	postrevisionDescCreatedAt := postrevisionFields[5].Descriptor()
+	// postrevision.DefaultCreatedAt holds the default value on creation for the created_at field.
+	postrevision.DefaultCreatedAt = postrevisionDescCreatedAt.Default.(func() time.Time)
+	reactionFields := schema.Reaction{}.Fields()
+	_ = reactionFields
+	// reactionDescKind is the schema descriptor for kind field.
+	reactionDescKind := reactionFields[2].Descriptor()
+	// reaction.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	reaction.KindValidator = reactionDescKind.Validators[0].(func(string) error)
+	// reactionDescCreatedAt is the schema descriptor for created_at field.
+	reactionDescCreatedAt := reactionFields[3].Descriptor()
+	// reaction.DefaultCreatedAt holds the default value on creation for the created_at field.
+	reaction.DefaultCreatedAt = reactionDescCreatedAt.Default.(func() time.Time)
+	tagFields := schema.Tag{}.Fields()
+	_ = tagFields
+	// tagDescName is the schema descriptor for name field.
+	tagDescName := tagFields[0].Descriptor()
+	// tag.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	tag.NameValidator = func() func(string) error {
+		validators := tagDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// tagDescTopicCount is the schema descriptor for topic_count field.
+	tagDescTopicCount := tagFields[1].Descriptor()
+	// tag.DefaultTopicCount holds the default value on creation for the topic_count field.
+	tag.DefaultTopicCount = tagDescTopicCount.Default.(int)
+	topicFields := schema.Topic{}.Fields()
+	_ = topicFields
+	// topicDescTitle is the schema descriptor for title field.
+	topicDescTitle := topicFields[2].Descriptor()
+	// topic.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	topic.TitleValidator = func() func(string) error {
+		validators := topicDescTitle.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(title string) error {
+			for _, fn := range fns {
+				if err := fn(title); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// topicDescPinned is the schema descriptor for pinned field.
+	topicDescPinned := topicFields[4].Descriptor()
+	// topic.DefaultPinned holds the default value on creation for the pinned field.
+	topic.DefaultPinned = topicDescPinned.Default.(bool)
+	// topicDescPinnedGlobally is the schema descriptor for pinned_globally field.
+	topicDescPinnedGlobally := topicFields[5].Descriptor()
+	// topic.DefaultPinnedGlobally holds the default value on creation for the pinned_globally field.
+	topic.DefaultPinnedGlobally = topicDescPinnedGlobally.Default.(bool)
+	// topicDescLocked is the schema descriptor for locked field.
+	topicDescLocked := topicFields[6].Descriptor()
+	// topic.DefaultLocked holds the default value on creation for the locked field.
+	topic.DefaultLocked = topicDescLocked.Default.(bool)
+	// topicDescClosed is the schema descriptor for closed field.
+	topicDescClosed := topicFields[7].Descriptor()
+	// topic.DefaultClosed holds the default value on creation for the closed field.
+	topic.DefaultClosed = topicDescClosed.Default.(bool)
+	// topicDescArchived is the schema descriptor for archived field.
+	topicDescArchived := topicFields[8].Descriptor()
+	// topic.DefaultArchived holds the default value on creation for the archived field.
+	topic.DefaultArchived = topicDescArchived.Default.(bool)
+	// topicDescViewCount is the schema descriptor for view_count field.
+	topicDescViewCount := topicFields[9].Descriptor()
+	// topic.DefaultViewCount holds the default value on creation for the view_count field.
+	topic.DefaultViewCount = topicDescViewCount.Default.(int)
+	// topicDescReplyCount is the schema descriptor for reply_count field.
+	topicDescReplyCount := topicFields[10].Descriptor()
+	// topic.DefaultReplyCount holds the default value on creation for the reply_count field.
+	topic.DefaultReplyCount = topicDescReplyCount.Default.(int)
+	// topicDescHighestPostNumber is the schema descriptor for highest_post_number field.
+	topicDescHighestPostNumber := topicFields[11].Descriptor()
+	// topic.DefaultHighestPostNumber holds the default value on creation for the highest_post_number field.
+	topic.DefaultHighestPostNumber = topicDescHighestPostNumber.Default.(int)
+	// topicDescParticipantCount is the schema descriptor for participant_count field.
+	topicDescParticipantCount := topicFields[12].Descriptor()
+	// topic.DefaultParticipantCount holds the default value on creation for the participant_count field.
+	topic.DefaultParticipantCount = topicDescParticipantCount.Default.(int)
+	// topicDescReactionCount is the schema descriptor for reaction_count field.
+	topicDescReactionCount := topicFields[13].Descriptor()
+	// topic.DefaultReactionCount holds the default value on creation for the reaction_count field.
+	topic.DefaultReactionCount = topicDescReactionCount.Default.(int)
+	// topicDescCreatedAt is the schema descriptor for created_at field.
+	topicDescCreatedAt := topicFields[16].Descriptor()
+	// topic.DefaultCreatedAt holds the default value on creation for the created_at field.
+	topic.DefaultCreatedAt = topicDescCreatedAt.Default.(func() time.Time)
+	// topicDescUpdatedAt is the schema descriptor for updated_at field.
+	topicDescUpdatedAt := topicFields[17].Descriptor()
+	// topic.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	topic.DefaultUpdatedAt = topicDescUpdatedAt.Default.(func() time.Time)
+	// topic.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	topic.UpdateDefaultUpdatedAt = topicDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// topicDescLastPostedAt is the schema descriptor for last_posted_at field.
+	topicDescLastPostedAt := topicFields[18].Descriptor()
+	// topic.DefaultLastPostedAt holds the default value on creation for the last_posted_at field.
+	topic.DefaultLastPostedAt = topicDescLastPostedAt.Default.(func() time.Time)
+	topicuserFields := schema.TopicUser{}.Fields()
+	_ = topicuserFields
+	// topicuserDescLastReadPostNumber is the schema descriptor for last_read_post_number field.
+	topicuserDescLastReadPostNumber := topicuserFields[2].Descriptor()
+	// topicuser.DefaultLastReadPostNumber holds the default value on creation for the last_read_post_number field.
+	topicuser.DefaultLastReadPostNumber = topicuserDescLastReadPostNumber.Default.(int)
+	// topicuserDescPosted is the schema descriptor for posted field.
+	topicuserDescPosted := topicuserFields[4].Descriptor()
+	// topicuser.DefaultPosted holds the default value on creation for the posted field.
+	topicuser.DefaultPosted = topicuserDescPosted.Default.(bool)
+	// topicuserDescFirstVisitedAt is the schema descriptor for first_visited_at field.
+	topicuserDescFirstVisitedAt := topicuserFields[5].Descriptor()
+	// topicuser.DefaultFirstVisitedAt holds the default value on creation for the first_visited_at field.
+	topicuser.DefaultFirstVisitedAt = topicuserDescFirstVisitedAt.Default.(func() time.Time)
+	// topicuserDescUpdatedAt is the schema descriptor for updated_at field.
+	topicuserDescUpdatedAt := topicuserFields[6].Descriptor()
+	// topicuser.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	topicuser.DefaultUpdatedAt = topicuserDescUpdatedAt.Default.(func() time.Time)
+	// topicuser.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	topicuser.UpdateDefaultUpdatedAt = topicuserDescUpdatedAt.UpdateDefault.(func() time.Time)
 	userMixin := schema.User{}.Mixin()
 	userMixinFields0 := userMixin[0].Fields()
 	_ = userMixinFields0
@@ -185,4 +531,10 @@ func init() {
 	userDescExternalID := userFields[13].Descriptor()
 	// user.ExternalIDValidator is a validator for the "external_id" field. It is called by the builders before save.
 	user.ExternalIDValidator = userDescExternalID.Validators[0].(func(string) error)
+	usermuteFields := schema.UserMute{}.Fields()
+	_ = usermuteFields
+	// usermuteDescCreatedAt is the schema descriptor for created_at field.
+	usermuteDescCreatedAt := usermuteFields[2].Descriptor()
+	// usermute.DefaultCreatedAt holds the default value on creation for the created_at field.
+	usermute.DefaultCreatedAt = usermuteDescCreatedAt.Default.(func() time.Time)
 }

@@ -16,8 +16,34 @@ type Tx struct {
 	config
 	// AuthToken is the client for interacting with the AuthToken builders.
 	AuthToken *AuthTokenClient
+	// Bookmark is the client for interacting with the Bookmark builders.
+	Bookmark *BookmarkClient
+	// Event is the client for interacting with the Event builders.
+	Event *EventClient
+	// EventCursor is the client for interacting with the EventCursor builders.
+	EventCursor *EventCursorClient
+	// Forum is the client for interacting with the Forum builders.
+	Forum *ForumClient
+	// ForumSubscription is the client for interacting with the ForumSubscription builders.
+	ForumSubscription *ForumSubscriptionClient
+	// Notification is the client for interacting with the Notification builders.
+	Notification *NotificationClient
+	// Post is the client for interacting with the Post builders.
+	Post *PostClient
+	// PostRevision is the client for interacting with the PostRevision builders.
+	PostRevision *PostRevisionClient
+	// Reaction is the client for interacting with the Reaction builders.
+	Reaction *ReactionClient
+	// Tag is the client for interacting with the Tag builders.
+	Tag *TagClient
+	// Topic is the client for interacting with the Topic builders.
+	Topic *TopicClient
+	// TopicUser is the client for interacting with the TopicUser builders.
+	TopicUser *TopicUserClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// UserMute is the client for interacting with the UserMute builders.
+	UserMute *UserMuteClient
 
 	// lazily loaded.
 	client     *Client
@@ -150,7 +176,20 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.AuthToken = NewAuthTokenClient(tx.config)
+	tx.Bookmark = NewBookmarkClient(tx.config)
+	tx.Event = NewEventClient(tx.config)
+	tx.EventCursor = NewEventCursorClient(tx.config)
+	tx.Forum = NewForumClient(tx.config)
+	tx.ForumSubscription = NewForumSubscriptionClient(tx.config)
+	tx.Notification = NewNotificationClient(tx.config)
+	tx.Post = NewPostClient(tx.config)
+	tx.PostRevision = NewPostRevisionClient(tx.config)
+	tx.Reaction = NewReactionClient(tx.config)
+	tx.Tag = NewTagClient(tx.config)
+	tx.Topic = NewTopicClient(tx.config)
+	tx.TopicUser = NewTopicUserClient(tx.config)
 	tx.User = NewUserClient(tx.config)
+	tx.UserMute = NewUserMuteClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

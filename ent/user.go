@@ -62,9 +62,11 @@ type User struct {
 type UserEdges struct {
 	// Tokens holds the value of the tokens edge.
 	Tokens []*AuthToken `json:"tokens,omitempty"`
+	// ModeratedForums holds the value of the moderated_forums edge.
+	ModeratedForums []*Forum `json:"moderated_forums,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [2]bool
 }
 
 // TokensOrErr returns the Tokens value or an error if the edge
@@ -74,6 +76,15 @@ func (e UserEdges) TokensOrErr() ([]*AuthToken, error) {
 		return e.Tokens, nil
 	}
 	return nil, &NotLoadedError{edge: "tokens"}
+}
+
+// ModeratedForumsOrErr returns the ModeratedForums value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) ModeratedForumsOrErr() ([]*Forum, error) {
+	if e.loadedTypes[1] {
+		return e.ModeratedForums, nil
+	}
+	return nil, &NotLoadedError{edge: "moderated_forums"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -232,6 +243,11 @@ func (_m *User) Value(name string) (ent.Value, error) {
 // QueryTokens queries the "tokens" edge of the User entity.
 func (_m *User) QueryTokens() *AuthTokenQuery {
 	return NewUserClient(_m.config).QueryTokens(_m)
+}
+
+// QueryModeratedForums queries the "moderated_forums" edge of the User entity.
+func (_m *User) QueryModeratedForums() *ForumQuery {
+	return NewUserClient(_m.config).QueryModeratedForums(_m)
 }
 
 // Update returns a builder for updating this User.

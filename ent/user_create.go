@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/crn-dev/crn/ent/authtoken"
+	"github.com/crn-dev/crn/ent/forum"
 	"github.com/crn-dev/crn/ent/user"
 )
 
@@ -226,6 +227,21 @@ func (_c *UserCreate) AddTokens(v ...*AuthToken) *UserCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddTokenIDs(ids...)
+}
+
+// AddModeratedForumIDs adds the "moderated_forums" edge to the Forum entity by IDs.
+func (_c *UserCreate) AddModeratedForumIDs(ids ...int) *UserCreate {
+	_c.mutation.AddModeratedForumIDs(ids...)
+	return _c
+}
+
+// AddModeratedForums adds the "moderated_forums" edges to the Forum entity.
+func (_c *UserCreate) AddModeratedForums(v ...*Forum) *UserCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddModeratedForumIDs(ids...)
 }
 
 // Mutation returns the UserMutation object of the builder.
@@ -504,6 +520,22 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(authtoken.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ModeratedForumsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.ModeratedForumsTable,
+			Columns: user.ModeratedForumsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(forum.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/crn-dev/crn/ent/authtoken"
+	"github.com/crn-dev/crn/ent/forum"
 	"github.com/crn-dev/crn/ent/predicate"
 	"github.com/crn-dev/crn/ent/user"
 )
@@ -278,6 +279,21 @@ func (_u *UserUpdate) AddTokens(v ...*AuthToken) *UserUpdate {
 	return _u.AddTokenIDs(ids...)
 }
 
+// AddModeratedForumIDs adds the "moderated_forums" edge to the Forum entity by IDs.
+func (_u *UserUpdate) AddModeratedForumIDs(ids ...int) *UserUpdate {
+	_u.mutation.AddModeratedForumIDs(ids...)
+	return _u
+}
+
+// AddModeratedForums adds the "moderated_forums" edges to the Forum entity.
+func (_u *UserUpdate) AddModeratedForums(v ...*Forum) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddModeratedForumIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdate) Mutation() *UserMutation {
 	return _u.mutation
@@ -302,6 +318,27 @@ func (_u *UserUpdate) RemoveTokens(v ...*AuthToken) *UserUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveTokenIDs(ids...)
+}
+
+// ClearModeratedForums clears all "moderated_forums" edges to the Forum entity.
+func (_u *UserUpdate) ClearModeratedForums() *UserUpdate {
+	_u.mutation.ClearModeratedForums()
+	return _u
+}
+
+// RemoveModeratedForumIDs removes the "moderated_forums" edge to Forum entities by IDs.
+func (_u *UserUpdate) RemoveModeratedForumIDs(ids ...int) *UserUpdate {
+	_u.mutation.RemoveModeratedForumIDs(ids...)
+	return _u
+}
+
+// RemoveModeratedForums removes "moderated_forums" edges to Forum entities.
+func (_u *UserUpdate) RemoveModeratedForums(v ...*Forum) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveModeratedForumIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -516,6 +553,51 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(authtoken.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ModeratedForumsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.ModeratedForumsTable,
+			Columns: user.ModeratedForumsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(forum.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedModeratedForumsIDs(); len(nodes) > 0 && !_u.mutation.ModeratedForumsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.ModeratedForumsTable,
+			Columns: user.ModeratedForumsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(forum.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModeratedForumsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.ModeratedForumsTable,
+			Columns: user.ModeratedForumsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(forum.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -793,6 +875,21 @@ func (_u *UserUpdateOne) AddTokens(v ...*AuthToken) *UserUpdateOne {
 	return _u.AddTokenIDs(ids...)
 }
 
+// AddModeratedForumIDs adds the "moderated_forums" edge to the Forum entity by IDs.
+func (_u *UserUpdateOne) AddModeratedForumIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.AddModeratedForumIDs(ids...)
+	return _u
+}
+
+// AddModeratedForums adds the "moderated_forums" edges to the Forum entity.
+func (_u *UserUpdateOne) AddModeratedForums(v ...*Forum) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddModeratedForumIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdateOne) Mutation() *UserMutation {
 	return _u.mutation
@@ -817,6 +914,27 @@ func (_u *UserUpdateOne) RemoveTokens(v ...*AuthToken) *UserUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveTokenIDs(ids...)
+}
+
+// ClearModeratedForums clears all "moderated_forums" edges to the Forum entity.
+func (_u *UserUpdateOne) ClearModeratedForums() *UserUpdateOne {
+	_u.mutation.ClearModeratedForums()
+	return _u
+}
+
+// RemoveModeratedForumIDs removes the "moderated_forums" edge to Forum entities by IDs.
+func (_u *UserUpdateOne) RemoveModeratedForumIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.RemoveModeratedForumIDs(ids...)
+	return _u
+}
+
+// RemoveModeratedForums removes "moderated_forums" edges to Forum entities.
+func (_u *UserUpdateOne) RemoveModeratedForums(v ...*Forum) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveModeratedForumIDs(ids...)
 }
 
 // Where appends a list predicates to the UserUpdate builder.
@@ -1061,6 +1179,51 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(authtoken.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ModeratedForumsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.ModeratedForumsTable,
+			Columns: user.ModeratedForumsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(forum.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedModeratedForumsIDs(); len(nodes) > 0 && !_u.mutation.ModeratedForumsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.ModeratedForumsTable,
+			Columns: user.ModeratedForumsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(forum.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModeratedForumsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.ModeratedForumsTable,
+			Columns: user.ModeratedForumsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(forum.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

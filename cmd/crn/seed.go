@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/crn-dev/crn/internal/app"
 	"github.com/crn-dev/crn/internal/config"
@@ -22,19 +23,34 @@ what exists already is left alone. Every demo account's password is `+seed.DemoP
 	if !*demo {
 		return usageErr("seed needs --demo")
 	}
-	a, err := app.Build(ctx, cfg, app.NewLogger(cfg, os.Stderr), app.Options{Migrate: cfg.MigrateOnStart})
+	// The community is written at simulated times over the last weeks, so
+	// listings and "new" and "top" have a history to show.
+	clock := seed.NewClock(time.Now().Add(-45 * 24 * time.Hour).Truncate(time.Hour))
+	a, err := app.Build(ctx, cfg, app.NewLogger(cfg, os.Stderr), app.Options{Migrate: cfg.MigrateOnStart, Now: clock.Now})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	bar := progressBar(stderr, "seeding")
-	sum, err := seed.Demo(ctx, a.Accounts, bar)
+	sum, err := seed.Demo(ctx, a.Accounts, progressBar(stderr, "users "))
 	fmt.Fprintln(stderr)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, sum)
-	return nil
+	topics, posts, err := seed.DemoCommunity(ctx, a.Accounts, a.Forums, clock, progressBar(stderr, "topics"))
+	fmt.Fprintln(stderr)
+	if err != nil {
+		return err
+	}
+	if topics == 0 {
+		fmt.Fprintln(stdout, "community: already present")
+	} else {
+		fmt.Fprintf(stdout, "community: %d forums, %d topics, %d posts created\n", 6, topics, posts)
+	}
+	// Notifications for the demo are derived from the outbox like any others.
+	drainCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	return a.DrainEvents(drainCtx)
 }
 
 // progressBar draws a one-line bar that redraws in place.

@@ -43,6 +43,388 @@ var (
 			},
 		},
 	}
+	// BookmarksColumns holds the columns for the "bookmarks" table.
+	BookmarksColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "post_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// BookmarksTable holds the schema information for the "bookmarks" table.
+	BookmarksTable = &schema.Table{
+		Name:       "bookmarks",
+		Columns:    BookmarksColumns,
+		PrimaryKey: []*schema.Column{BookmarksColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "bookmark_user_id_post_id",
+				Unique:  true,
+				Columns: []*schema.Column{BookmarksColumns[2], BookmarksColumns[1]},
+			},
+		},
+	}
+	// EventsColumns holds the columns for the "events" table.
+	EventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt64, Increment: true},
+		{Name: "type", Type: field.TypeString, Size: 64},
+		{Name: "actor_id", Type: field.TypeInt, Nullable: true},
+		{Name: "forum_id", Type: field.TypeInt, Nullable: true},
+		{Name: "topic_id", Type: field.TypeInt, Nullable: true},
+		{Name: "post_id", Type: field.TypeInt, Nullable: true},
+		{Name: "user_id", Type: field.TypeInt, Nullable: true},
+		{Name: "visibility", Type: field.TypeString, Size: 64},
+		{Name: "payload", Type: field.TypeJSON, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// EventsTable holds the schema information for the "events" table.
+	EventsTable = &schema.Table{
+		Name:       "events",
+		Columns:    EventsColumns,
+		PrimaryKey: []*schema.Column{EventsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "event_topic_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{EventsColumns[4], EventsColumns[0]},
+			},
+			{
+				Name:    "event_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{EventsColumns[9]},
+			},
+		},
+	}
+	// EventCursorsColumns holds the columns for the "event_cursors" table.
+	EventCursorsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "name", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "position", Type: field.TypeInt64, Default: 0},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// EventCursorsTable holds the schema information for the "event_cursors" table.
+	EventCursorsTable = &schema.Table{
+		Name:       "event_cursors",
+		Columns:    EventCursorsColumns,
+		PrimaryKey: []*schema.Column{EventCursorsColumns[0]},
+	}
+	// ForumsColumns holds the columns for the "forums" table.
+	ForumsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 400},
+		{Name: "slug", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "description", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "position", Type: field.TypeInt, Default: 0},
+		{Name: "read_visibility", Type: field.TypeEnum, Enums: []string{"public", "members"}, Default: "public"},
+		{Name: "topic_policy", Type: field.TypeEnum, Enums: []string{"everyone", "trust", "staff"}, Default: "everyone"},
+		{Name: "topic_min_trust", Type: field.TypeInt, Default: 0},
+		{Name: "reply_policy", Type: field.TypeEnum, Enums: []string{"everyone", "trust", "staff"}, Default: "everyone"},
+		{Name: "reply_min_trust", Type: field.TypeInt, Default: 0},
+		{Name: "topic_count", Type: field.TypeInt, Default: 0},
+		{Name: "post_count", Type: field.TypeInt, Default: 0},
+		{Name: "last_posted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "parent_id", Type: field.TypeInt, Nullable: true},
+	}
+	// ForumsTable holds the schema information for the "forums" table.
+	ForumsTable = &schema.Table{
+		Name:       "forums",
+		Columns:    ForumsColumns,
+		PrimaryKey: []*schema.Column{ForumsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "forums_forums_children",
+				Columns:    []*schema.Column{ForumsColumns[16]},
+				RefColumns: []*schema.Column{ForumsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "forum_parent_id_position",
+				Unique:  false,
+				Columns: []*schema.Column{ForumsColumns[16], ForumsColumns[6]},
+			},
+		},
+	}
+	// ForumSubscriptionsColumns holds the columns for the "forum_subscriptions" table.
+	ForumSubscriptionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "forum_id", Type: field.TypeInt},
+		{Name: "level", Type: field.TypeEnum, Enums: []string{"watching", "tracking", "normal", "muted"}, Default: "normal"},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// ForumSubscriptionsTable holds the schema information for the "forum_subscriptions" table.
+	ForumSubscriptionsTable = &schema.Table{
+		Name:       "forum_subscriptions",
+		Columns:    ForumSubscriptionsColumns,
+		PrimaryKey: []*schema.Column{ForumSubscriptionsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "forumsubscription_user_id_forum_id",
+				Unique:  true,
+				Columns: []*schema.Column{ForumSubscriptionsColumns[1], ForumSubscriptionsColumns[2]},
+			},
+			{
+				Name:    "forumsubscription_forum_id_level",
+				Unique:  false,
+				Columns: []*schema.Column{ForumSubscriptionsColumns[2], ForumSubscriptionsColumns[3]},
+			},
+		},
+	}
+	// NotificationsColumns holds the columns for the "notifications" table.
+	NotificationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "kind", Type: field.TypeString, Size: 32},
+		{Name: "actor_id", Type: field.TypeInt, Nullable: true},
+		{Name: "topic_id", Type: field.TypeInt, Nullable: true},
+		{Name: "post_id", Type: field.TypeInt, Nullable: true},
+		{Name: "event_id", Type: field.TypeInt64},
+		{Name: "data", Type: field.TypeJSON, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "read_at", Type: field.TypeTime, Nullable: true},
+	}
+	// NotificationsTable holds the schema information for the "notifications" table.
+	NotificationsTable = &schema.Table{
+		Name:       "notifications",
+		Columns:    NotificationsColumns,
+		PrimaryKey: []*schema.Column{NotificationsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "notification_user_id_event_id",
+				Unique:  true,
+				Columns: []*schema.Column{NotificationsColumns[1], NotificationsColumns[6]},
+			},
+			{
+				Name:    "notification_user_id_read_at",
+				Unique:  false,
+				Columns: []*schema.Column{NotificationsColumns[1], NotificationsColumns[9]},
+			},
+			{
+				Name:    "notification_user_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{NotificationsColumns[1], NotificationsColumns[0]},
+			},
+		},
+	}
+	// PostsColumns holds the columns for the "posts" table.
+	PostsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "post_number", Type: field.TypeInt},
+		{Name: "reply_to_post_id", Type: field.TypeInt, Nullable: true},
+		{Name: "reply_to_user_id", Type: field.TypeInt, Nullable: true},
+		{Name: "source", Type: field.TypeString, Size: 2147483647},
+		{Name: "html", Type: field.TypeString, Size: 2147483647},
+		{Name: "excerpt", Type: field.TypeString, Size: 1000, Default: ""},
+		{Name: "version", Type: field.TypeInt, Default: 1},
+		{Name: "reaction_count", Type: field.TypeInt, Default: 0},
+		{Name: "reactions", Type: field.TypeJSON, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "edited_at", Type: field.TypeTime, Nullable: true},
+		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "topic_id", Type: field.TypeInt},
+	}
+	// PostsTable holds the schema information for the "posts" table.
+	PostsTable = &schema.Table{
+		Name:       "posts",
+		Columns:    PostsColumns,
+		PrimaryKey: []*schema.Column{PostsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "posts_users_author",
+				Columns:    []*schema.Column{PostsColumns[14]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "posts_topics_posts",
+				Columns:    []*schema.Column{PostsColumns[15]},
+				RefColumns: []*schema.Column{TopicsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "post_topic_id_post_number",
+				Unique:  true,
+				Columns: []*schema.Column{PostsColumns[15], PostsColumns[1]},
+			},
+			{
+				Name:    "post_user_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{PostsColumns[14], PostsColumns[10]},
+			},
+		},
+	}
+	// PostRevisionsColumns holds the columns for the "post_revisions" table.
+	PostRevisionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "version", Type: field.TypeInt},
+		{Name: "source", Type: field.TypeString, Size: 2147483647},
+		{Name: "title", Type: field.TypeString, Nullable: true, Size: 1000},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "post_id", Type: field.TypeInt},
+	}
+	// PostRevisionsTable holds the schema information for the "post_revisions" table.
+	PostRevisionsTable = &schema.Table{
+		Name:       "post_revisions",
+		Columns:    PostRevisionsColumns,
+		PrimaryKey: []*schema.Column{PostRevisionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "post_revisions_posts_revisions",
+				Columns:    []*schema.Column{PostRevisionsColumns[6]},
+				RefColumns: []*schema.Column{PostsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "postrevision_post_id_version",
+				Unique:  true,
+				Columns: []*schema.Column{PostRevisionsColumns[6], PostRevisionsColumns[2]},
+			},
+		},
+	}
+	// ReactionsColumns holds the columns for the "reactions" table.
+	ReactionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "post_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "kind", Type: field.TypeString, Size: 32},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// ReactionsTable holds the schema information for the "reactions" table.
+	ReactionsTable = &schema.Table{
+		Name:       "reactions",
+		Columns:    ReactionsColumns,
+		PrimaryKey: []*schema.Column{ReactionsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "reaction_post_id_user_id_kind",
+				Unique:  true,
+				Columns: []*schema.Column{ReactionsColumns[1], ReactionsColumns[2], ReactionsColumns[3]},
+			},
+			{
+				Name:    "reaction_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{ReactionsColumns[2]},
+			},
+		},
+	}
+	// TagsColumns holds the columns for the "tags" table.
+	TagsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "name", Type: field.TypeString, Unique: true, Size: 160},
+		{Name: "topic_count", Type: field.TypeInt, Default: 0},
+	}
+	// TagsTable holds the schema information for the "tags" table.
+	TagsTable = &schema.Table{
+		Name:       "tags",
+		Columns:    TagsColumns,
+		PrimaryKey: []*schema.Column{TagsColumns[0]},
+	}
+	// TopicsColumns holds the columns for the "topics" table.
+	TopicsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "title", Type: field.TypeString, Size: 1000},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"discussion", "question"}, Default: "discussion"},
+		{Name: "pinned", Type: field.TypeBool, Default: false},
+		{Name: "pinned_globally", Type: field.TypeBool, Default: false},
+		{Name: "locked", Type: field.TypeBool, Default: false},
+		{Name: "closed", Type: field.TypeBool, Default: false},
+		{Name: "archived", Type: field.TypeBool, Default: false},
+		{Name: "view_count", Type: field.TypeInt, Default: 0},
+		{Name: "reply_count", Type: field.TypeInt, Default: 0},
+		{Name: "highest_post_number", Type: field.TypeInt, Default: 0},
+		{Name: "participant_count", Type: field.TypeInt, Default: 1},
+		{Name: "reaction_count", Type: field.TypeInt, Default: 0},
+		{Name: "accepted_post_id", Type: field.TypeInt, Nullable: true},
+		{Name: "last_poster_id", Type: field.TypeInt, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "last_posted_at", Type: field.TypeTime},
+		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "forum_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+	}
+	// TopicsTable holds the schema information for the "topics" table.
+	TopicsTable = &schema.Table{
+		Name:       "topics",
+		Columns:    TopicsColumns,
+		PrimaryKey: []*schema.Column{TopicsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "topics_forums_topics",
+				Columns:    []*schema.Column{TopicsColumns[19]},
+				RefColumns: []*schema.Column{ForumsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "topics_users_author",
+				Columns:    []*schema.Column{TopicsColumns[20]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "topic_forum_id_last_posted_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{TopicsColumns[19], TopicsColumns[17], TopicsColumns[0]},
+			},
+			{
+				Name:    "topic_forum_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{TopicsColumns[19], TopicsColumns[15], TopicsColumns[0]},
+			},
+			{
+				Name:    "topic_user_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{TopicsColumns[20], TopicsColumns[15]},
+			},
+			{
+				Name:    "topic_pinned_globally",
+				Unique:  false,
+				Columns: []*schema.Column{TopicsColumns[4]},
+			},
+		},
+	}
+	// TopicUsersColumns holds the columns for the "topic_users" table.
+	TopicUsersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "topic_id", Type: field.TypeInt},
+		{Name: "last_read_post_number", Type: field.TypeInt, Default: 0},
+		{Name: "level", Type: field.TypeEnum, Enums: []string{"watching", "tracking", "normal", "muted"}, Default: "normal"},
+		{Name: "posted", Type: field.TypeBool, Default: false},
+		{Name: "first_visited_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// TopicUsersTable holds the schema information for the "topic_users" table.
+	TopicUsersTable = &schema.Table{
+		Name:       "topic_users",
+		Columns:    TopicUsersColumns,
+		PrimaryKey: []*schema.Column{TopicUsersColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "topicuser_user_id_topic_id",
+				Unique:  true,
+				Columns: []*schema.Column{TopicUsersColumns[1], TopicUsersColumns[2]},
+			},
+			{
+				Name:    "topicuser_topic_id_level",
+				Unique:  false,
+				Columns: []*schema.Column{TopicUsersColumns[2], TopicUsersColumns[4]},
+			},
+		},
+	}
 	// UsersColumns holds the columns for the "users" table.
 	UsersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -77,13 +459,108 @@ var (
 			},
 		},
 	}
+	// UserMutesColumns holds the columns for the "user_mutes" table.
+	UserMutesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "muted_user_id", Type: field.TypeInt},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// UserMutesTable holds the schema information for the "user_mutes" table.
+	UserMutesTable = &schema.Table{
+		Name:       "user_mutes",
+		Columns:    UserMutesColumns,
+		PrimaryKey: []*schema.Column{UserMutesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "usermute_user_id_muted_user_id",
+				Unique:  true,
+				Columns: []*schema.Column{UserMutesColumns[1], UserMutesColumns[2]},
+			},
+		},
+	}
+	// ForumModeratorsColumns holds the columns for the "forum_moderators" table.
+	ForumModeratorsColumns = []*schema.Column{
+		{Name: "forum_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+	}
+	// ForumModeratorsTable holds the schema information for the "forum_moderators" table.
+	ForumModeratorsTable = &schema.Table{
+		Name:       "forum_moderators",
+		Columns:    ForumModeratorsColumns,
+		PrimaryKey: []*schema.Column{ForumModeratorsColumns[0], ForumModeratorsColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "forum_moderators_forum_id",
+				Columns:    []*schema.Column{ForumModeratorsColumns[0]},
+				RefColumns: []*schema.Column{ForumsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "forum_moderators_user_id",
+				Columns:    []*schema.Column{ForumModeratorsColumns[1]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
+	// TopicTagsColumns holds the columns for the "topic_tags" table.
+	TopicTagsColumns = []*schema.Column{
+		{Name: "topic_id", Type: field.TypeInt},
+		{Name: "tag_id", Type: field.TypeInt},
+	}
+	// TopicTagsTable holds the schema information for the "topic_tags" table.
+	TopicTagsTable = &schema.Table{
+		Name:       "topic_tags",
+		Columns:    TopicTagsColumns,
+		PrimaryKey: []*schema.Column{TopicTagsColumns[0], TopicTagsColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "topic_tags_topic_id",
+				Columns:    []*schema.Column{TopicTagsColumns[0]},
+				RefColumns: []*schema.Column{TopicsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "topic_tags_tag_id",
+				Columns:    []*schema.Column{TopicTagsColumns[1]},
+				RefColumns: []*schema.Column{TagsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		AuthTokensTable,
+		BookmarksTable,
+		EventsTable,
+		EventCursorsTable,
+		ForumsTable,
+		ForumSubscriptionsTable,
+		NotificationsTable,
+		PostsTable,
+		PostRevisionsTable,
+		ReactionsTable,
+		TagsTable,
+		TopicsTable,
+		TopicUsersTable,
 		UsersTable,
+		UserMutesTable,
+		ForumModeratorsTable,
+		TopicTagsTable,
 	}
 )
 
 func init() {
 	AuthTokensTable.ForeignKeys[0].RefTable = UsersTable
+	ForumsTable.ForeignKeys[0].RefTable = ForumsTable
+	PostsTable.ForeignKeys[0].RefTable = UsersTable
+	PostsTable.ForeignKeys[1].RefTable = TopicsTable
+	PostRevisionsTable.ForeignKeys[0].RefTable = PostsTable
+	TopicsTable.ForeignKeys[0].RefTable = ForumsTable
+	TopicsTable.ForeignKeys[1].RefTable = UsersTable
+	ForumModeratorsTable.ForeignKeys[0].RefTable = ForumsTable
+	ForumModeratorsTable.ForeignKeys[1].RefTable = UsersTable
+	TopicTagsTable.ForeignKeys[0].RefTable = TopicsTable
+	TopicTagsTable.ForeignKeys[1].RefTable = TagsTable
 }

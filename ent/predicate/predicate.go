@@ -9,5 +9,44 @@ import (
 // AuthToken is the predicate function for authtoken builders.
 type AuthToken func(*sql.Selector)
 
+// Bookmark is the predicate function for bookmark builders.
+type Bookmark func(*sql.Selector)
+
+// Event is the predicate function for event builders.
+type Event func(*sql.Selector)
+
+// EventCursor is the predicate function for eventcursor builders.
+type EventCursor func(*sql.Selector)
+
+// Forum is the predicate function for forum builders.
+type Forum func(*sql.Selector)
+
+// ForumSubscription is the predicate function for forumsubscription builders.
+type ForumSubscription func(*sql.Selector)
+
+// Notification is the predicate function for notification builders.
+type Notification func(*sql.Selector)
+
+// Post is the predicate function for post builders.
+type Post func(*sql.Selector)
+
+// PostRevision is the predicate function for postrevision builders.
+type PostRevision func(*sql.Selector)
+
+// Reaction is the predicate function for reaction builders.
+type Reaction func(*sql.Selector)
+
+// Tag is the predicate function for tag builders.
+type Tag func(*sql.Selector)
+
+// Topic is the predicate function for topic builders.
+type Topic func(*sql.Selector)
+
+// TopicUser is the predicate function for topicuser builders.
+type TopicUser func(*sql.Selector)
+
 // User is the predicate function for user builders.
 type User func(*sql.Selector)
+
+// UserMute is the predicate function for usermute builders.
+type UserMute func(*sql.Selector)

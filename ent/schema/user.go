@@ -50,6 +50,8 @@ func (User) Edges() []ent.Edge {
 	return []ent.Edge{
 		// Deleting a user deletes their sessions and tokens with them.
 		edge.To("tokens", AuthToken.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
+		// The forums this user moderates (many to many).
+		edge.From("moderated_forums", Forum.Type).Ref("moderators"),
 	}
 }
 

@@ -51,6 +51,8 @@ const (
 	FieldCrmAttributes = "crm_attributes"
 	// EdgeTokens holds the string denoting the tokens edge name in mutations.
 	EdgeTokens = "tokens"
+	// EdgeModeratedForums holds the string denoting the moderated_forums edge name in mutations.
+	EdgeModeratedForums = "moderated_forums"
 	// Table holds the table name of the user in the database.
 	Table = "users"
 	// TokensTable is the table that holds the tokens relation/edge.
@@ -60,6 +62,11 @@ const (
 	TokensInverseTable = "auth_tokens"
 	// TokensColumn is the table column denoting the tokens relation/edge.
 	TokensColumn = "user_id"
+	// ModeratedForumsTable is the table that holds the moderated_forums relation/edge. The primary key declared below.
+	ModeratedForumsTable = "forum_moderators"
+	// ModeratedForumsInverseTable is the table name for the Forum entity.
+	// It exists in this package in order to avoid circular dependency with the "forum" package.
+	ModeratedForumsInverseTable = "forums"
 )
 
 // Columns holds all SQL columns for user fields.
@@ -83,6 +90,12 @@ var Columns = []string{
 	FieldExternalID,
 	FieldCrmAttributes,
 }
+
+var (
+	// ModeratedForumsPrimaryKey and ModeratedForumsColumn2 are the table columns denoting the
+	// primary key for the moderated_forums relation (M2M).
+	ModeratedForumsPrimaryKey = []string{"forum_id", "user_id"}
+)
 
 // ValidColumn reports if the column name is valid (part of the table columns).
 func ValidColumn(column string) bool {
@@ -287,10 +300,31 @@ func ByTokens(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newTokensStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByModeratedForumsCount orders the results by moderated_forums count.
+func ByModeratedForumsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newModeratedForumsStep(), opts...)
+	}
+}
+
+// ByModeratedForums orders the results by moderated_forums terms.
+func ByModeratedForums(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newModeratedForumsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newTokensStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(TokensInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, TokensTable, TokensColumn),
+	)
+}
+func newModeratedForumsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ModeratedForumsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, true, ModeratedForumsTable, ModeratedForumsPrimaryKey...),
 	)
 }

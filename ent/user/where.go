@@ -1028,6 +1028,29 @@ func HasTokensWith(preds ...predicate.AuthToken) predicate.User {
 	})
 }
 
+// HasModeratedForums applies the HasEdge predicate on the "moderated_forums" edge.
+func HasModeratedForums() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, ModeratedForumsTable, ModeratedForumsPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasModeratedForumsWith applies the HasEdge predicate on the "moderated_forums" edge with a given conditions (other predicates).
+func HasModeratedForumsWith(preds ...predicate.Forum) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newModeratedForumsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.User) predicate.User {
 	return predicate.User(sql.AndPredicates(predicates...))

@@ -200,3 +200,19 @@ func withTx(ctx context.Context, db *ent.Client, fn func(tx *ent.Tx) error) erro
 	}
 	return nil
 }
+
+// ByIDs returns the users with the given ids, keyed by id; unknown ids are absent.
+func (s *Service) ByIDs(ctx context.Context, ids []int) (map[int]*ent.User, error) {
+	out := make(map[int]*ent.User, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	us, err := s.db.User.Query().Where(user.IDIn(ids...)).All(ctx)
+	if err != nil {
+		return nil, apperr.Internal("users by id", err)
+	}
+	for _, u := range us {
+		out[u.ID] = u
+	}
+	return out, nil
+}

@@ -4,12 +4,15 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"sync"
 	"time"
 
 	"github.com/meilisearch/meilisearch-go"
@@ -20,7 +23,11 @@ import (
 	"github.com/crn-dev/crn/internal/account"
 	"github.com/crn-dev/crn/internal/config"
 	"github.com/crn-dev/crn/internal/database"
+	"github.com/crn-dev/crn/internal/event"
+	"github.com/crn-dev/crn/internal/forum"
 	"github.com/crn-dev/crn/internal/httpapi"
+	"github.com/crn-dev/crn/internal/markup"
+	"github.com/crn-dev/crn/internal/notify"
 	"github.com/crn-dev/crn/internal/ratelimit"
 	"github.com/crn-dev/crn/web"
 )
@@ -38,13 +45,16 @@ func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
 
 // App is a built crn process.
 type App struct {
-	Config   config.Config
-	Log      *slog.Logger
-	DB       *database.DB
-	Accounts *account.Service
-	Redis    *redis.Client              // nil unless CRN_REDIS_URL is set
-	Meili    meilisearch.ServiceManager // nil unless CRN_MEILI_URL is set
-	Handler  http.Handler
+	Config        config.Config
+	Log           *slog.Logger
+	DB            *database.DB
+	Accounts      *account.Service
+	Forums        *forum.Service
+	Notifications *notify.Service
+	Relay         *event.Relay
+	Redis         *redis.Client              // nil unless CRN_REDIS_URL is set
+	Meili         meilisearch.ServiceManager // nil unless CRN_MEILI_URL is set
+	Handler       http.Handler
 
 	closers []func() error
 }
@@ -55,6 +65,8 @@ type Options struct {
 	Migrate bool
 	// Hash overrides the password-hashing cost (tests use a cheap one).
 	Hash account.HashParams
+	// Now overrides the forum's clock (the demo seed back-dates content).
+	Now func() time.Time
 }
 
 // Build opens every backend the configuration names and builds the services
@@ -109,16 +121,31 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		return nil, err
 	}
 
+	var relaySQL *sql.DB
+	if a.DB.Dialect == database.Postgres {
+		relaySQL = a.DB.SQL // one node per consumer, by advisory lock
+	}
+	a.Relay = event.NewRelay(a.DB.Client, log, event.RelayOptions{SQL: relaySQL}, notify.Consumer{})
+	limits := forum.DefaultLimits
+	limits.EditWindow, limits.TitleMax, limits.BodyMax = cfg.EditWindow, cfg.TitleMaxLen, cfg.PostMaxLen
+	a.Forums = forum.New(a.DB, markup.New(markup.Options{
+		UserURL: func(u string) string { return "/u/" + url.PathEscape(u) },
+		TagURL:  func(t string) string { return "/tags/" + url.PathEscape(t) },
+	}), forum.Options{Limits: limits, Committed: a.Relay.Notify, Now: opts.Now})
+	a.Notifications = notify.NewService(a.DB.Client)
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.Handler = httpapi.New(httpapi.Deps{
-		Config:      cfg,
-		Log:         log,
-		Accounts:    a.Accounts,
-		AuthLimiter: ratelimit.NewMemory(cfg.AuthRatePerMin, cfg.AuthRateBurst, nil),
-		Checks:      checks,
-		Registry:    reg,
-		Web:         web.Handler(),
+		Config:        cfg,
+		Log:           log,
+		Accounts:      a.Accounts,
+		Forums:        a.Forums,
+		Notifications: a.Notifications,
+		AuthLimiter:   ratelimit.NewMemory(cfg.AuthRatePerMin, cfg.AuthRateBurst, nil),
+		Checks:        checks,
+		Registry:      reg,
+		Web:           web.Handler(),
 	})
 	return a, nil
 }
@@ -146,6 +173,8 @@ func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 	}
 	a.Log.Info("serving", "addr", ln.Addr().String(), "dialect", a.DB.Dialect,
 		"redis", a.Redis != nil, "meilisearch", a.Meili != nil)
+	stopWorkers := a.startWorkers()
+	defer stopWorkers()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -165,6 +194,47 @@ func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
+// viewFlushInterval is how often buffered topic view counts are written.
+const viewFlushInterval = 5 * time.Second
+
+// startWorkers runs the background work of a serving node: the outbox relay
+// and the view-count flusher. The returned function stops them and waits;
+// Serve calls it after the HTTP server has drained, so the last requests'
+// events and views are still handled.
+func (a *App) startWorkers() func() {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		_ = a.Relay.Run(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(viewFlushInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := a.Forums.FlushViews(ctx); err != nil {
+					a.Log.Warn("flushing view counts", "err", err)
+				}
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		wg.Wait()
+		fctx, fcancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer fcancel()
+		if err := a.Forums.FlushViews(fctx); err != nil {
+			a.Log.Warn("flushing view counts", "err", err)
+		}
+	}
+}
+
 // Close releases everything Build opened, in reverse order.
 func (a *App) Close() error {
 	var errs []error
@@ -173,4 +243,31 @@ func (a *App) Close() error {
 	}
 	a.closers = nil
 	return errors.Join(errs...)
+}
+
+// DrainEvents runs the outbox relay until every event committed so far has
+// been handled by every consumer (used by commands that write outside serve).
+func (a *App) DrainEvents(ctx context.Context) error {
+	latest, err := event.Latest(ctx, a.DB.Client)
+	if err != nil {
+		return err
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { _ = a.Relay.Run(rctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	for {
+		pos, err := event.Position(ctx, a.DB.Client, notify.Consumer{}.Name())
+		if err != nil {
+			return err
+		}
+		if pos >= latest {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("drain events: %w", ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }

@@ -36,6 +36,9 @@ type Config struct {
 	AuthRateBurst   int           // attempts allowed in a burst before the rate applies
 	PasswordMinLen  int           // shortest accepted password
 	ShutdownTimeout time.Duration // how long in-flight requests get on SIGTERM
+	EditWindow      time.Duration // how long authors may edit their posts
+	TitleMaxLen     int           // longest topic title, characters
+	PostMaxLen      int           // longest post, characters
 	LogLevel        string        // debug, info, warn, error
 	LogFormat       string        // json or text
 
@@ -74,6 +77,9 @@ func Settings() []Setting {
 		{"auth-burst", "CRN_AUTH_BURST", "10", "sign-in and sign-up attempts allowed in a burst", intSetter(func(c *Config) *int { return &c.AuthRateBurst }, 1)},
 		{"password-min-length", "CRN_PASSWORD_MIN_LENGTH", "8", "shortest accepted password, in characters", intSetter(func(c *Config) *int { return &c.PasswordMinLen }, 6)},
 		{"shutdown-timeout", "CRN_SHUTDOWN_TIMEOUT", "15s", "time in-flight requests get to finish on SIGTERM/SIGINT", durationSetter(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+		{"edit-window", "CRN_EDIT_WINDOW", "24h", "how long authors may edit their own posts (moderators always may)", durationSetter(func(c *Config) *time.Duration { return &c.EditWindow })},
+		{"title-max-length", "CRN_TITLE_MAX_LENGTH", "200", "longest topic title, in characters", intSetter(func(c *Config) *int { return &c.TitleMaxLen }, 10)},
+		{"post-max-length", "CRN_POST_MAX_LENGTH", "32000", "longest post, in characters", intSetter(func(c *Config) *int { return &c.PostMaxLen }, 100)},
 		{"log-level", "CRN_LOG_LEVEL", "info", "log level: debug, info, warn, error", func(c *Config, v string) error { return c.setLogLevel(v) }},
 		{"log-format", "CRN_LOG_FORMAT", "json", "log format: json or text", func(c *Config, v string) error { return c.setLogFormat(v) }},
 	}

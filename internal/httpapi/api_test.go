@@ -21,7 +21,10 @@ import (
 	"github.com/crn-dev/crn/internal/config"
 	"github.com/crn-dev/crn/internal/database"
 	"github.com/crn-dev/crn/internal/database/dbtest"
+	"github.com/crn-dev/crn/internal/forum"
 	"github.com/crn-dev/crn/internal/httpapi"
+	"github.com/crn-dev/crn/internal/markup"
+	"github.com/crn-dev/crn/internal/notify"
 	"github.com/crn-dev/crn/internal/ratelimit"
 )
 
@@ -44,12 +47,18 @@ func newEnv(t *testing.T, db *database.DB, opts ...option) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	forums := forum.New(db, markup.New(markup.Options{
+		UserURL: func(u string) string { return "/u/" + u },
+		TagURL:  func(t string) string { return "/tags/" + t },
+	}), forum.Options{})
 	d := httpapi.Deps{
-		Log:         slog.New(slog.DiscardHandler),
-		Accounts:    acc,
-		AuthLimiter: ratelimit.NewMemory(1000, 1000, nil),
-		Checks:      []httpapi.Check{{Name: "database", Ping: db.Ping}},
-		Registry:    prometheus.NewRegistry(),
+		Log:           slog.New(slog.DiscardHandler),
+		Accounts:      acc,
+		Forums:        forums,
+		Notifications: notify.NewService(db.Client),
+		AuthLimiter:   ratelimit.NewMemory(1000, 1000, nil),
+		Checks:        []httpapi.Check{{Name: "database", Ping: db.Ping}},
+		Registry:      prometheus.NewRegistry(),
 	}
 	for _, o := range opts {
 		o(&cfg, &d)

@@ -108,3 +108,8 @@ func pathInt(c echo.Context, name string) (int, error) {
 	}
 	return n, nil
 }
+
+// validation is a 422 naming one field.
+func validation(field, problem string) error {
+	return apperr.Validation(map[string]string{field: problem})
+}

@@ -16,6 +16,8 @@ import (
 
 	"github.com/crn-dev/crn/internal/account"
 	"github.com/crn-dev/crn/internal/config"
+	"github.com/crn-dev/crn/internal/forum"
+	"github.com/crn-dev/crn/internal/notify"
 	"github.com/crn-dev/crn/internal/ratelimit"
 )
 
@@ -27,13 +29,15 @@ type Check struct {
 
 // Deps is everything the HTTP API needs, built by internal/app.
 type Deps struct {
-	Config      config.Config
-	Log         *slog.Logger
-	Accounts    *account.Service
-	AuthLimiter ratelimit.Limiter // sign-in and sign-up attempts per client IP
-	Checks      []Check           // what /readyz pings
-	Registry    *prometheus.Registry
-	Web         http.Handler // the web app, served for everything outside /api; nil for none
+	Config        config.Config
+	Log           *slog.Logger
+	Accounts      *account.Service
+	Forums        *forum.Service
+	Notifications *notify.Service
+	AuthLimiter   ratelimit.Limiter // sign-in and sign-up attempts per client IP
+	Checks        []Check           // what /readyz pings
+	Registry      *prometheus.Registry
+	Web           http.Handler // the web app, served for everything outside /api; nil for none
 }
 
 type server struct {
@@ -109,8 +113,43 @@ func New(d Deps) *echo.Echo {
 	me.GET("/tokens", s.listTokens)
 	me.POST("/tokens", s.createToken)
 	me.DELETE("/tokens/:id", s.revokeToken)
+	me.GET("/bookmarks", s.listBookmarks)
 
 	api.GET("/users/:username", s.getUser)
+	api.GET("/users/:username/posts", s.listUserPosts)
+	api.GET("/users/:username/topics", s.listUserTopics)
+	api.PUT("/users/:username/mute", s.mute(true), requireUser)
+	api.DELETE("/users/:username/mute", s.mute(false), requireUser)
+
+	api.GET("/forums", s.listForums)
+	api.POST("/forums", s.createForum, requireUser)
+	api.GET("/forums/:id", s.getForum)
+	api.PATCH("/forums/:id", s.patchForum, requireUser)
+	api.DELETE("/forums/:id", s.deleteForum, requireUser)
+	api.GET("/forums/:id/topics", s.listTopics)
+	api.POST("/forums/:id/topics", s.createTopic, requireUser)
+	api.PUT("/forums/:id/subscription", s.putForumSubscription, requireUser)
+
+	api.GET("/topics/:id", s.getTopic)
+	api.PATCH("/topics/:id", s.patchTopic, requireUser)
+	api.GET("/topics/:id/posts", s.listPosts)
+	api.POST("/topics/:id/posts", s.createPost, requireUser)
+	api.POST("/topics/:id/accept", s.acceptAnswer, requireUser)
+	api.PUT("/topics/:id/subscription", s.putTopicSubscription, requireUser)
+	api.POST("/topics/:id/read", s.markRead, requireUser)
+
+	api.GET("/posts/:id", s.getPost)
+	api.PATCH("/posts/:id", s.patchPost, requireUser)
+	api.DELETE("/posts/:id", s.deletePost, requireUser)
+	api.POST("/posts/:id/restore", s.restorePost, requireUser)
+	api.GET("/posts/:id/revisions", s.listRevisions)
+	api.PUT("/posts/:id/reactions/:kind", s.react(true), requireUser)
+	api.DELETE("/posts/:id/reactions/:kind", s.react(false), requireUser)
+	api.PUT("/posts/:id/bookmark", s.bookmark(true), requireUser)
+	api.DELETE("/posts/:id/bookmark", s.bookmark(false), requireUser)
+
+	api.GET("/notifications", s.listNotifications, requireUser)
+	api.POST("/notifications/read", s.markNotificationsRead, requireUser)
 
 	// Unknown API paths answer JSON 404s, never the web app.
 	api.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })

@@ -39,11 +39,7 @@ type Accounts interface {
 // product) and Customers customers, half with Chinese names, each linked to
 // a CRM record with company, plan and ARR.
 func Demo(ctx context.Context, accounts Accounts, progress func(done, total int)) (Summary, error) {
-	rng := rand.New(rand.NewPCG(2026, 11))
-	people := staff()
-	for i := range Customers {
-		people = append(people, customer(rng, i))
-	}
+	people := demoPeople()
 	var sum Summary
 	for i, p := range people {
 		if progress != nil {
@@ -71,6 +67,16 @@ func Demo(ctx context.Context, accounts Accounts, progress func(done, total int)
 		progress(len(people), len(people))
 	}
 	return sum, nil
+}
+
+// demoPeople is every demo account, staff first, always the same.
+func demoPeople() []person {
+	rng := rand.New(rand.NewPCG(2026, 11))
+	people := staff()
+	for i := range Customers {
+		people = append(people, customer(rng, i))
+	}
+	return people
 }
 
 type person struct {

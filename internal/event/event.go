@@ -1,0 +1,117 @@
+// Package event is crn's domain event model and its transactional outbox.
+//
+// A service that changes something others may see records an Event in the
+// same database transaction as the change (Record). After commit, the Relay
+// hands events to consumers (notifications, the realtime fan-out, search
+// indexing, webhooks, the graph) in commit order and at least once, each
+// consumer at its own durable cursor. See docs/events.md.
+package event
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/crn-dev/crn/ent"
+)
+
+// Type names what happened, as "<subject>.<verb>".
+type Type string
+
+// The event types. Payload keys are documented in docs/events.md.
+const (
+	ForumCreated    Type = "forum.created"
+	ForumUpdated    Type = "forum.updated"
+	ForumDeleted    Type = "forum.deleted"
+	TopicCreated    Type = "topic.created"
+	TopicUpdated    Type = "topic.updated" // title, tags, pin, lock, close, archive
+	TopicMoved      Type = "topic.moved"
+	TopicAccepted   Type = "topic.answer_accepted"
+	PostCreated     Type = "post.created"
+	PostEdited      Type = "post.edited"
+	PostDeleted     Type = "post.deleted"
+	PostRestored    Type = "post.restored"
+	ReactionAdded   Type = "reaction.added"
+	ReactionRemoved Type = "reaction.removed"
+	TopicRead       Type = "topic.read" // a user's read position moved; visible to that user only
+)
+
+// Visibility values. A group or a single user is "group:<id>" / "user:<id>".
+const (
+	Public  = "public"
+	Members = "members"
+	Staff   = "staff"
+)
+
+// UserOnly is the visibility of an event meant for one user.
+func UserOnly(userID int) string { return fmt.Sprintf("user:%d", userID) }
+
+// Event is one domain event. Zero ids mean "not about such a thing".
+type Event struct {
+	ID         int64          `json:"id"`
+	Type       Type           `json:"type"`
+	ActorID    int            `json:"actor_id,omitempty"`
+	ForumID    int            `json:"forum_id,omitempty"`
+	TopicID    int            `json:"topic_id,omitempty"`
+	PostID     int            `json:"post_id,omitempty"`
+	UserID     int            `json:"user_id,omitempty"`
+	Visibility string         `json:"visibility"`
+	Payload    map[string]any `json:"payload,omitempty"`
+	CreatedAt  time.Time      `json:"created_at"`
+}
+
+func fromEnt(e *ent.Event) Event {
+	return Event{
+		ID: e.ID, Type: Type(e.Type), ActorID: deref(e.ActorID), ForumID: deref(e.ForumID), TopicID: deref(e.TopicID),
+		PostID: deref(e.PostID), UserID: deref(e.UserID), Visibility: e.Visibility, Payload: e.Payload, CreatedAt: e.CreatedAt,
+	}
+}
+
+func deref(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+func nonZero(v int) *int {
+	if v == 0 {
+		return nil
+	}
+	return &v
+}
+
+// outboxLockKey is the PostgreSQL advisory lock that orders outbox writes.
+const outboxLockKey = 0x63726e0001 // "crn" + 1
+
+// Record writes events in tx. Call it as the last write of the
+// transaction: on PostgreSQL it takes a transaction-scoped advisory lock
+// so that event ids are assigned in commit order, and holds it until commit.
+// (SQLite serialises writers already.) Without that, a transaction that got
+// id 10 could commit after one that got id 11, and a relay that had moved
+// past 11 would never see 10.
+func Record(ctx context.Context, tx *ent.Tx, postgres bool, evs ...Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	if postgres {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", outboxLockKey); err != nil {
+			return fmt.Errorf("record events: lock: %w", err)
+		}
+	}
+	now := time.Now()
+	builders := make([]*ent.EventCreate, len(evs))
+	for i, e := range evs {
+		if e.Visibility == "" {
+			return fmt.Errorf("record events: %s has no visibility", e.Type)
+		}
+		builders[i] = tx.Event.Create().
+			SetType(string(e.Type)).SetNillableActorID(nonZero(e.ActorID)).SetNillableForumID(nonZero(e.ForumID)).
+			SetNillableTopicID(nonZero(e.TopicID)).SetNillablePostID(nonZero(e.PostID)).SetNillableUserID(nonZero(e.UserID)).
+			SetVisibility(e.Visibility).SetPayload(e.Payload).SetCreatedAt(now)
+	}
+	if err := tx.Event.CreateBulk(builders...).Exec(ctx); err != nil {
+		return fmt.Errorf("record events: %w", err)
+	}
+	return nil
+}

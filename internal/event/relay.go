@@ -1,0 +1,295 @@
+package event
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/crn-dev/crn/ent"
+	entevent "github.com/crn-dev/crn/ent/event"
+	"github.com/crn-dev/crn/ent/eventcursor"
+)
+
+// Consumer handles events after they are committed. Handle receives events
+// in commit order, in batches; returning an error retries the same batch
+// later, so Handle must be idempotent (delivery is at least once).
+type Consumer interface {
+	Name() string
+	Handle(ctx context.Context, evs []Event) error
+}
+
+// TxConsumer is a Consumer whose effects live in the database: the relay
+// runs HandleTx in the transaction that advances its cursor, so each batch
+// takes effect exactly once.
+type TxConsumer interface {
+	Consumer
+	HandleTx(ctx context.Context, tx *ent.Tx, evs []Event) error
+}
+
+// RelayOptions tune the Relay.
+type RelayOptions struct {
+	Batch        int           // events per Handle call; default 200
+	PollInterval time.Duration // how often to look for events written by other nodes; default 500ms
+	MaxBackoff   time.Duration // longest wait between retries of a failing batch; default 30s
+	// SQL, when set on PostgreSQL, is used to take a session advisory lock
+	// per consumer so that among several nodes one runs each consumer.
+	SQL *sql.DB
+}
+
+// Relay delivers committed outbox events to consumers.
+type Relay struct {
+	db        *ent.Client
+	log       *slog.Logger
+	opts      RelayOptions
+	consumers []Consumer
+
+	mu    sync.Mutex
+	wakes []chan struct{}
+}
+
+// NewRelay returns a relay for consumers; Run starts it.
+func NewRelay(db *ent.Client, log *slog.Logger, opts RelayOptions, consumers ...Consumer) *Relay {
+	if opts.Batch <= 0 {
+		opts.Batch = 200
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = 500 * time.Millisecond
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = 30 * time.Second
+	}
+	return &Relay{db: db, log: log, opts: opts, consumers: consumers}
+}
+
+// Notify wakes the consumers after a local commit so they need not wait
+// for the next poll. It never blocks.
+func (r *Relay) Notify() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, w := range r.wakes {
+		select {
+		case w <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Run delivers events until ctx is done.
+func (r *Relay) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for _, c := range r.consumers {
+		wake := make(chan struct{}, 1)
+		r.mu.Lock()
+		r.wakes = append(r.wakes, wake)
+		r.mu.Unlock()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.runConsumer(ctx, c, wake)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+func (r *Relay) runConsumer(ctx context.Context, c Consumer, wake chan struct{}) {
+	log := r.log.With("consumer", c.Name())
+	for ctx.Err() == nil {
+		l, err := r.lead(ctx, c.Name())
+		if err != nil {
+			if ctx.Err() == nil {
+				if errors.Is(err, errNotLeader) {
+					log.Debug("not leading consumer", "err", err)
+				} else {
+					log.Warn("cannot take the consumer lock", "err", err)
+				}
+				sleep(ctx, r.opts.PollInterval*4)
+			}
+			continue
+		}
+		r.deliverLoop(ctx, c, wake, l, log)
+		l.release()
+	}
+}
+
+// errNotLeader is lead's answer when another node runs the consumer.
+var errNotLeader = errors.New("another node runs it")
+
+// lease is a node's right to run one consumer: on PostgreSQL a session
+// advisory lock held on conn; on a single node (conn nil) it always holds.
+type lease struct {
+	conn *sql.Conn
+	key  int64
+}
+
+// held reports whether the lease still holds. The lock lives as long as
+// its session, so a dead connection means another node may run the
+// consumer now.
+func (l lease) held(ctx context.Context) error {
+	if l.conn == nil {
+		return nil
+	}
+	return l.conn.PingContext(ctx)
+}
+
+func (l lease) release() {
+	if l.conn == nil {
+		return
+	}
+	_, _ = l.conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", l.key)
+	l.conn.Close()
+}
+
+// lead takes the per-consumer advisory lock on PostgreSQL; elsewhere there
+// is one node and it always leads.
+func (r *Relay) lead(ctx context.Context, name string) (lease, error) {
+	if r.opts.SQL == nil {
+		return lease{}, nil
+	}
+	conn, err := r.opts.SQL.Conn(ctx)
+	if err != nil {
+		return lease{}, err
+	}
+	h := fnv.New64a()
+	h.Write([]byte("crn consumer " + name))
+	key := int64(h.Sum64() >> 1)
+	var ok bool
+	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil || !ok {
+		conn.Close()
+		if err == nil {
+			err = errNotLeader
+		}
+		return lease{}, err
+	}
+	return lease{conn: conn, key: key}, nil
+}
+
+func (r *Relay) deliverLoop(ctx context.Context, c Consumer, wake chan struct{}, l lease, log *slog.Logger) {
+	backoff := time.Duration(0)
+	for ctx.Err() == nil {
+		if err := l.held(ctx); err != nil {
+			if ctx.Err() == nil {
+				log.Warn("lost the consumer lock; stepping down", "err", err)
+			}
+			return
+		}
+		n, err := r.deliverBatch(ctx, c)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			backoff = min(max(backoff*2, 100*time.Millisecond), r.opts.MaxBackoff)
+			log.Error("delivering events failed; will retry", "err", err, "retry_in", backoff.String())
+			sleep(ctx, backoff)
+		case n == r.opts.Batch:
+			backoff = 0 // more may be waiting
+		default:
+			backoff = 0
+			select {
+			case <-ctx.Done():
+			case <-wake:
+			case <-time.After(r.opts.PollInterval):
+			}
+		}
+	}
+}
+
+// deliverBatch hands the next batch after the consumer's cursor to it and
+// advances the cursor. It returns how many events it delivered.
+func (r *Relay) deliverBatch(ctx context.Context, c Consumer) (int, error) {
+	pos, err := Position(ctx, r.db, c.Name())
+	if err != nil {
+		return 0, err
+	}
+	rows, err := r.db.Event.Query().Where(entevent.IDGT(pos)).Order(ent.Asc(entevent.FieldID)).Limit(r.opts.Batch).All(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("read outbox: %w", err)
+	}
+	if len(rows) == 0 {
+		return 0, nil
+	}
+	evs := make([]Event, len(rows))
+	for i, row := range rows {
+		evs[i] = fromEnt(row)
+	}
+	last := evs[len(evs)-1].ID
+	if tc, ok := c.(TxConsumer); ok {
+		tx, err := r.db.Tx(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if err := tc.HandleTx(ctx, tx, evs); err != nil {
+			_ = tx.Rollback()
+			return 0, err
+		}
+		if err := advance(ctx, tx.Client(), c.Name(), pos, last); err != nil {
+			_ = tx.Rollback()
+			return 0, err
+		}
+		return len(evs), tx.Commit()
+	}
+	if err := c.Handle(ctx, evs); err != nil {
+		return 0, err
+	}
+	return len(evs), advance(ctx, r.db, c.Name(), pos, last)
+}
+
+// Position returns how far consumer name has got (0 before its first event).
+func Position(ctx context.Context, db *ent.Client, name string) (int64, error) {
+	cur, err := db.EventCursor.Query().Where(eventcursor.Name(name)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read cursor %s: %w", name, err)
+	}
+	return cur.Position, nil
+}
+
+// advance moves consumer name's cursor from one position to another, and
+// fails if it is no longer at from: then another relay delivered the batch
+// meanwhile (two nodes overlap briefly when a lock's session dies), and a
+// TxConsumer's transaction must roll back rather than apply it twice or
+// move the cursor backwards.
+func advance(ctx context.Context, db *ent.Client, name string, from, to int64) error {
+	n, err := db.EventCursor.Update().
+		Where(eventcursor.Name(name), eventcursor.Position(from)).SetPosition(to).Save(ctx)
+	if err != nil {
+		return fmt.Errorf("advance cursor %s: %w", name, err)
+	}
+	if n == 1 {
+		return nil
+	}
+	if from == 0 { // the consumer's first batch: no cursor row yet
+		err := db.EventCursor.Create().SetName(name).SetPosition(to).Exec(ctx)
+		if err == nil {
+			return nil
+		}
+		if !ent.IsConstraintError(err) {
+			return fmt.Errorf("advance cursor %s: %w", name, err)
+		}
+	}
+	return fmt.Errorf("advance cursor %s: no longer at %d: another relay delivered this batch", name, from)
+}
+
+// Latest returns the id of the newest committed event (0 when none).
+func Latest(ctx context.Context, db *ent.Client) (int64, error) {
+	e, err := db.Event.Query().Order(ent.Desc(entevent.FieldID)).First(ctx)
+	if ent.IsNotFound(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return e.ID, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}

@@ -1,0 +1,478 @@
+package forum
+
+import (
+	"context"
+	"strings"
+
+	"github.com/crn-dev/crn/ent"
+	"github.com/crn-dev/crn/ent/post"
+	"github.com/crn-dev/crn/ent/postrevision"
+	"github.com/crn-dev/crn/ent/topic"
+	"github.com/crn-dev/crn/ent/topicuser"
+	"github.com/crn-dev/crn/ent/user"
+	"github.com/crn-dev/crn/internal/apperr"
+	"github.com/crn-dev/crn/internal/authz"
+	"github.com/crn-dev/crn/internal/event"
+	"github.com/crn-dev/crn/internal/markup"
+)
+
+// PostInput is a reply.
+type PostInput struct {
+	Body    string
+	ReplyTo int // post id replied to; 0 for none
+}
+
+// refs are the users a post points at, resolved to ids.
+type refs struct {
+	mentioned []int
+	quoted    []int
+}
+
+// resolveRefs turns @mentions and quotes into user ids of existing users.
+func resolveRefs(ctx context.Context, tx *ent.Tx, r markup.Result) (refs, error) {
+	var out refs
+	if len(r.Mentions) > 0 {
+		keys := make([]string, len(r.Mentions))
+		for i, m := range r.Mentions {
+			keys[i] = strings.ToLower(m)
+		}
+		ids, err := tx.User.Query().Where(user.UsernameKeyIn(keys...)).IDs(ctx)
+		if err != nil {
+			return out, err
+		}
+		out.mentioned = ids
+	}
+	if len(r.Quotes) > 0 {
+		postIDs := make([]int, 0, len(r.Quotes))
+		for _, q := range r.Quotes {
+			postIDs = append(postIDs, q.PostID)
+		}
+		ps, err := tx.Post.Query().Where(post.IDIn(postIDs...)).Select(post.FieldUserID).All(ctx)
+		if err != nil {
+			return out, err
+		}
+		seen := map[int]bool{}
+		for _, p := range ps {
+			if !seen[p.UserID] {
+				seen[p.UserID] = true
+				out.quoted = append(out.quoted, p.UserID)
+			}
+		}
+	}
+	return out, nil
+}
+
+func postPayload(p *ent.Post, rf refs, title string) map[string]any {
+	m := map[string]any{
+		"post_number": p.PostNumber, "excerpt": p.Excerpt, "topic_title": title,
+		"mentioned_user_ids": nonNil(rf.mentioned), "quoted_user_ids": nonNil(rf.quoted),
+	}
+	if p.ReplyToPostID != nil {
+		m["reply_to_post_id"] = *p.ReplyToPostID
+		m["reply_to_user_id"] = *p.ReplyToUserID
+	}
+	return m
+}
+
+func nonNil(s []int) []int {
+	if s == nil {
+		return []int{}
+	}
+	return s
+}
+
+// CreatePost adds a reply to a topic.
+func (s *Service) CreatePost(ctx context.Context, a authz.Actor, topicID int, in PostInput) (*ent.Post, error) {
+	tv, err := s.Topic(ctx, a, topicID, false)
+	if err != nil {
+		return nil, err
+	}
+	t, f := tv.Topic, tv.Edges.Forum
+	if !authz.CanReply(a, f, t) {
+		switch {
+		case a.Guest():
+			return nil, apperr.Unauthenticated("unauthenticated", "sign in first")
+		case !a.CanPost():
+			return nil, apperr.Forbidden("account_silenced", "your account may not post right now")
+		case t.Locked || t.Closed || t.Archived:
+			return nil, apperr.Forbidden("topic_locked", "this topic is locked, closed or archived")
+		default:
+			return nil, apperr.Forbidden("cannot_reply", "you may not reply in this forum")
+		}
+	}
+	problems := map[string]string{}
+	checkText("body", in.Body, s.limits.BodyMin, s.limits.BodyMax, true, problems)
+	if len(problems) > 0 {
+		return nil, apperr.Validation(problems)
+	}
+	var parent *ent.Post
+	if in.ReplyTo != 0 {
+		parent, err = s.db.Post.Get(ctx, in.ReplyTo)
+		if ent.IsNotFound(err) || (err == nil && (parent.TopicID != topicID || !authz.CanSeePost(a, f.ID, parent))) {
+			return nil, apperr.Validation(map[string]string{"reply_to": "no such post in this topic"})
+		}
+		if err != nil {
+			return nil, apperr.Internal("create post", err)
+		}
+	}
+	r := s.render.Render(in.Body)
+	var p *ent.Post
+	err = s.tx(ctx, "create post", func(tx *ent.Tx) ([]event.Event, error) {
+		now := s.now()
+		// Take the topic's next number. The update takes the row lock (on
+		// PostgreSQL) or the write lock (SQLite) first, so concurrent replies
+		// get distinct numbers.
+		if err := tx.Topic.UpdateOneID(topicID).AddHighestPostNumber(1).Exec(ctx); err != nil {
+			return nil, err
+		}
+		cur, err := tx.Topic.Query().Where(topic.ID(topicID)).Select(topic.FieldHighestPostNumber, topic.FieldLocked, topic.FieldClosed, topic.FieldArchived, topic.FieldDeletedAt).Only(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !a.Moderates(f.ID) && (cur.Locked || cur.Closed || cur.Archived || cur.DeletedAt != nil) {
+			return nil, apperr.Forbidden("topic_locked", "this topic is locked, closed or archived")
+		}
+		rf, err := resolveRefs(ctx, tx, r)
+		if err != nil {
+			return nil, err
+		}
+		c := tx.Post.Create().SetTopicID(topicID).SetUserID(a.ID).SetPostNumber(cur.HighestPostNumber).
+			SetSource(in.Body).SetHTML(r.HTML).SetExcerpt(r.Excerpt).SetCreatedAt(now)
+		if parent != nil {
+			c.SetReplyToPostID(parent.ID).SetReplyToUserID(parent.UserID)
+		}
+		if p, err = c.Save(ctx); err != nil {
+			return nil, err
+		}
+		tu, err := tx.TopicUser.Query().Where(topicuser.UserID(a.ID), topicuser.TopicID(topicID)).Only(ctx)
+		if err != nil && !ent.IsNotFound(err) {
+			return nil, err
+		}
+		firstPost := tu == nil || !tu.Posted
+		tuUp := tx.TopicUser.Create().SetUserID(a.ID).SetTopicID(topicID).SetLastReadPostNumber(p.PostNumber).
+			SetPosted(true).SetLevel(topicuser.LevelTracking).
+			OnConflictColumns(topicuser.FieldUserID, topicuser.FieldTopicID).
+			UpdateLastReadPostNumber().UpdatePosted().UpdateUpdatedAt()
+		if err := tuUp.Exec(ctx); err != nil {
+			return nil, err
+		}
+		up := tx.Topic.UpdateOneID(topicID).AddReplyCount(1).SetLastPostedAt(now).SetLastPosterID(a.ID)
+		if firstPost {
+			up.AddParticipantCount(1)
+		}
+		if err := up.Exec(ctx); err != nil {
+			return nil, err
+		}
+		if err := tx.Forum.UpdateOneID(f.ID).AddPostCount(1).SetLastPostedAt(now).Exec(ctx); err != nil {
+			return nil, err
+		}
+		return []event.Event{{Type: event.PostCreated, ActorID: a.ID, ForumID: f.ID, TopicID: topicID, PostID: p.ID,
+			Visibility: forumVisibility(f), Payload: postPayload(p, rf, t.Title)}}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// PostPage is a window of a topic's posts in post-number order.
+type PostPage struct {
+	Posts []*ent.Post
+	// Prev and Next are cursors to the windows before and after; empty at the ends.
+	Prev, Next string
+}
+
+// PostQuery asks for a window of posts: after a cursor (either direction),
+// around post number Near, or from the start.
+type PostQuery struct {
+	Cursor string
+	Near   int
+	Limit  int
+}
+
+// Posts returns a window of a topic's posts the actor may see. Paging is
+// by post number on the (topic_id, post_number) index, so a topic with
+// 100,000 replies pages as fast as a short one.
+func (s *Service) Posts(ctx context.Context, a authz.Actor, topicID int, q PostQuery) (*PostPage, error) {
+	tv, err := s.Topic(ctx, a, topicID, q.Cursor == "")
+	if err != nil {
+		return nil, err
+	}
+	limit := s.pageSize(q.Limit)
+	base := s.db.Post.Query().Where(post.TopicID(topicID))
+	if !a.Moderates(tv.ForumID) {
+		base = base.Where(post.DeletedAtIsNil())
+	}
+	var (
+		posts    []*ent.Post
+		backward bool
+	)
+	switch {
+	case q.Cursor != "":
+		var c cursor
+		if c, err = decodeCursor(q.Cursor, "posts"); err != nil {
+			if c, err = decodeCursor(q.Cursor, "posts-before"); err != nil {
+				return nil, err
+			}
+			backward = true
+		}
+		if backward {
+			posts, err = base.Where(post.PostNumberLT(int(c.Key))).Order(ent.Desc(post.FieldPostNumber)).Limit(limit + 1).All(ctx)
+		} else {
+			posts, err = base.Where(post.PostNumberGT(int(c.Key))).Order(ent.Asc(post.FieldPostNumber)).Limit(limit + 1).All(ctx)
+		}
+	case q.Near > 0:
+		// Half the window before the post, the rest from it on.
+		half := limit / 2
+		before, err2 := base.Clone().Where(post.PostNumberLT(q.Near)).Order(ent.Desc(post.FieldPostNumber)).Limit(half + 1).All(ctx)
+		if err2 != nil {
+			return nil, apperr.Internal("list posts", err2)
+		}
+		after, err2 := base.Clone().Where(post.PostNumberGTE(q.Near)).Order(ent.Asc(post.FieldPostNumber)).Limit(limit - min(len(before), half) + 1).All(ctx)
+		if err2 != nil {
+			return nil, apperr.Internal("list posts", err2)
+		}
+		return s.nearPage(before, after, half, limit), nil
+	default:
+		posts, err = base.Order(ent.Asc(post.FieldPostNumber)).Limit(limit + 1).All(ctx)
+	}
+	if err != nil {
+		return nil, apperr.Internal("list posts", err)
+	}
+	more := len(posts) > limit
+	if more {
+		posts = posts[:limit]
+	}
+	page := &PostPage{}
+	if backward {
+		for i, j := 0, len(posts)-1; i < j; i, j = i+1, j-1 {
+			posts[i], posts[j] = posts[j], posts[i]
+		}
+		if more {
+			page.Prev = postCursor("posts-before", posts[0])
+		}
+		if len(posts) > 0 {
+			page.Next = postCursor("posts", posts[len(posts)-1])
+		}
+	} else {
+		if more {
+			page.Next = postCursor("posts", posts[len(posts)-1])
+		}
+		if q.Cursor != "" && len(posts) > 0 {
+			page.Prev = postCursor("posts-before", posts[0])
+		}
+	}
+	page.Posts = posts
+	return page, nil
+}
+
+func (s *Service) nearPage(before, after []*ent.Post, half, limit int) *PostPage {
+	page := &PostPage{}
+	moreBefore := len(before) > half
+	if moreBefore {
+		before = before[:half]
+	}
+	n := limit - len(before)
+	moreAfter := len(after) > n
+	if moreAfter {
+		after = after[:n]
+	}
+	for i := len(before) - 1; i >= 0; i-- {
+		page.Posts = append(page.Posts, before[i])
+	}
+	page.Posts = append(page.Posts, after...)
+	if moreBefore {
+		page.Prev = postCursor("posts-before", page.Posts[0])
+	}
+	if moreAfter {
+		page.Next = postCursor("posts", page.Posts[len(page.Posts)-1])
+	}
+	return page
+}
+
+func postCursor(sort string, p *ent.Post) string {
+	return cursor{Sort: sort, Key: int64(p.PostNumber), ID: p.ID}.encode()
+}
+
+// postInTopic loads a post with its topic and forum and checks the actor may see it.
+func (s *Service) postInTopic(ctx context.Context, a authz.Actor, postID int) (*ent.Post, *TopicView, error) {
+	p, err := s.db.Post.Get(ctx, postID)
+	if ent.IsNotFound(err) {
+		return nil, nil, notFound("post")
+	}
+	if err != nil {
+		return nil, nil, apperr.Internal("get post", err)
+	}
+	tv, err := s.Topic(ctx, a, p.TopicID, false)
+	if err != nil {
+		if apperr.Is(err, apperr.KindNotFound) {
+			return nil, nil, notFound("post")
+		}
+		return nil, nil, err
+	}
+	if !authz.CanSeePost(a, tv.ForumID, p) {
+		return nil, nil, notFound("post")
+	}
+	return p, tv, nil
+}
+
+// Post returns one post the actor may see.
+func (s *Service) Post(ctx context.Context, a authz.Actor, postID int) (*ent.Post, error) {
+	p, _, err := s.postInTopic(ctx, a, postID)
+	return p, err
+}
+
+// EditPost replaces a post's Markdown, keeping the previous version as a revision.
+func (s *Service) EditPost(ctx context.Context, a authz.Actor, postID int, body string) (*ent.Post, error) {
+	p, tv, err := s.postInTopic(ctx, a, postID)
+	if err != nil {
+		return nil, err
+	}
+	if !authz.CanEditPost(a, tv.ForumID, tv.Topic, p, s.now(), s.limits.EditWindow) {
+		if a.Guest() {
+			return nil, apperr.Unauthenticated("unauthenticated", "sign in first")
+		}
+		return nil, apperr.Forbidden("cannot_edit", "you may not edit this post (only its author, within the edit window, or a moderator)")
+	}
+	problems := map[string]string{}
+	checkText("body", body, s.limits.BodyMin, s.limits.BodyMax, true, problems)
+	if len(problems) > 0 {
+		return nil, apperr.Validation(problems)
+	}
+	if body == p.Source {
+		return p, nil
+	}
+	r := s.render.Render(body)
+	err = s.tx(ctx, "edit post", func(tx *ent.Tx) ([]event.Event, error) {
+		// Revisions hold every version with who wrote it and when: the
+		// original is recorded on the first edit, then each new version.
+		now := s.now()
+		if p.Version == 1 {
+			if err := tx.PostRevision.Create().SetPostID(p.ID).SetUserID(p.UserID).SetVersion(1).
+				SetSource(p.Source).SetCreatedAt(p.CreatedAt).Exec(ctx); err != nil {
+				return nil, err
+			}
+		}
+		if err := tx.PostRevision.Create().SetPostID(p.ID).SetUserID(a.ID).SetVersion(p.Version + 1).
+			SetSource(body).SetCreatedAt(now).Exec(ctx); err != nil {
+			return nil, err
+		}
+		n, err := tx.Post.Update().Where(post.ID(p.ID), post.Version(p.Version)).
+			SetSource(body).SetHTML(r.HTML).SetExcerpt(r.Excerpt).SetVersion(p.Version + 1).SetEditedAt(now).Save(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			return nil, apperr.Conflict("edit_conflict", "the post changed while you edited it; reload and try again")
+		}
+		rf, err := resolveRefs(ctx, tx, r)
+		if err != nil {
+			return nil, err
+		}
+		payload := map[string]any{"version": p.Version + 1, "post_number": p.PostNumber, "mentioned_user_ids": nonNil(rf.mentioned)}
+		return []event.Event{{Type: event.PostEdited, ActorID: a.ID, ForumID: tv.ForumID, TopicID: p.TopicID, PostID: p.ID,
+			Visibility: forumVisibility(tv.Edges.Forum), Payload: payload}}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.db.Post.Get(ctx, postID)
+}
+
+// Revision is one version of a post.
+type Revision = ent.PostRevision
+
+// Revisions lists every version of an edited post, oldest first (none for an unedited post).
+func (s *Service) Revisions(ctx context.Context, a authz.Actor, postID int) ([]*Revision, error) {
+	p, _, err := s.postInTopic(ctx, a, postID)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := s.db.PostRevision.Query().Where(postrevision.PostID(p.ID)).Order(ent.Asc(postrevision.FieldVersion)).All(ctx)
+	if err != nil {
+		return nil, apperr.Internal("list revisions", err)
+	}
+	return rs, nil
+}
+
+// DeletePost hides a post (its author or a moderator). Deleting the opening
+// post hides the whole topic. Nothing is removed.
+func (s *Service) DeletePost(ctx context.Context, a authz.Actor, postID int) error {
+	p, tv, err := s.postInTopic(ctx, a, postID)
+	if err != nil {
+		return err
+	}
+	if !authz.CanDeletePost(a, tv.ForumID, p) {
+		if a.Guest() {
+			return apperr.Unauthenticated("unauthenticated", "sign in first")
+		}
+		return apperr.Forbidden("cannot_delete", "only the author or a moderator may delete this post")
+	}
+	if p.DeletedAt != nil {
+		return nil
+	}
+	return s.tx(ctx, "delete post", func(tx *ent.Tx) ([]event.Event, error) {
+		now := s.now()
+		n, err := tx.Post.Update().Where(post.ID(p.ID), post.DeletedAtIsNil()).SetDeletedAt(now).SetDeletedByID(a.ID).Save(ctx)
+		if err != nil || n == 0 {
+			return nil, err
+		}
+		if p.PostNumber == 1 {
+			if err := tx.Topic.UpdateOneID(p.TopicID).SetDeletedAt(now).Exec(ctx); err != nil {
+				return nil, err
+			}
+			if err := tx.Forum.UpdateOneID(tv.ForumID).AddTopicCount(-1).Exec(ctx); err != nil {
+				return nil, err
+			}
+		} else if err := tx.Topic.UpdateOneID(p.TopicID).AddReplyCount(-1).Exec(ctx); err != nil {
+			return nil, err
+		}
+		if err := tx.Forum.UpdateOneID(tv.ForumID).AddPostCount(-1).Exec(ctx); err != nil {
+			return nil, err
+		}
+		return []event.Event{{Type: event.PostDeleted, ActorID: a.ID, ForumID: tv.ForumID, TopicID: p.TopicID, PostID: p.ID,
+			Visibility: forumVisibility(tv.Edges.Forum), Payload: map[string]any{"post_number": p.PostNumber}}}, nil
+	})
+}
+
+// RestorePost brings a deleted post (and, for an opening post, its topic) back (moderators).
+func (s *Service) RestorePost(ctx context.Context, a authz.Actor, postID int) (*ent.Post, error) {
+	p, tv, err := s.postInTopic(ctx, a, postID)
+	if err != nil {
+		return nil, err
+	}
+	if !authz.CanRestorePost(a, tv.ForumID) {
+		if a.Guest() {
+			return nil, apperr.Unauthenticated("unauthenticated", "sign in first")
+		}
+		return nil, apperr.Forbidden("forbidden", "only moderators restore posts")
+	}
+	if p.DeletedAt == nil {
+		return p, nil
+	}
+	err = s.tx(ctx, "restore post", func(tx *ent.Tx) ([]event.Event, error) {
+		n, err := tx.Post.Update().Where(post.ID(p.ID), post.DeletedAtNotNil()).ClearDeletedAt().ClearDeletedByID().Save(ctx)
+		if err != nil || n == 0 {
+			return nil, err
+		}
+		if p.PostNumber == 1 {
+			if err := tx.Topic.UpdateOneID(p.TopicID).ClearDeletedAt().Exec(ctx); err != nil {
+				return nil, err
+			}
+			if err := tx.Forum.UpdateOneID(tv.ForumID).AddTopicCount(1).Exec(ctx); err != nil {
+				return nil, err
+			}
+		} else if err := tx.Topic.UpdateOneID(p.TopicID).AddReplyCount(1).Exec(ctx); err != nil {
+			return nil, err
+		}
+		if err := tx.Forum.UpdateOneID(tv.ForumID).AddPostCount(1).Exec(ctx); err != nil {
+			return nil, err
+		}
+		return []event.Event{{Type: event.PostRestored, ActorID: a.ID, ForumID: tv.ForumID, TopicID: p.TopicID, PostID: p.ID,
+			Visibility: forumVisibility(tv.Edges.Forum), Payload: map[string]any{"post_number": p.PostNumber}}}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.db.Post.Get(ctx, postID)
+}
