@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"sync"
 	"time"
@@ -175,6 +176,13 @@ func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 		"redis", a.Redis != nil, "meilisearch", a.Meili != nil)
 	stopWorkers := a.startWorkers()
 	defer stopWorkers()
+	if a.Config.DebugAddr != "" {
+		stopDebug, err := a.serveDebug()
+		if err != nil {
+			return err
+		}
+		defer stopDebug()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -192,6 +200,25 @@ func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// serveDebug serves Go's profiler on its own listener, apart from the
+// public address, so it can be bound to loopback only.
+func (a *App) serveDebug() (func(), error) {
+	ln, err := net.Listen("tcp", a.Config.DebugAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", a.Config.DebugAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	a.Log.Info("serving pprof", "addr", ln.Addr().String())
+	return func() { _ = srv.Close() }, nil
 }
 
 // viewFlushInterval is how often buffered topic view counts are written.

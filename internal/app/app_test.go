@@ -188,3 +188,39 @@ func TestGracefulShutdownDrainsRequests(t *testing.T) {
 		t.Fatal("server still accepting after shutdown")
 	}
 }
+
+// The profiler is off by default and, when asked for, served on its own address.
+func TestDebugListener(t *testing.T) {
+	cfg := baseConfig(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DebugAddr = ln.Addr().String()
+	ln.Close()
+	a := build(t, cfg)
+	url, _ := serve(t, a)
+	res, err := http.Get(url + "/debug/pprof/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode == http.StatusOK {
+		t.Fatal("pprof must not be on the public address")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		res, err = http.Get("http://" + cfg.DebugAddr + "/debug/pprof/")
+		if err == nil {
+			res.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("debug listener: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("pprof index: %d", res.StatusCode)
+	}
+}

@@ -39,6 +39,7 @@ type Config struct {
 	EditWindow      time.Duration // how long authors may edit their posts
 	TitleMaxLen     int           // longest topic title, characters
 	PostMaxLen      int           // longest post, characters
+	DebugAddr       string        // where to serve pprof; empty: nowhere
 	LogLevel        string        // debug, info, warn, error
 	LogFormat       string        // json or text
 
@@ -80,6 +81,7 @@ func Settings() []Setting {
 		{"edit-window", "CRN_EDIT_WINDOW", "24h", "how long authors may edit their own posts (moderators always may)", durationSetter(func(c *Config) *time.Duration { return &c.EditWindow })},
 		{"title-max-length", "CRN_TITLE_MAX_LENGTH", "200", "longest topic title, in characters", intSetter(func(c *Config) *int { return &c.TitleMaxLen }, 10)},
 		{"post-max-length", "CRN_POST_MAX_LENGTH", "32000", "longest post, in characters", intSetter(func(c *Config) *int { return &c.PostMaxLen }, 100)},
+		{"debug-addr", "CRN_DEBUG_ADDR", "", "address for Go's pprof profiler (e.g. 127.0.0.1:6060); empty disables it; never expose it publicly", func(c *Config, v string) error { c.DebugAddr = v; return nil }},
 		{"log-level", "CRN_LOG_LEVEL", "info", "log level: debug, info, warn, error", func(c *Config, v string) error { return c.setLogLevel(v) }},
 		{"log-format", "CRN_LOG_FORMAT", "json", "log format: json or text", func(c *Config, v string) error { return c.setLogFormat(v) }},
 	}
