@@ -234,7 +234,7 @@ func (s *Service) SetForumLevel(ctx context.Context, a authz.Actor, forumID int,
 	if !levels[level] {
 		return apperr.Validation(map[string]string{"level": "must be watching, tracking, normal or muted"})
 	}
-	if _, err := s.Forum(ctx, a, forumID); err != nil {
+	if _, err := s.forum(ctx, a, forumID, false); err != nil {
 		return err
 	}
 	err := s.db.ForumSubscription.Create().SetUserID(a.ID).SetForumID(forumID).SetLevel(forumsubscription.Level(level)).

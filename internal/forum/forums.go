@@ -39,7 +39,17 @@ func (s *Service) Forums(ctx context.Context, a authz.Actor) ([]*ent.Forum, erro
 
 // Forum returns one forum the actor may read, with its moderators.
 func (s *Service) Forum(ctx context.Context, a authz.Actor, id int) (*ent.Forum, error) {
-	f, err := s.db.Forum.Query().Where(forum.ID(id)).WithModerators().Only(ctx)
+	return s.forum(ctx, a, id, true)
+}
+
+// forum loads a readable forum; the moderators only when asked, since most
+// callers need the forum for its rules alone.
+func (s *Service) forum(ctx context.Context, a authz.Actor, id int, moderators bool) (*ent.Forum, error) {
+	q := s.db.Forum.Query().Where(forum.ID(id))
+	if moderators {
+		q = q.WithModerators()
+	}
+	f, err := q.Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, notFound("forum")
 	}

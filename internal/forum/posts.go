@@ -177,6 +177,7 @@ func (s *Service) CreatePost(ctx context.Context, a authz.Actor, topicID int, in
 
 // PostPage is a window of a topic's posts in post-number order.
 type PostPage struct {
+	Topic *TopicView
 	Posts []*ent.Post
 	// Prev and Next are cursors to the windows before and after; empty at the ends.
 	Prev, Next string
@@ -232,7 +233,9 @@ func (s *Service) Posts(ctx context.Context, a authz.Actor, topicID int, q PostQ
 		if err2 != nil {
 			return nil, apperr.Internal("list posts", err2)
 		}
-		return s.nearPage(before, after, half, limit), nil
+		page := s.nearPage(before, after, half, limit)
+		page.Topic = tv
+		return page, nil
 	default:
 		posts, err = base.Order(ent.Asc(post.FieldPostNumber)).Limit(limit + 1).All(ctx)
 	}
@@ -243,7 +246,7 @@ func (s *Service) Posts(ctx context.Context, a authz.Actor, topicID int, q PostQ
 	if more {
 		posts = posts[:limit]
 	}
-	page := &PostPage{}
+	page := &PostPage{Topic: tv}
 	if backward {
 		for i, j := 0, len(posts)-1; i < j; i, j = i+1, j-1 {
 			posts[i], posts[j] = posts[j], posts[i]

@@ -37,7 +37,7 @@ type TopicView struct {
 
 // CreateTopic opens a topic with its first post.
 func (s *Service) CreateTopic(ctx context.Context, a authz.Actor, forumID int, in TopicInput) (*TopicView, *ent.Post, error) {
-	f, err := s.Forum(ctx, a, forumID)
+	f, err := s.forum(ctx, a, forumID, false)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -195,7 +195,7 @@ type ListQuery struct {
 
 // Topics lists a forum's topics, pinned ones first on the first page.
 func (s *Service) Topics(ctx context.Context, a authz.Actor, forumID int, q ListQuery) (*TopicPage, error) {
-	f, err := s.Forum(ctx, a, forumID)
+	f, err := s.forum(ctx, a, forumID, false)
 	if err != nil {
 		return nil, err
 	}
@@ -388,7 +388,7 @@ func (s *Service) UpdateTopic(ctx context.Context, a authz.Actor, id int, p Topi
 	}
 	var dest *ent.Forum
 	if p.ForumID != nil && *p.ForumID != t.ForumID {
-		if dest, err = s.Forum(ctx, a, *p.ForumID); err != nil {
+		if dest, err = s.forum(ctx, a, *p.ForumID, false); err != nil {
 			return nil, apperr.Validation(map[string]string{"forum_id": "no such forum"})
 		}
 		if !a.Moderates(dest.ID) {

@@ -72,11 +72,7 @@ func (s *server) listPosts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	tv, err := s.Forums.Topic(ctx, a, id, false)
-	if err != nil {
-		return err
-	}
-	posts, err := s.renderPosts(c, a, page.Posts, tv.AcceptedPostID)
+	posts, err := s.renderPosts(c, a, page.Posts, page.Topic.AcceptedPostID)
 	if err != nil {
 		return err
 	}
