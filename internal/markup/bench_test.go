@@ -21,6 +21,10 @@ What I checked so far:
 1. the file is readable by the service user
 2. ` + "`crn check-config`" + ` reports **no errors**
 3. the same config works on the *staging* instance
+4. downgrading to 1.4.2 makes the error go away, see https://status.example.com/incidents/42
+
+> Note: the importer runs as a background job, so the error only shows up in
+> the job log and not in the admin dashboard.
 
 升级之后导入功能一直报错，日志里没有更多信息。请问是否需要重新生成索引？谢谢大家的帮助！
 

@@ -20,10 +20,9 @@ import (
 func newMarkdown(refs *linkRenderer) goldmark.Markdown {
 	// Emphasis and strikethrough share goldmark's delimiter list, so they
 	// share one limit.
-	delimiters := parser.NewContextKey()
-	emphasis := &delimiterLimited{inner: parser.NewEmphasisParser(), key: delimiters}
-	strikethrough := &delimiterLimited{inner: extension.NewStrikethroughParser(), key: delimiters}
-	links := &linkLimited{inner: parser.NewLinkParser(), key: parser.NewContextKey()}
+	emphasis := &delimiterLimited{inner: parser.NewEmphasisParser(), key: delimiterCountKey}
+	strikethrough := &delimiterLimited{inner: extension.NewStrikethroughParser(), key: delimiterCountKey}
+	links := &linkLimited{inner: parser.NewLinkParser(), key: failedLinkCountKey}
 	linkify := linkifyPrefiltered{inner: extension.NewLinkifyParser(
 		extension.WithLinkifyAllowedProtocols([]string{"http:", "https:"}),
 		extension.WithLinkifyEmailRegexp(emailRegexp),

@@ -96,6 +96,15 @@ const (
 	maxFailedLinks = 100
 )
 
+// Parse context keys for the per-block counts. goldmark hands out keys from
+// an unsynchronised global counter and sizes every parse context by it, so
+// keys are taken once, at package initialisation, as goldmark's own
+// parsers do; taking them in New could race with a concurrent Render.
+var (
+	delimiterCountKey  = parser.NewContextKey()
+	failedLinkCountKey = parser.NewContextKey()
+)
+
 // blockCount counts events in the block being parsed.
 type blockCount struct {
 	block ast.Node

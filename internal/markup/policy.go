@@ -24,7 +24,7 @@ func newPolicy() *bluemonday.Policy {
 	p.AllowAttrs("class").Matching(regexp.MustCompile(`^language-[A-Za-z0-9_+#.-]{1,40}$`)).OnElements("code")
 
 	p.AllowAttrs("class").Matching(regexp.MustCompile(`^quote$`)).OnElements("blockquote")
-	p.AllowAttrs("data-username").Matching(regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,28}[A-Za-z0-9]?$`)).OnElements("blockquote")
+	p.AllowAttrs("data-username").Matching(regexp.MustCompile(`^(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9_.-]{0,28}[A-Za-z0-9])$`)).OnElements("blockquote")
 	p.AllowAttrs("data-post").Matching(regexp.MustCompile(`^[1-9][0-9]{0,17}$`)).OnElements("blockquote")
 	p.AllowAttrs("class").Matching(regexp.MustCompile(`^quote-author$`)).OnElements("p")
 

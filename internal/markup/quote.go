@@ -34,6 +34,9 @@ type line struct {
 // nested deeper than maxQuoteDepth, and tag-like lines inside fenced code are
 // left as text. The scan is a single pass over the lines.
 func splitQuotes(source []byte) []block {
+	if !bytes.Contains(source, []byte("[quote=")) {
+		return []block{{start: 0, end: len(source)}}
+	}
 	lines := scanLines(source)
 
 	// pairs[i] = j when line i opens a quote closed by line j.
