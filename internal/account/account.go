@@ -216,3 +216,12 @@ func (s *Service) ByIDs(ctx context.Context, ids []int) (map[int]*ent.User, erro
 	}
 	return out, nil
 }
+
+// Username returns the username of a user id (for presence frames).
+func (s *Service) Username(ctx context.Context, id int) (string, error) {
+	u, err := s.db.User.Query().Where(user.ID(id)).Select(user.FieldUsername).Only(ctx)
+	if err != nil {
+		return "", err
+	}
+	return u.Username, nil
+}

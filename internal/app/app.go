@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"net/url"
+	"os"
 	"sync"
 	"time"
 
@@ -29,7 +30,10 @@ import (
 	"github.com/crn-dev/crn/internal/httpapi"
 	"github.com/crn-dev/crn/internal/markup"
 	"github.com/crn-dev/crn/internal/notify"
+	"github.com/crn-dev/crn/internal/presence"
+	"github.com/crn-dev/crn/internal/pubsub"
 	"github.com/crn-dev/crn/internal/ratelimit"
+	"github.com/crn-dev/crn/internal/realtime"
 	"github.com/crn-dev/crn/web"
 )
 
@@ -53,6 +57,9 @@ type App struct {
 	Forums        *forum.Service
 	Notifications *notify.Service
 	Relay         *event.Relay
+	Broker        pubsub.Broker
+	Presence      presence.Store
+	Hub           *realtime.Hub
 	Redis         *redis.Client              // nil unless CRN_REDIS_URL is set
 	Meili         meilisearch.ServiceManager // nil unless CRN_MEILI_URL is set
 	Handler       http.Handler
@@ -126,7 +133,22 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	if a.DB.Dialect == database.Postgres {
 		relaySQL = a.DB.SQL // one node per consumer, by advisory lock
 	}
-	a.Relay = event.NewRelay(a.DB.Client, log, event.RelayOptions{SQL: relaySQL}, notify.Consumer{})
+	retention := pubsub.Retention{MaxLen: cfg.BacklogLen, MaxAge: cfg.BacklogAge}
+	node := cfg.NodeID
+	if node == "" {
+		host, _ := os.Hostname()
+		node = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	if a.Redis != nil {
+		a.Broker = pubsub.NewRedis(a.Redis, cfg.RedisPrefix, retention)
+		a.Presence = presence.NewRedis(a.Redis, cfg.RedisPrefix, node)
+	} else {
+		a.Broker = pubsub.NewMemory(retention)
+		a.Presence = presence.NewMemory(node, nil)
+	}
+	a.closers = append(a.closers, a.Broker.Close, a.Presence.Close)
+	a.Relay = event.NewRelay(a.DB.Client, log, event.RelayOptions{SQL: relaySQL},
+		notify.Consumer{Postgres: a.DB.Dialect == database.Postgres}, realtime.Publisher{Broker: a.Broker})
 	limits := forum.DefaultLimits
 	limits.EditWindow, limits.TitleMax, limits.BodyMax = cfg.EditWindow, cfg.TitleMaxLen, cfg.PostMaxLen
 	a.Forums = forum.New(a.DB, markup.New(markup.Options{
@@ -134,6 +156,10 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		TagURL:  func(t string) string { return "/tags/" + url.PathEscape(t) },
 	}), forum.Options{Limits: limits, Committed: a.Relay.Notify, Now: opts.Now})
 	a.Notifications = notify.NewService(a.DB.Client)
+	a.Hub = realtime.NewHub(a.Broker, a.Presence, a.Forums, a.Accounts, log, realtime.Options{
+		SendQueue: cfg.WSSendQueue, MaxConnsPerIP: cfg.WSConnsPerIP, PresenceTTL: cfg.PresenceTTL,
+		AllowedOrigins: append([]string{cfg.PublicURL}, cfg.CORSOrigins...),
+	})
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -143,6 +169,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		Accounts:      a.Accounts,
 		Forums:        a.Forums,
 		Notifications: a.Notifications,
+		Realtime:      a.Hub,
 		AuthLimiter:   ratelimit.NewMemory(cfg.AuthRatePerMin, cfg.AuthRateBurst, nil),
 		Checks:        checks,
 		Registry:      reg,
@@ -172,6 +199,9 @@ func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
+	// WebSockets are hijacked connections that Shutdown does not wait for:
+	// tell their clients to reconnect elsewhere and resume.
+	srv.RegisterOnShutdown(a.Hub.Shutdown)
 	a.Log.Info("serving", "addr", ln.Addr().String(), "dialect", a.DB.Dialect,
 		"redis", a.Redis != nil, "meilisearch", a.Meili != nil)
 	stopWorkers := a.startWorkers()
@@ -231,10 +261,14 @@ const viewFlushInterval = 5 * time.Second
 func (a *App) startWorkers() func() {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		_ = a.Relay.Run(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		_ = a.Hub.Run(ctx)
 	}()
 	go func() {
 		defer wg.Done()

@@ -40,6 +40,13 @@ type Config struct {
 	TitleMaxLen     int           // longest topic title, characters
 	PostMaxLen      int           // longest post, characters
 	DebugAddr       string        // where to serve pprof; empty: nowhere
+	NodeID          string        // this node's name in presence; default host name and process id
+	RedisPrefix     string        // prefix of every Redis key crn writes
+	PresenceTTL     time.Duration // how long presence lasts without a heartbeat
+	WSConnsPerIP    int           // WebSocket connections allowed per client IP
+	WSSendQueue     int           // frames buffered per WebSocket before it is closed as too slow
+	BacklogLen      int           // events kept per realtime channel for resuming
+	BacklogAge      time.Duration // how long events are kept per realtime channel
 	LogLevel        string        // debug, info, warn, error
 	LogFormat       string        // json or text
 
@@ -81,6 +88,13 @@ func Settings() []Setting {
 		{"edit-window", "CRN_EDIT_WINDOW", "24h", "how long authors may edit their own posts (moderators always may)", durationSetter(func(c *Config) *time.Duration { return &c.EditWindow })},
 		{"title-max-length", "CRN_TITLE_MAX_LENGTH", "200", "longest topic title, in characters", intSetter(func(c *Config) *int { return &c.TitleMaxLen }, 10)},
 		{"post-max-length", "CRN_POST_MAX_LENGTH", "32000", "longest post, in characters", intSetter(func(c *Config) *int { return &c.PostMaxLen }, 100)},
+		{"redis-prefix", "CRN_REDIS_PREFIX", "crn:", "prefix of every Redis key crn uses, so several communities can share one Redis", func(c *Config, v string) error { c.RedisPrefix = v; return nil }},
+		{"presence-ttl", "CRN_PRESENCE_TTL", "60s", "how long a user stays present without a heartbeat; a node that dies drops its users after this", durationSetter(func(c *Config) *time.Duration { return &c.PresenceTTL })},
+		{"node-id", "CRN_NODE_ID", "", "this node's name for presence across nodes; empty uses the host name and process id", func(c *Config, v string) error { c.NodeID = v; return nil }},
+		{"ws-conns-per-ip", "CRN_WS_CONNS_PER_IP", "50", "WebSocket connections allowed per client IP", intSetter(func(c *Config) *int { return &c.WSConnsPerIP }, 1)},
+		{"ws-send-queue", "CRN_WS_SEND_QUEUE", "256", "frames buffered per WebSocket before a slow client is closed (code 4008) to resume later", intSetter(func(c *Config) *int { return &c.WSSendQueue }, 8)},
+		{"event-backlog", "CRN_EVENT_BACKLOG", "1000", "events kept per realtime channel so reconnecting clients can resume", intSetter(func(c *Config) *int { return &c.BacklogLen }, 10)},
+		{"event-backlog-age", "CRN_EVENT_BACKLOG_AGE", "24h", "how long events are kept per realtime channel", durationSetter(func(c *Config) *time.Duration { return &c.BacklogAge })},
 		{"debug-addr", "CRN_DEBUG_ADDR", "", "address for Go's pprof profiler (e.g. 127.0.0.1:6060); empty disables it; never expose it publicly", func(c *Config, v string) error { c.DebugAddr = v; return nil }},
 		{"log-level", "CRN_LOG_LEVEL", "info", "log level: debug, info, warn, error", func(c *Config, v string) error { return c.setLogLevel(v) }},
 		{"log-format", "CRN_LOG_FORMAT", "json", "log format: json or text", func(c *Config, v string) error { return c.setLogFormat(v) }},

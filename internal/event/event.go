@@ -34,6 +34,8 @@ const (
 	ReactionAdded   Type = "reaction.added"
 	ReactionRemoved Type = "reaction.removed"
 	TopicRead       Type = "topic.read" // a user's read position moved; visible to that user only
+
+	NotificationCreated Type = "notification.created" // written by the notification consumer; visible to its recipient only
 )
 
 // Visibility values. A group or a single user is "group:<id>" / "user:<id>".

@@ -614,7 +614,7 @@ func TestReactionsBookmarksReadState(t *testing.T) {
 func relayOnce(t *testing.T, db *database.DB) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	r := event.NewRelay(db.Client, slog.New(slog.DiscardHandler), event.RelayOptions{PollInterval: 5 * time.Millisecond}, notify.Consumer{})
+	r := event.NewRelay(db.Client, slog.New(slog.DiscardHandler), event.RelayOptions{PollInterval: 5 * time.Millisecond}, notify.Consumer{Postgres: db.Dialect == database.Postgres})
 	done := make(chan struct{})
 	go func() { r.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()

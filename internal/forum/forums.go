@@ -335,3 +335,15 @@ func dedupe(in []string) []string {
 	}
 	return out
 }
+
+// CanReadForum reports whether a may read the forum (for subscriptions).
+func (s *Service) CanReadForum(ctx context.Context, a authz.Actor, forumID int) bool {
+	_, err := s.forum(ctx, a, forumID, false)
+	return err == nil
+}
+
+// CanReadTopic reports whether a may read the topic (for subscriptions).
+func (s *Service) CanReadTopic(ctx context.Context, a authz.Actor, topicID int) bool {
+	_, err := s.Topic(ctx, a, topicID, false)
+	return err == nil
+}

@@ -39,7 +39,13 @@ func (s *server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		ctx := r.Context()
-		if h := r.Header.Get(echo.HeaderAuthorization); h != "" {
+		h := r.Header.Get(echo.HeaderAuthorization)
+		if h == "" && r.URL.Path == "/api/v1/ws" && r.URL.Query().Get("access_token") != "" {
+			// Browsers cannot set headers on a WebSocket handshake; the
+			// token may come in the query there, and only there.
+			h = "Bearer " + r.URL.Query().Get("access_token")
+		}
+		if h != "" {
 			scheme, tok, ok := strings.Cut(h, " ")
 			tok = strings.TrimSpace(tok)
 			if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {

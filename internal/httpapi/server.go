@@ -19,6 +19,7 @@ import (
 	"github.com/crn-dev/crn/internal/forum"
 	"github.com/crn-dev/crn/internal/notify"
 	"github.com/crn-dev/crn/internal/ratelimit"
+	"github.com/crn-dev/crn/internal/realtime"
 )
 
 // Check is one dependency /readyz reports on.
@@ -34,6 +35,7 @@ type Deps struct {
 	Accounts      *account.Service
 	Forums        *forum.Service
 	Notifications *notify.Service
+	Realtime      *realtime.Hub
 	AuthLimiter   ratelimit.Limiter // sign-in and sign-up attempts per client IP
 	Checks        []Check           // what /readyz pings
 	Registry      *prometheus.Registry
@@ -147,6 +149,9 @@ func New(d Deps) *echo.Echo {
 	api.DELETE("/posts/:id/reactions/:kind", s.react(false), requireUser)
 	api.PUT("/posts/:id/bookmark", s.bookmark(true), requireUser)
 	api.DELETE("/posts/:id/bookmark", s.bookmark(false), requireUser)
+
+	api.GET("/ws", s.websocket)
+	api.GET("/presence", s.presence)
 
 	api.GET("/notifications", s.listNotifications, requireUser)
 	api.POST("/notifications/read", s.markNotificationsRead, requireUser)

@@ -33,8 +33,12 @@ const (
 
 var rank = map[string]int{KindReply: 1, KindQuote: 2, KindMention: 3, KindAccepted: 4, KindReaction: 5, KindNewTopic: 6, KindWatching: 7}
 
-// Consumer is the outbox consumer that writes notifications.
-type Consumer struct{}
+// Consumer is the outbox consumer that writes notifications. For each one
+// it records a notification.created event in the same transaction, which
+// the realtime publisher pushes to the recipient's user channel.
+type Consumer struct {
+	Postgres bool // the database dialect, for event.Record
+}
 
 // Name implements event.Consumer.
 func (Consumer) Name() string { return "notifications" }
@@ -120,8 +124,29 @@ func (c Consumer) handle(ctx context.Context, tx *ent.Tx, e event.Event) error {
 		return nil
 	}
 	// (user_id, event_id) is unique: a redelivered event adds nothing.
-	return tx.Notification.CreateBulk(creates...).
-		OnConflictColumns(notification.FieldUserID, notification.FieldEventID).Ignore().Exec(ctx)
+	if err := tx.Notification.CreateBulk(creates...).
+		OnConflictColumns(notification.FieldUserID, notification.FieldEventID).Ignore().Exec(ctx); err != nil {
+		return err
+	}
+	made, err := tx.Notification.Query().Where(notification.EventID(e.ID), notification.UserIDIn(ids...)).All(ctx)
+	if err != nil {
+		return err
+	}
+	evs := make([]event.Event, 0, len(made))
+	for _, n := range made {
+		unread, err := tx.Notification.Query().Where(notification.UserID(n.UserID), notification.ReadAtIsNil()).Count(ctx)
+		if err != nil {
+			return err
+		}
+		evs = append(evs, event.Event{
+			Type: event.NotificationCreated, ActorID: e.ActorID, TopicID: e.TopicID, PostID: e.PostID, UserID: n.UserID,
+			Visibility: event.UserOnly(n.UserID),
+			Payload: map[string]any{
+				"notification_id": n.ID, "kind": n.Kind, "data": n.Data, "unread_count": unread,
+			},
+		})
+	}
+	return event.Record(ctx, tx, c.Postgres, evs...)
 }
 
 // watchers returns users watching the topic, and users watching the forum

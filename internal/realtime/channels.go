@@ -1,0 +1,118 @@
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+
+	"github.com/crn-dev/crn/internal/authz"
+	"github.com/crn-dev/crn/internal/event"
+	"github.com/crn-dev/crn/internal/pubsub"
+)
+
+// Access answers whether an actor may read a forum or a topic; the forum
+// service implements it.
+type Access interface {
+	CanReadForum(ctx context.Context, a authz.Actor, forumID int) bool
+	CanReadTopic(ctx context.Context, a authz.Actor, topicID int) bool
+}
+
+// allowed reports whether a may subscribe to ch.
+func allowed(ctx context.Context, acc Access, a authz.Actor, ch channel) bool {
+	switch ch.kind {
+	case "forum":
+		return acc.CanReadForum(ctx, a, ch.id)
+	case "topic":
+		return acc.CanReadTopic(ctx, a, ch.id)
+	case "user":
+		return !a.Guest() && a.ID == ch.id
+	case "moderation":
+		return a.Admin() || len(a.ModeratedForums) > 0
+	case "presence":
+		return true
+	}
+	return false
+}
+
+// visibleTo is the cheap per-message check at fan-out, on top of the
+// subscribe-time check: it stops a members-only event reaching a guest even
+// if a channel's visibility changed under a subscription.
+func visibleTo(vis string, a authz.Actor) bool {
+	switch vis {
+	case "", event.Public:
+		return true
+	case event.Members:
+		return !a.Guest()
+	case event.Staff:
+		return a.Staff()
+	}
+	if len(vis) > 5 && vis[:5] == "user:" {
+		return !a.Guest() && vis[5:] == strconv.Itoa(a.ID)
+	}
+	return a.Admin()
+}
+
+// wireData is what a client receives as an event's data: the payload, the
+// ids it is about, and who may see it (the hub reads "visibility" once per
+// message to filter at fan-out).
+type wireData struct {
+	Visibility string         `json:"visibility"`
+	ActorID    int            `json:"actor_id,omitempty"`
+	ForumID    int            `json:"forum_id,omitempty"`
+	TopicID    int            `json:"topic_id,omitempty"`
+	PostID     int            `json:"post_id,omitempty"`
+	UserID     int            `json:"user_id,omitempty"`
+	Payload    map[string]any `json:"payload,omitempty"`
+}
+
+// channelsOf decides on which channels an outbox event is published.
+func channelsOf(e event.Event) []string {
+	topic := "topic:" + strconv.Itoa(e.TopicID)
+	forum := "forum:" + strconv.Itoa(e.ForumID)
+	switch e.Type {
+	case event.PostCreated, event.TopicCreated, event.TopicUpdated, event.TopicMoved:
+		return []string{topic, forum}
+	case event.PostEdited, event.PostDeleted, event.PostRestored, event.ReactionAdded, event.ReactionRemoved, event.TopicAccepted:
+		return []string{topic}
+	case event.ForumCreated, event.ForumUpdated, event.ForumDeleted:
+		return []string{forum}
+	case event.TopicRead, event.NotificationCreated:
+		return []string{"user:" + strconv.Itoa(e.UserID)}
+	}
+	return nil
+}
+
+// Publisher is the outbox consumer that publishes committed events to the
+// broker, and from there to every node's sockets.
+type Publisher struct {
+	Broker pubsub.Broker
+}
+
+// Name implements event.Consumer.
+func (Publisher) Name() string { return "realtime" }
+
+// Handle implements event.Consumer. The broker drops ids it has already
+// seen per channel, so redelivery after a crash reaches no client twice.
+func (p Publisher) Handle(ctx context.Context, evs []event.Event) error {
+	var msgs []pubsub.Message
+	for _, e := range evs {
+		chans := channelsOf(e)
+		if len(chans) == 0 {
+			continue
+		}
+		data, err := json.Marshal(wireData{
+			Visibility: e.Visibility, ActorID: e.ActorID, ForumID: e.ForumID, TopicID: e.TopicID,
+			PostID: e.PostID, UserID: e.UserID, Payload: e.Payload,
+		})
+		if err != nil {
+			return err
+		}
+		for _, ch := range chans {
+			msgs = append(msgs, pubsub.Message{Channel: ch, ID: e.ID, Event: string(e.Type), Data: data, At: e.CreatedAt})
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return p.Broker.Publish(ctx, msgs...)
+}

@@ -1,0 +1,333 @@
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"hash/fnv"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/crn-dev/crn/internal/presence"
+	"github.com/crn-dev/crn/internal/pubsub"
+)
+
+// Options bound what connections may do.
+type Options struct {
+	SendQueue        int           // frames buffered per connection before it is closed as too slow; default 256
+	MaxSubscriptions int           // channels per connection; default 100
+	MaxFrameBytes    int64         // largest frame a client may send; default 4096
+	InboundRate      float64       // frames per second a client may send; default 20
+	InboundBurst     int           // default 40
+	MaxConnsPerIP    int           // default 50
+	PingInterval     time.Duration // keep-alive; default 25s
+	WriteTimeout     time.Duration // per frame; default 10s
+	PresenceTTL      time.Duration // how long presence lasts without a heartbeat; default 60s
+	TypingTTL        time.Duration // default 6s
+	AllowedOrigins   []string      // host patterns besides the request's own host
+}
+
+func (o *Options) defaults() {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&o.SendQueue, 256)
+	def(&o.MaxSubscriptions, 100)
+	def(&o.InboundBurst, 40)
+	def(&o.MaxConnsPerIP, 50)
+	if o.MaxFrameBytes <= 0 {
+		o.MaxFrameBytes = 4096
+	}
+	if o.InboundRate <= 0 {
+		o.InboundRate = 20
+	}
+	if o.PingInterval <= 0 {
+		o.PingInterval = 25 * time.Second
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 10 * time.Second
+	}
+	if o.PresenceTTL <= 0 {
+		o.PresenceTTL = 60 * time.Second
+	}
+	if o.TypingTTL <= 0 {
+		o.TypingTTL = 6 * time.Second
+	}
+}
+
+const shards = 32
+
+// shard holds the subscribers of the channels that hash to it.
+type shard struct {
+	mu   sync.RWMutex
+	subs map[string]map[*conn]struct{}
+}
+
+// Hub fans broker messages out to this node's connections. Fan-out takes a
+// shard's read lock only to copy the subscriber set; it never writes to a
+// socket (each connection's writer does), so one slow client cannot slow
+// another.
+type Hub struct {
+	broker   pubsub.Broker
+	presence presence.Store
+	access   Access
+	users    UserNames
+	log      *slog.Logger
+	opts     Options
+
+	shards [shards]shard
+
+	mu     sync.Mutex
+	conns  map[*conn]struct{}
+	perIP  map[string]int
+	local  map[presenceKey]int // local connections holding each presence
+	closed bool
+
+	stats Stats
+}
+
+type presenceKey struct {
+	scope  string
+	userID int
+}
+
+// UserNames resolves user ids for presence frames.
+type UserNames interface {
+	Username(ctx context.Context, id int) (string, error)
+}
+
+// Stats are counters for metrics and tests.
+type Stats struct {
+	mu            sync.Mutex
+	Connections   int
+	Delivered     int64
+	ClosedTooSlow int64
+}
+
+// NewHub returns a hub; Run connects it to the broker.
+func NewHub(b pubsub.Broker, p presence.Store, acc Access, users UserNames, log *slog.Logger, opts Options) *Hub {
+	opts.defaults()
+	h := &Hub{broker: b, presence: p, access: acc, users: users, log: log, opts: opts,
+		conns: map[*conn]struct{}{}, perIP: map[string]int{}, local: map[presenceKey]int{}}
+	for i := range h.shards {
+		h.shards[i].subs = map[string]map[*conn]struct{}{}
+	}
+	return h
+}
+
+func (h *Hub) shardOf(ch string) *shard {
+	f := fnv.New32a()
+	f.Write([]byte(ch))
+	return &h.shards[f.Sum32()%shards]
+}
+
+// Run listens to the broker and keeps presence fresh until ctx ends.
+func (h *Hub) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		h.presenceLoop(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		for ctx.Err() == nil {
+			err := h.broker.Listen(ctx, h.onMessage, h.onEphemeral)
+			if ctx.Err() == nil {
+				// Events may have gone by while this node was not listening:
+				// every subscriber is told to resync (or resume with since).
+				h.log.Error("broker listener stopped; restarting", "err", err)
+				h.resyncAll("this node fell behind the event stream; refetch or resubscribe with since")
+				time.Sleep(time.Second)
+			}
+		}
+	}()
+	wg.Wait()
+	return nil
+}
+
+// onMessage fans a committed event out to the channel's local subscribers.
+func (h *Hub) onMessage(m pubsub.Message) {
+	var meta struct {
+		Visibility string `json:"visibility"`
+	}
+	_ = json.Unmarshal(m.Data, &meta)
+	frame := mustJSON(eventFrame{Type: "event", Channel: m.Channel, ID: m.ID, Event: m.Event, Data: m.Data})
+	for _, c := range h.subscribers(m.Channel) {
+		if visibleTo(meta.Visibility, c.actor) {
+			c.deliver(m.Channel, m.ID, frame)
+		}
+	}
+	if m.Event == "forum.updated" || m.Event == "forum.deleted" || m.Event == "topic.moved" {
+		go h.recheck() // visibility may have narrowed under existing subscriptions
+	}
+}
+
+// onEphemeral forwards typing and presence frames to the channel's subscribers.
+func (h *Hub) onEphemeral(e pubsub.Ephemeral) {
+	for _, c := range h.subscribers(e.Channel) {
+		c.enqueue(e.Data)
+	}
+}
+
+func (h *Hub) subscribers(ch string) []*conn {
+	s := h.shardOf(ch)
+	s.mu.RLock()
+	set := s.subs[ch]
+	out := make([]*conn, 0, len(set))
+	for c := range set {
+		out = append(out, c)
+	}
+	s.mu.RUnlock()
+	return out
+}
+
+func (h *Hub) addSub(ch string, c *conn) {
+	s := h.shardOf(ch)
+	s.mu.Lock()
+	set := s.subs[ch]
+	if set == nil {
+		set = map[*conn]struct{}{}
+		s.subs[ch] = set
+	}
+	set[c] = struct{}{}
+	s.mu.Unlock()
+}
+
+func (h *Hub) removeSub(ch string, c *conn) {
+	s := h.shardOf(ch)
+	s.mu.Lock()
+	if set := s.subs[ch]; set != nil {
+		delete(set, c)
+		if len(set) == 0 {
+			delete(s.subs, ch)
+		}
+	}
+	s.mu.Unlock()
+}
+
+// recheck drops subscriptions their connections may no longer read.
+func (h *Hub) recheck() {
+	h.mu.Lock()
+	conns := make([]*conn, 0, len(h.conns))
+	for c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, c := range conns {
+		for _, ch := range c.channels() {
+			parsed, _ := parseChannel(ch)
+			if !allowed(ctx, h.access, c.actor, parsed) {
+				c.unsubscribe(ch)
+				c.enqueue(mustJSON(errorFrame{Type: "error", Code: "subscription_revoked", Message: "you may no longer read " + ch}))
+			}
+		}
+	}
+}
+
+// reserve takes one of ip's connection slots; false when it has none left
+// or the hub is shutting down.
+func (h *Hub) reserve(ip string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed || h.perIP[ip] >= h.opts.MaxConnsPerIP {
+		return false
+	}
+	h.perIP[ip]++
+	return true
+}
+
+func (h *Hub) release(ip string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.perIP[ip]--; h.perIP[ip] <= 0 {
+		delete(h.perIP, ip)
+	}
+}
+
+// resyncAll sends a resync frame for every subscription on this node.
+func (h *Hub) resyncAll(reason string) {
+	h.mu.Lock()
+	conns := make([]*conn, 0, len(h.conns))
+	for c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	for _, c := range conns {
+		for _, ch := range c.channels() {
+			c.enqueue(mustJSON(resyncFrame{Type: "resync", Channel: ch, Reason: reason}))
+		}
+	}
+}
+
+// register adds a connection whose slot is reserved.
+func (h *Hub) register(c *conn) {
+	h.mu.Lock()
+	h.conns[c] = struct{}{}
+	h.mu.Unlock()
+	h.stats.mu.Lock()
+	h.stats.Connections++
+	h.stats.mu.Unlock()
+}
+
+func (h *Hub) unregister(c *conn) {
+	for _, ch := range c.channels() {
+		h.removeSub(ch, c)
+	}
+	h.mu.Lock()
+	delete(h.conns, c)
+	h.mu.Unlock()
+	h.release(c.ip)
+	h.stats.mu.Lock()
+	h.stats.Connections--
+	h.stats.mu.Unlock()
+}
+
+// ClosedTooSlow returns how many connections were closed for falling behind.
+func (h *Hub) ClosedTooSlow() int64 {
+	h.stats.mu.Lock()
+	defer h.stats.mu.Unlock()
+	return h.stats.ClosedTooSlow
+}
+
+// Connections returns how many sockets this node holds.
+func (h *Hub) Connections() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.conns)
+}
+
+// DisconnectUser closes every connection of a user on this node, e.g.
+// after a suspension or a sign-out everywhere.
+func (h *Hub) DisconnectUser(userID int) {
+	h.mu.Lock()
+	var conns []*conn
+	for c := range h.conns {
+		if c.actor.ID == userID {
+			conns = append(conns, c)
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range conns {
+		c.close(CloseUnauthorized, "signed out")
+	}
+}
+
+// Shutdown closes every connection with "going away" so clients reconnect
+// to another node and resume; new connections are refused from now on.
+func (h *Hub) Shutdown() {
+	h.mu.Lock()
+	h.closed = true
+	conns := make([]*conn, 0, len(h.conns))
+	for c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	for _, c := range conns {
+		c.close(1001, "server shutting down; reconnect and resume")
+	}
+}
