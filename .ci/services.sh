@@ -203,6 +203,12 @@ if [ -z "${CRN_TEST_MEILI_URL:-}" ]; then
 	start_meili
 fi
 : "${CRN_TEST_MEILI_KEY:=}"
+# Tests that stop and restart Meilisearch (outage catch-up) run their own
+# private instance from the cached binary.
+if [ -z "${CRN_TEST_MEILI_BIN:-}" ]; then
+	ensure_meili
+	CRN_TEST_MEILI_BIN=$meili_bin
+fi
 
 # ---------------------------------------------------------------- MinIO, Chromium
 # Not needed yet. When the S3 storage backend and the browser tests arrive,
@@ -212,7 +218,7 @@ fi
 # CRN_TEST_CHROMIUM=/usr/bin/chromium.
 
 # ---------------------------------------------------------------- run
-export CRN_TEST_POSTGRES_URL CRN_TEST_REDIS_URL CRN_TEST_MEILI_URL CRN_TEST_MEILI_KEY
+export CRN_TEST_POSTGRES_URL CRN_TEST_REDIS_URL CRN_TEST_MEILI_URL CRN_TEST_MEILI_KEY CRN_TEST_MEILI_BIN
 
 # Run the command as a child (not exec) so the trap above stops Meilisearch.
 # It gets its own process group (set -m), and termination signals sent to

@@ -27,6 +27,7 @@ func commands() []command {
 		{"migrate", "apply or inspect database migrations (up, status)", runMigrate},
 		{"admin", "administer accounts (create-user)", runAdmin},
 		{"seed", "fill the database with a demo community (--demo)", runSeed},
+		{"reindex", "rebuild the search index from the database, swapping it in when complete", runReindex},
 		{"healthcheck", "exit 0 when the server at --addr answers /healthz (for container health checks)", runHealthcheck},
 		{"version", "print the version", runVersion},
 	}

@@ -263,7 +263,8 @@ func TestRealtimeAcrossThreeNodes(t *testing.T) {
 	pg := dbtest.NewPostgres(t).URL
 	bin := buildBinary(t)
 	dir := t.TempDir()
-	env := append(baseEnv(dir), "CRN_DATABASE_URL="+pg, "CRN_REDIS_URL="+redisURL, "CRN_REDIS_PREFIX=crntest:"+randomHex()+":")
+	env := append(baseEnv(dir), "CRN_DATABASE_URL="+pg, "CRN_REDIS_URL="+redisURL, "CRN_REDIS_PREFIX=crntest:"+randomHex()+":",
+		"CRN_MEILI_URL="+testenv.Get(t, testenv.MeiliURL), "CRN_MEILI_KEY="+testenv.Get(t, testenv.MeiliKey), "CRN_MEILI_INDEX=rt"+randomHex()+"_")
 	a := startNode(t, bin, append(env, "CRN_NODE_ID=a"), dir)
 	b := startNode(t, bin, append(env, "CRN_NODE_ID=b"), dir)
 	c := startNode(t, bin, append(env, "CRN_NODE_ID=c"), dir)

@@ -21,7 +21,7 @@ broker and the embedded search index.`, stderr)
 		return usageErr("serve takes no arguments, got %q", fs.Args())
 	}
 	log := app.NewLogger(cfg, os.Stderr)
-	a, err := app.Build(ctx, cfg, log, app.Options{Migrate: cfg.MigrateOnStart})
+	a, err := app.Build(ctx, cfg, log, app.Options{Migrate: cfg.MigrateOnStart, Serve: true})
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/crn-dev/crn/ent"
 	"github.com/crn-dev/crn/ent/user"
 	"github.com/crn-dev/crn/internal/apperr"
+	"github.com/crn-dev/crn/internal/event"
 )
 
 // Roles a user may hold, from most to least powerful.
@@ -30,6 +31,10 @@ type Options struct {
 	Hash           HashParams
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Postgres tells event.Record which database it writes to.
+	Postgres bool
+	// Committed is called after a transaction that recorded events.
+	Committed func()
 }
 
 // Service implements the account rules on top of the database.
@@ -51,6 +56,9 @@ func New(db *ent.Client, isUnique func(error) bool, opts Options) (*Service, err
 	}
 	if opts.PasswordMinLen == 0 {
 		opts.PasswordMinLen = 8
+	}
+	if opts.Committed == nil {
+		opts.Committed = func() {}
 	}
 	if opts.SessionTTL == 0 {
 		opts.SessionTTL = 30 * 24 * time.Hour
@@ -144,7 +152,11 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (*ent.User, error)
 			SetDisplayName(in.DisplayName).SetLocale(locale).
 			SetRole(user.Role(in.Role)).SetPasswordHash(hash).
 			Save(ctx)
-		return err
+		if err != nil {
+			return err
+		}
+		return event.Record(ctx, tx, s.opts.Postgres, event.Event{Type: event.UserCreated, ActorID: created.ID, UserID: created.ID,
+			Visibility: event.Public, Payload: map[string]any{"username": created.Username}})
 	})
 	if err != nil {
 		if s.isUnique(err) {
@@ -156,6 +168,7 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (*ent.User, error)
 		}
 		return nil, apperr.Internal("create user", err)
 	}
+	s.opts.Committed()
 	return created, nil
 }
 
@@ -201,13 +214,16 @@ func withTx(ctx context.Context, db *ent.Client, fn func(tx *ent.Tx) error) erro
 	return nil
 }
 
-// ByIDs returns the users with the given ids, keyed by id; unknown ids are absent.
+// ByIDs returns the users with the given ids, keyed by id; unknown ids are
+// absent. Only the fields that show a user next to their words are loaded
+// (id, username, display name, avatar, status): it runs on every page.
 func (s *Service) ByIDs(ctx context.Context, ids []int) (map[int]*ent.User, error) {
 	out := make(map[int]*ent.User, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
-	us, err := s.db.User.Query().Where(user.IDIn(ids...)).All(ctx)
+	us, err := s.db.User.Query().Where(user.IDIn(ids...)).
+		Select(user.FieldUsername, user.FieldDisplayName, user.FieldAvatarURL, user.FieldStatus).All(ctx)
 	if err != nil {
 		return nil, apperr.Internal("users by id", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/crn-dev/crn/ent"
 	"github.com/crn-dev/crn/ent/authtoken"
 	"github.com/crn-dev/crn/internal/apperr"
+	"github.com/crn-dev/crn/internal/event"
 )
 
 // ProfilePatch changes the fields a user may edit on their own profile; nil
@@ -18,41 +19,53 @@ type ProfilePatch struct {
 	Locale      *string
 }
 
-// UpdateProfile applies p to the user's profile.
+// UpdateProfile applies p to the user's profile and records user.updated.
 func (s *Service) UpdateProfile(ctx context.Context, userID int, p ProfilePatch) (*ent.User, error) {
 	problems := map[string]string{}
-	upd := s.db.User.UpdateOneID(userID)
+	var name, bio, avatar, locale *string
 	if p.DisplayName != nil {
 		v := strings.TrimSpace(*p.DisplayName)
 		checkText("display_name", v, DisplayNameMaxLen, false, problems)
 		if v == "" {
 			problems["display_name"] = "must not be empty"
 		}
-		upd.SetDisplayName(v)
+		name = &v
 	}
 	if p.Bio != nil {
 		v := strings.TrimSpace(*p.Bio)
 		checkText("bio", v, BioMaxLen, true, problems)
-		upd.SetBio(v)
+		bio = &v
 	}
 	if p.AvatarURL != nil {
 		v := strings.TrimSpace(*p.AvatarURL)
 		checkAvatarURL(v, problems)
-		upd.SetAvatarURL(v)
+		avatar = &v
 	}
 	if p.Locale != nil {
-		upd.SetLocale(normalizeLocale(strings.TrimSpace(*p.Locale), problems))
+		v := normalizeLocale(strings.TrimSpace(*p.Locale), problems)
+		locale = &v
 	}
 	if len(problems) > 0 {
 		return nil, apperr.Validation(problems)
 	}
-	u, err := upd.Save(ctx)
+	var u *ent.User
+	err := withTx(ctx, s.db, func(tx *ent.Tx) error {
+		var err error
+		u, err = tx.User.UpdateOneID(userID).SetNillableDisplayName(name).SetNillableBio(bio).
+			SetNillableAvatarURL(avatar).SetNillableLocale(locale).Save(ctx)
+		if err != nil {
+			return err
+		}
+		return event.Record(ctx, tx, s.opts.Postgres, event.Event{Type: event.UserUpdated, ActorID: userID, UserID: userID,
+			Visibility: event.Public, Payload: map[string]any{"username": u.Username}})
+	})
 	if ent.IsNotFound(err) {
 		return nil, apperr.NotFound("user_not_found", "no such user")
 	}
 	if err != nil {
 		return nil, apperr.Internal("update profile", err)
 	}
+	s.opts.Committed()
 	return u, nil
 }
 

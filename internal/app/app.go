@@ -14,6 +14,7 @@ import (
 	"net/http/pprof"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 	"github.com/crn-dev/crn/internal/account"
 	"github.com/crn-dev/crn/internal/config"
 	"github.com/crn-dev/crn/internal/database"
+	"github.com/crn-dev/crn/internal/discovery"
 	"github.com/crn-dev/crn/internal/event"
 	"github.com/crn-dev/crn/internal/forum"
 	"github.com/crn-dev/crn/internal/httpapi"
@@ -34,6 +36,7 @@ import (
 	"github.com/crn-dev/crn/internal/pubsub"
 	"github.com/crn-dev/crn/internal/ratelimit"
 	"github.com/crn-dev/crn/internal/realtime"
+	"github.com/crn-dev/crn/internal/search"
 	"github.com/crn-dev/crn/web"
 )
 
@@ -60,6 +63,9 @@ type App struct {
 	Broker        pubsub.Broker
 	Presence      presence.Store
 	Hub           *realtime.Hub
+	Index         search.Index
+	Indexer       *discovery.Indexer
+	Discovery     *discovery.Service
 	Redis         *redis.Client              // nil unless CRN_REDIS_URL is set
 	Meili         meilisearch.ServiceManager // nil unless CRN_MEILI_URL is set
 	Handler       http.Handler
@@ -75,6 +81,14 @@ type Options struct {
 	Hash account.HashParams
 	// Now overrides the forum's clock (the demo seed back-dates content).
 	Now func() time.Time
+	// Serve builds what a serving node runs besides the database: the
+	// search index, the broker, presence, the outbox relay and the WebSocket
+	// hub. Commands (admin, migrate, seed) leave it off, so they can run
+	// next to a serving node; the events they record wait in the outbox
+	// until that node's relay hands them on.
+	Serve bool
+	// Search opens the search index without serving (crn reindex).
+	Search bool
 }
 
 // Build opens every backend the configuration names and builds the services
@@ -122,40 +136,60 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		}})
 	}
 
+	renderer := markup.New(markup.Options{
+		UserURL: func(u string) string { return "/u/" + url.PathEscape(u) },
+		TagURL:  func(t string) string { return "/tags/" + url.PathEscape(t) },
+	})
+	if opts.Serve || opts.Search {
+		if a.Meili != nil {
+			a.Index, err = search.NewMeili(ctx, a.Meili, cfg.MeiliIndex)
+		} else {
+			if a.Redis != nil && a.DB.Dialect == database.Postgres {
+				log.Warn("scaling out without Meilisearch: every node keeps its own embedded search index, and only the node relaying the outbox fills it; run a single node or set CRN_MEILI_URL")
+			}
+			a.Index, err = search.NewEmbedded(filepath.Join(cfg.DataDir, "search"))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("search index: %w", err)
+		}
+		a.closers = append(a.closers, a.Index.Close)
+		checks = append(checks, httpapi.Check{Name: "search", Ping: a.Index.Ping})
+		a.Indexer = discovery.NewIndexer(a.DB.Client, a.Index, renderer)
+		a.Discovery = discovery.NewService(a.DB.Client, a.Index)
+	}
+	committed := func() {}
+	if opts.Serve {
+		retention := pubsub.Retention{MaxLen: cfg.BacklogLen, MaxAge: cfg.BacklogAge}
+		node := cfg.NodeID
+		if node == "" {
+			host, _ := os.Hostname()
+			node = fmt.Sprintf("%s-%d", host, os.Getpid())
+		}
+		if a.Redis != nil {
+			a.Broker = pubsub.NewRedis(a.Redis, cfg.RedisPrefix, retention)
+			a.Presence = presence.NewRedis(a.Redis, cfg.RedisPrefix, node)
+		} else {
+			a.Broker = pubsub.NewMemory(retention)
+			a.Presence = presence.NewMemory(node, nil)
+		}
+		a.closers = append(a.closers, a.Broker.Close, a.Presence.Close)
+		a.Relay = a.newRelay(log)
+		committed = a.Relay.Notify
+	}
+	limits := forum.DefaultLimits
+	limits.EditWindow, limits.TitleMax, limits.BodyMax = cfg.EditWindow, cfg.TitleMaxLen, cfg.PostMaxLen
+	a.Forums = forum.New(a.DB, renderer, forum.Options{Limits: limits, Committed: committed, Now: opts.Now})
+	a.Notifications = notify.NewService(a.DB.Client)
 	a.Accounts, err = account.New(a.DB.Client, database.IsUnique, account.Options{
 		SessionTTL: cfg.SessionTTL, PasswordMinLen: cfg.PasswordMinLen, SignupEnabled: cfg.SignupEnabled, Hash: opts.Hash,
+		Postgres: a.DB.Dialect == database.Postgres, Committed: committed,
 	})
 	if err != nil {
 		return nil, err
 	}
-
-	var relaySQL *sql.DB
-	if a.DB.Dialect == database.Postgres {
-		relaySQL = a.DB.SQL // one node per consumer, by advisory lock
+	if !opts.Serve {
+		return a, nil
 	}
-	retention := pubsub.Retention{MaxLen: cfg.BacklogLen, MaxAge: cfg.BacklogAge}
-	node := cfg.NodeID
-	if node == "" {
-		host, _ := os.Hostname()
-		node = fmt.Sprintf("%s-%d", host, os.Getpid())
-	}
-	if a.Redis != nil {
-		a.Broker = pubsub.NewRedis(a.Redis, cfg.RedisPrefix, retention)
-		a.Presence = presence.NewRedis(a.Redis, cfg.RedisPrefix, node)
-	} else {
-		a.Broker = pubsub.NewMemory(retention)
-		a.Presence = presence.NewMemory(node, nil)
-	}
-	a.closers = append(a.closers, a.Broker.Close, a.Presence.Close)
-	a.Relay = event.NewRelay(a.DB.Client, log, event.RelayOptions{SQL: relaySQL},
-		notify.Consumer{Postgres: a.DB.Dialect == database.Postgres}, realtime.Publisher{Broker: a.Broker})
-	limits := forum.DefaultLimits
-	limits.EditWindow, limits.TitleMax, limits.BodyMax = cfg.EditWindow, cfg.TitleMaxLen, cfg.PostMaxLen
-	a.Forums = forum.New(a.DB, markup.New(markup.Options{
-		UserURL: func(u string) string { return "/u/" + url.PathEscape(u) },
-		TagURL:  func(t string) string { return "/tags/" + url.PathEscape(t) },
-	}), forum.Options{Limits: limits, Committed: a.Relay.Notify, Now: opts.Now})
-	a.Notifications = notify.NewService(a.DB.Client)
 	a.Hub = realtime.NewHub(a.Broker, a.Presence, a.Forums, a.Accounts, log, realtime.Options{
 		SendQueue: cfg.WSSendQueue, MaxConnsPerIP: cfg.WSConnsPerIP, PresenceTTL: cfg.PresenceTTL,
 		AllowedOrigins: append([]string{cfg.PublicURL}, cfg.CORSOrigins...),
@@ -170,6 +204,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		Forums:        a.Forums,
 		Notifications: a.Notifications,
 		Realtime:      a.Hub,
+		Discovery:     a.Discovery,
 		AuthLimiter:   ratelimit.NewMemory(cfg.AuthRatePerMin, cfg.AuthRateBurst, nil),
 		Checks:        checks,
 		Registry:      reg,
@@ -306,23 +341,52 @@ func (a *App) Close() error {
 	return errors.Join(errs...)
 }
 
-// DrainEvents runs the outbox relay until every event committed so far has
-// been handled by every consumer (used by commands that write outside serve).
+// newRelay builds an outbox relay for the consumers this app has: the
+// notifications always, the realtime publisher when it serves, the search
+// indexer when it has an index.
+func (a *App) newRelay(log *slog.Logger) *event.Relay {
+	var relaySQL *sql.DB
+	if a.DB.Dialect == database.Postgres {
+		relaySQL = a.DB.SQL // one node per consumer, by advisory lock
+	}
+	return event.NewRelay(a.DB.Client, log, event.RelayOptions{SQL: relaySQL}, a.consumers()...)
+}
+
+func (a *App) consumers() []event.Consumer {
+	cs := []event.Consumer{notify.Consumer{Postgres: a.DB.Dialect == database.Postgres}}
+	if a.Broker != nil {
+		cs = append(cs, realtime.Publisher{Broker: a.Broker})
+	}
+	if a.Indexer != nil {
+		cs = append(cs, a.Indexer)
+	}
+	return cs
+}
+
+// DrainEvents runs an outbox relay until every event committed so far has
+// been handled by each consumer this app has (commands that write outside
+// serve use it for notifications; the rest waits for a serving node).
 func (a *App) DrainEvents(ctx context.Context) error {
 	latest, err := event.Latest(ctx, a.DB.Client)
 	if err != nil {
 		return err
 	}
+	consumers := a.consumers()
+	relay := a.newRelay(a.Log)
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go func() { _ = a.Relay.Run(rctx); close(done) }()
+	go func() { _ = relay.Run(rctx); close(done) }()
 	defer func() { cancel(); <-done }()
 	for {
-		pos, err := event.Position(ctx, a.DB.Client, notify.Consumer{}.Name())
-		if err != nil {
-			return err
+		behind := false
+		for _, c := range consumers {
+			pos, err := event.Position(ctx, a.DB.Client, c.Name())
+			if err != nil {
+				return err
+			}
+			behind = behind || pos < latest
 		}
-		if pos >= latest {
+		if !behind {
 			return nil
 		}
 		select {

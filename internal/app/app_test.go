@@ -22,7 +22,7 @@ var cheap = account.HashParams{MemoryKiB: 64, Time: 1, Threads: 1}
 
 func build(t *testing.T, cfg config.Config) *app.App {
 	t.Helper()
-	a, err := app.Build(context.Background(), cfg, slog.New(slog.DiscardHandler), app.Options{Migrate: true, Hash: cheap})
+	a, err := app.Build(context.Background(), cfg, slog.New(slog.DiscardHandler), app.Options{Migrate: true, Hash: cheap, Serve: true})
 	if err != nil {
 		t.Fatal(err)
 	}

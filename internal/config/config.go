@@ -24,6 +24,7 @@ type Config struct {
 	RedisURL        string        // empty: in-process broker
 	MeiliURL        string        // empty: embedded full-text index
 	MeiliKey        string        // Meilisearch API key
+	MeiliIndex      string        // prefix of crn's Meilisearch index names
 	MigrateOnStart  bool          // apply pending migrations when serve starts
 	PublicURL       string        // the URL users reach crn at; decides cookie Secure flag and origin checks
 	CookieSecure    bool          // set the Secure attribute on cookies
@@ -73,6 +74,7 @@ func Settings() []Setting {
 		{"redis-url", "CRN_REDIS_URL", "", "Redis URL (redis://host:6379/0) for presence and fan-out across nodes; empty uses an in-process broker", func(c *Config, v string) error { c.RedisURL = v; return nil }},
 		{"meili-url", "CRN_MEILI_URL", "", "Meilisearch URL; empty uses the embedded full-text index", func(c *Config, v string) error { c.MeiliURL = v; return nil }},
 		{"meili-key", "CRN_MEILI_KEY", "", "Meilisearch API (master or admin) key", func(c *Config, v string) error { c.MeiliKey = v; return nil }},
+		{"meili-index", "CRN_MEILI_INDEX", "crn_", "prefix of crn's Meilisearch index names, so several communities can share one Meilisearch", func(c *Config, v string) error { c.MeiliIndex = v; return nil }},
 		{"migrate-on-start", "CRN_MIGRATE_ON_START", "true", "apply pending database migrations when serve starts", boolSetter(func(c *Config) *bool { return &c.MigrateOnStart })},
 		{"public-url", "CRN_PUBLIC_URL", "", "URL users reach crn at (https://community.example.com); used for origin checks and secure cookies", func(c *Config, v string) error { c.PublicURL = strings.TrimRight(v, "/"); return nil }},
 		{"cookie-secure", "CRN_COOKIE_SECURE", "auto", "Secure attribute on cookies: true, false or auto (true when the public URL is https)", func(c *Config, v string) error { return c.setCookieSecure(v) }},

@@ -36,6 +36,9 @@ const (
 	TopicRead       Type = "topic.read" // a user's read position moved; visible to that user only
 
 	NotificationCreated Type = "notification.created" // written by the notification consumer; visible to its recipient only
+
+	UserCreated Type = "user.created" // an account was created
+	UserUpdated Type = "user.updated" // a public profile field changed
 )
 
 // Visibility values. A group or a single user is "group:<id>" / "user:<id>".

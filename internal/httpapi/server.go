@@ -16,6 +16,7 @@ import (
 
 	"github.com/crn-dev/crn/internal/account"
 	"github.com/crn-dev/crn/internal/config"
+	"github.com/crn-dev/crn/internal/discovery"
 	"github.com/crn-dev/crn/internal/forum"
 	"github.com/crn-dev/crn/internal/notify"
 	"github.com/crn-dev/crn/internal/ratelimit"
@@ -36,6 +37,7 @@ type Deps struct {
 	Forums        *forum.Service
 	Notifications *notify.Service
 	Realtime      *realtime.Hub
+	Discovery     *discovery.Service
 	AuthLimiter   ratelimit.Limiter // sign-in and sign-up attempts per client IP
 	Checks        []Check           // what /readyz pings
 	Registry      *prometheus.Registry
@@ -149,6 +151,9 @@ func New(d Deps) *echo.Echo {
 	api.DELETE("/posts/:id/reactions/:kind", s.react(false), requireUser)
 	api.PUT("/posts/:id/bookmark", s.bookmark(true), requireUser)
 	api.DELETE("/posts/:id/bookmark", s.bookmark(false), requireUser)
+
+	api.GET("/search", s.search)
+	api.GET("/search/suggest", s.suggest)
 
 	api.GET("/ws", s.websocket)
 	api.GET("/presence", s.presence)

@@ -20,6 +20,7 @@ const (
 	maxMentions   = 50
 	maxTags       = 20
 	excerptRunes  = 200
+	textRunes     = 100000 // longer than any post may be
 	maxQuoteDepth = 3
 )
 
@@ -48,6 +49,9 @@ type Result struct {
 	// Excerpt is plain text from the start of the post (quotes excluded),
 	// whitespace collapsed, at most about 200 characters.
 	Excerpt string
+	// Text is the post's whole plain text (quotes excluded), whitespace
+	// collapsed: what search indexes.
+	Text string
 }
 
 // Quote identifies a quoted post.
@@ -86,6 +90,7 @@ func (r *Renderer) Render(src string) Result {
 		seenTags:     map[string]struct{}{},
 		seenQuotes:   map[Quote]struct{}{},
 		excerpt:      excerptWriter{limit: excerptRunes},
+		text:         excerptWriter{limit: textRunes},
 	}
 	var out bytes.Buffer
 	out.Grow(len(source) + len(source)/2)
@@ -97,6 +102,7 @@ func (r *Renderer) Render(src string) Result {
 		Tags:     st.tags,
 		Quotes:   st.quotes,
 		Excerpt:  st.excerpt.String(),
+		Text:     st.text.String(),
 	}
 }
 
@@ -109,6 +115,7 @@ type renderState struct {
 	quotes       []Quote
 	seenQuotes   map[Quote]struct{}
 	excerpt      excerptWriter
+	text         excerptWriter
 }
 
 // renderBlocks renders Markdown pieces and the quotes between them. Each
@@ -175,4 +182,5 @@ func (st *renderState) collect(doc ast.Node, src []byte) {
 		return ast.WalkContinue, nil
 	})
 	st.excerpt.addTree(doc, src)
+	st.text.addTree(doc, src)
 }

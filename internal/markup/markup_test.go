@@ -484,3 +484,18 @@ func TestRenderPathological(t *testing.T) {
 		})
 	}
 }
+
+func TestTextIsWholePlainText(t *testing.T) {
+	r := New(Options{})
+	long := strings.Repeat("客户关系管理 ", 100)
+	res := r.Render("# Title\n\nSome **bold** text and `code`.\n\n" + long + "\n\n[quote=bob post=3]\nquoted words\n[/quote]\n\nthe end")
+	if !strings.Contains(res.Text, "Title Some bold text and code.") || !strings.HasSuffix(res.Text, "the end") {
+		t.Fatalf("text: %q", res.Text)
+	}
+	if strings.Contains(res.Text, "quoted words") || strings.Contains(res.Text, "**") {
+		t.Fatalf("quotes and markup must not be in the text: %q", res.Text)
+	}
+	if strings.Count(res.Text, "客户关系管理") != 100 {
+		t.Fatal("text was cut")
+	}
+}

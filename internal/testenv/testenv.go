@@ -15,6 +15,7 @@ const (
 	RedisURL = "CRN_TEST_REDIS_URL"
 	MeiliURL = "CRN_TEST_MEILI_URL"
 	MeiliKey = "CRN_TEST_MEILI_KEY"
+	MeiliBin = "CRN_TEST_MEILI_BIN" // the Meilisearch binary, for tests that run their own
 )
 
 // Get returns the value of the variable name, skipping t when it is unset
