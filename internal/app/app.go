@@ -153,6 +153,9 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 			return nil, fmt.Errorf("search index: %w", err)
 		}
 		a.closers = append(a.closers, a.Index.Close)
+		if err := a.Index.Ping(ctx); err != nil {
+			log.Warn("search backend unavailable; writes go on and indexing catches up when it returns", "err", err)
+		}
 		checks = append(checks, httpapi.Check{Name: "search", Ping: a.Index.Ping})
 		a.Indexer = discovery.NewIndexer(a.DB.Client, a.Index, renderer)
 		a.Discovery = discovery.NewService(a.DB.Client, a.Index)
