@@ -311,6 +311,21 @@ func (a *App) startWorkers() func() {
 		defer wg.Done()
 		_ = a.Hub.Run(ctx)
 	}()
+	if e, ok := a.Index.(*search.Embedded); ok && e.NeedsReindex() {
+		// A new or outdated embedded index is filled from the database; the
+		// cursor rewind at the end replays what committed meanwhile.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.Log.Info("search index is new or outdated; rebuilding it from the database")
+			sum, err := a.Indexer.Reindex(ctx, nil)
+			if err != nil {
+				a.Log.Error("rebuilding the search index", "err", err)
+				return
+			}
+			a.Log.Info("search index rebuilt", "summary", sum.String())
+		}()
+	}
 	go func() {
 		defer wg.Done()
 		t := time.NewTicker(viewFlushInterval)

@@ -229,7 +229,8 @@ func BenchmarkEmbeddedQuery(b *testing.B) {
 	}
 	defer e.Close()
 	r := rand.New(rand.NewPCG(3, 4))
-	batch := make([]Doc, 0, 500)
+	// Built the way a reindex feeds a rebuild: thousands at a time.
+	batch := make([]Doc, 0, 5000)
 	var building time.Duration
 	for i := range docs {
 		batch = append(batch, benchDoc(r, i))

@@ -17,8 +17,10 @@ import (
 // errClosed is returned by every operation on a closed index.
 var errClosed = errors.New("search: index is closed")
 
-// batchSize bounds how many documents go into one bleve batch.
-const batchSize = 1000
+// batchSize bounds how many documents go into one bleve batch. Every batch
+// waits for its segment to be persisted, so a rebuild goes faster when its
+// caller passes thousands of documents at a time.
+const batchSize = 5000
 
 // Embedded is the default Index: a bleve full-text index kept in a
 // directory of the data dir, in generations (see embedded_gen.go) so that a
