@@ -176,6 +176,16 @@ func TestVisibilityAndPostingRules(t *testing.T) {
 			t.Fatal(e.Code)
 		}
 
+		// Sub-forums are one level deep.
+		child := w.forum("Child", forum.ForumInput{ParentID: &pub.ID})
+		_, err = w.s.CreateForum(ctx, w.actor("admin"), forum.ForumInput{Name: ptr("Grandchild"), ParentID: &child.ID})
+		wantKind(t, err, apperr.KindUnprocessable)
+		_, err = w.s.UpdateForum(ctx, w.actor("admin"), pub.ID, forum.ForumInput{ParentID: &staffOnly.ID})
+		wantKind(t, err, apperr.KindUnprocessable) // it has a child, so it stays top-level
+		if _, err := w.s.UpdateForum(ctx, w.actor("admin"), child.ID, forum.ForumInput{ParentID: ptr(0)}); err != nil {
+			t.Fatal(err)
+		}
+
 		// Only admins manage forums.
 		_, err = w.s.CreateForum(ctx, w.actor("mod"), forum.ForumInput{Name: ptr("Nope")})
 		wantKind(t, err, apperr.KindForbidden)
@@ -688,6 +698,12 @@ func TestNotifications(t *testing.T) {
 		if got := kinds("bob"); len(got) != 0 {
 			t.Fatalf("nobody notifies themselves: %v", got)
 		}
+		// Quoting notifies the quoted author.
+		w.reply("carol", tv.ID, fmt.Sprintf("[quote=alice post=%d]\nNotify me\n[/quote]\nAgreed.", first.ID), 0)
+		relayOnce(t, db)
+		if got := kinds("alice"); len(got) != 2 || got[0] != "quote" {
+			t.Fatalf("alice after being quoted: %v", got)
+		}
 		// The watched forum's new topics notify carol as new_topic.
 		w.topic("bob", f, "Second topic")
 		relayOnce(t, db)
@@ -703,7 +719,7 @@ func TestNotifications(t *testing.T) {
 			t.Fatalf("after one: %d", n)
 		}
 		// Marking someone else's notification changes nothing.
-		if n, _ := ns.MarkRead(ctx, w.users["alice"].ID, []int{p.Items[1].ID}); n != 1 {
+		if n, _ := ns.MarkRead(ctx, w.users["alice"].ID, []int{p.Items[1].ID}); n != 2 { // her reply and quote stay unread
 			t.Fatalf("alice's unread: %d", n)
 		}
 		if n, _ := ns.MarkRead(ctx, w.users["carol"].ID, nil); n != 0 {
