@@ -65,3 +65,7 @@ generate: ## regenerate ent code and write a new migration: make generate NAME=a
 clean: ## remove build and coverage output
 	rm -rf bin/ coverage.out coverage.html cover.out *.coverprofile
 	find . -name '*.test' -type f -not -path './.git/*' -delete
+
+.PHONY: loadtest
+loadtest: ## load test a seeded crn with wrk, SQLite then PostgreSQL (LOADTEST_*; see .ci/loadtest.sh)
+	bash .ci/loadtest.sh
