@@ -172,7 +172,7 @@ func realtimeSuite(t *testing.T, a, b, c *node, admin string, kill bool) {
 		t.Fatalf("data: %s", fb.Data)
 	}
 	// Notifications are pushed on the user's channel, with the unread count.
-	call(t, http.DefaultClient, "POST", fmt.Sprintf("%s/api/v1/topics/%d/posts", a.base, tid), alice, "", fmt.Sprintf(`{"body":"@bob look"}`), 201)
+	call(t, http.DefaultClient, "POST", fmt.Sprintf("%s/api/v1/topics/%d/posts", a.base, tid), alice, "", `{"body":"@bob look"}`, 201)
 	n := onB.expect("notification", isEvent("notification.created", fmt.Sprintf("user:%d", bobID)))
 	if !strings.Contains(string(n.Data), `"unread_count":`) {
 		t.Fatalf("notification: %s", n.Data)

@@ -206,11 +206,11 @@ func TestSearchEndToEnd(t *testing.T) {
 			}
 
 			// Suggestions: similar topics and @mention usernames.
-			topics, users, err := w.a.Discovery.Suggest(ctx, w.actors["bob"], "expo", 5)
+			topics, _, err := w.a.Discovery.Suggest(ctx, w.actors["bob"], "expo", 5)
 			if err != nil || len(topics) == 0 || topics[0].ID != fmt.Sprintf("topic-%d", en.ID) {
 				t.Fatalf("suggest topics: %v %v", topics, err)
 			}
-			_, users, err = w.a.Discovery.Suggest(ctx, w.actors["bob"], "thanks @ali", 5)
+			_, users, err := w.a.Discovery.Suggest(ctx, w.actors["bob"], "thanks @ali", 5)
 			if err != nil || len(users) == 0 || users[0].ID != fmt.Sprintf("user-%d", w.actors["alice"].ID) {
 				t.Fatalf("suggest users: %v %v", users, err)
 			}

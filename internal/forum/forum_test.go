@@ -560,8 +560,8 @@ func TestReactionsBookmarksReadState(t *testing.T) {
 		if got.ReactionCount != 3 || got.Reactions["like"] != 2 || got.Reactions["heart"] != 1 {
 			t.Fatalf("reactions: %d %v", got.ReactionCount, got.Reactions)
 		}
-		got, _ = w.s.React(ctx, bob, p.ID, "like", false)
-		got, _ = w.s.React(ctx, bob, p.ID, "like", false)
+		w.s.React(ctx, bob, p.ID, "like", false)
+		got, _ = w.s.React(ctx, bob, p.ID, "like", false) // withdrawing twice is a no-op
 		if got.ReactionCount != 2 || got.Reactions["like"] != 1 {
 			t.Fatalf("after withdrawal: %d %v", got.ReactionCount, got.Reactions)
 		}
