@@ -4,7 +4,6 @@ package app
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -366,11 +365,15 @@ func (a *App) Close() error {
 // notifications always, the realtime publisher when it serves, the search
 // indexer when it has an index.
 func (a *App) newRelay(log *slog.Logger) *event.Relay {
-	var relaySQL *sql.DB
+	opts := event.RelayOptions{}
 	if a.DB.Dialect == database.Postgres {
-		relaySQL = a.DB.SQL // one node per consumer, by advisory lock
+		// One node per consumer, by advisory lock. That node learns of
+		// commits on other nodes only by polling (Notify is in-process), so
+		// it polls often: a post made elsewhere waits at most this long.
+		// A pg_notify wake would remove the wait; see the issue notes.
+		opts.SQL, opts.PollInterval = a.DB.SQL, 100*time.Millisecond
 	}
-	return event.NewRelay(a.DB.Client, log, event.RelayOptions{SQL: relaySQL}, a.consumers()...)
+	return event.NewRelay(a.DB.Client, log, opts, a.consumers()...)
 }
 
 func (a *App) consumers() []event.Consumer {
