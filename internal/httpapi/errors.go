@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -50,6 +51,9 @@ func statusOf(k apperr.Kind) int {
 	}
 }
 
+// statusClientClosed is recorded when the client cancelled its request.
+const statusClientClosed = 499
+
 // echoCodes names the errors Echo itself raises (routing, body limit...).
 var echoCodes = map[int]string{
 	http.StatusBadRequest:            "bad_request",
@@ -68,6 +72,13 @@ var echoCodes = map[int]string{
 func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
+			return
+		}
+		if errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil {
+			// The client went away; nobody reads an answer. 499 (nginx's
+			// "client closed request") keeps these out of the 5xx counts.
+			c.Response().WriteHeader(statusClientClosed)
+			requestLogger(c, log).Info("client closed the request")
 			return
 		}
 		status, body := render(err)
