@@ -18,6 +18,8 @@ import (
 	"github.com/crn-dev/crn/internal/app"
 	"github.com/crn-dev/crn/internal/config"
 	"github.com/crn-dev/crn/internal/forum"
+
+	"github.com/crn-dev/crn/internal/testenv"
 )
 
 func TestParseSources(t *testing.T) {
@@ -152,9 +154,7 @@ func TestHelp(t *testing.T) {
 // The three commands against a real crn with a small community: every
 // subscriber gets every event, and the numbers add up.
 func TestCommandsAgainstCrn(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a crn server")
-	}
+	testenv.SkipIfShort(t, "starts a crn server")
 	base := startCrn(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

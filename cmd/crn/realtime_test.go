@@ -256,9 +256,7 @@ func baseEnv(dir string) []string {
 
 // Three nodes sharing PostgreSQL and Redis.
 func TestRealtimeAcrossThreeNodes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts three servers")
-	}
+	testenv.SkipIfShort(t, "starts three servers")
 	redisURL := testenv.Get(t, testenv.RedisURL)
 	pg := dbtest.NewPostgres(t).URL
 	bin := buildBinary(t)
@@ -273,9 +271,7 @@ func TestRealtimeAcrossThreeNodes(t *testing.T) {
 
 // The same scenarios on one node with the in-process broker and presence.
 func TestRealtimeOneNodeInProcess(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a server")
-	}
+	testenv.SkipIfShort(t, "starts a server")
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	env := baseEnv(dir)

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/crn-dev/crn/internal/testenv"
 )
 
 // buildBinary compiles cmd/crn once per test run.
@@ -42,9 +44,7 @@ func freeAddr(t *testing.T) string {
 // cookie and with a bearer token; then the same on PostgreSQL; SIGTERM ends
 // it cleanly.
 func TestServeEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
+	testenv.SkipIfShort(t, "builds the binary")
 	bin := buildBinary(t)
 	for name, newDB := range databases(t) {
 		t.Run(name, func(t *testing.T) {

@@ -270,10 +270,6 @@ func keys(m map[int]bool) []int {
 
 func dedupe(ids []int) []int {
 	seen := map[int]bool{}
-	return keysOf(ids, seen)
-}
-
-func keysOf(ids []int, seen map[int]bool) []int {
 	out := make([]int, 0, len(ids))
 	for _, id := range ids {
 		if !seen[id] {

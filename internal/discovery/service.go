@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
 	"time"
@@ -79,16 +80,9 @@ type cursor struct {
 
 func fingerprint(p Params) string {
 	b, _ := json.Marshal([]any{p.Text, p.Types, p.ForumIDs, p.Author, p.Tags, p.Statuses, p.From.Unix(), p.To.Unix(), p.Sort})
-	return strconv.FormatUint(fnv(b), 36)
-}
-
-func fnv(b []byte) uint64 {
-	h := uint64(14695981039346656037)
-	for _, c := range b {
-		h ^= uint64(c)
-		h *= 1099511628211
-	}
-	return h
+	h := fnv.New64a()
+	h.Write(b)
+	return strconv.FormatUint(h.Sum64(), 36)
 }
 
 var validTypes = map[string]bool{search.TypeTopic: true, search.TypePost: true, search.TypeUser: true}

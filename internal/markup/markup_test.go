@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/crn-dev/crn/internal/testenv"
 )
 
 func newTestRenderer() *Renderer {
@@ -471,9 +473,7 @@ func TestRenderConcurrent(t *testing.T) {
 // are larger than the longest post allowed; before the limits in limits.go,
 // several of them took seconds to minutes.
 func TestRenderPathological(t *testing.T) {
-	if testing.Short() {
-		t.Skip("slow")
-	}
+	testenv.SkipIfShort(t, "slow")
 	r := newTestRenderer()
 	for _, tt := range pathologicalInputs() {
 		t.Run(tt.name, func(t *testing.T) {

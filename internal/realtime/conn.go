@@ -323,7 +323,7 @@ func (c *conn) subscribe(ctx context.Context, in inbound) {
 // (a backlog may be longer than the queue), never holding the connection's
 // lock while it waits, so the hub's fan-out is never held up by it.
 func (c *conn) catchUp(ctx context.Context, ch string, since int64, resume bool) {
-	var backlog []pendingFrame
+	var backlog []pending
 	if resume {
 		msgs, complete, err := c.hub.broker.Since(ctx, ch, since)
 		switch {
@@ -339,7 +339,7 @@ func (c *conn) catchUp(ctx context.Context, ch string, since int64, resume bool)
 			}
 			_ = json.Unmarshal(m.Data, &meta)
 			if m.ID > since && visibleTo(meta.Visibility, c.actor) {
-				backlog = append(backlog, pendingFrame{m.ID, mustJSON(eventFrame{Type: "event", Channel: ch, ID: m.ID, Event: m.Event, Data: m.Data})})
+				backlog = append(backlog, pending{m.ID, mustJSON(eventFrame{Type: "event", Channel: ch, ID: m.ID, Event: m.Event, Data: m.Data})})
 			}
 		}
 	}
@@ -393,8 +393,6 @@ func (c *conn) enqueueWait(ctx context.Context, frame []byte) bool {
 	}
 	return false
 }
-
-type pendingFrame = pending
 
 // originPatterns turns configured origins (URLs or host patterns) into the
 // host patterns the WebSocket library matches against the Origin header.

@@ -28,8 +28,17 @@ func Get(t testing.TB, name string) string {
 	if InCI() {
 		t.Fatalf("testenv: %s is not set but CI=true: run the tests with `make test`, which starts the services", name)
 	}
-	t.Skipf("testenv: %s not set; run `make test` to test against the real service", name)
+	t.Skipf("testenv: %s not set (under CI=true this fails instead); run `make test` to test against the real service", name)
 	return ""
+}
+
+// SkipIfShort skips a slow test under -short, except under CI, which
+// always runs everything.
+func SkipIfShort(t testing.TB, why string) {
+	t.Helper()
+	if testing.Short() && !InCI() {
+		t.Skip(why + " (-short; never skipped under CI)")
+	}
 }
 
 // InCI reports whether CI=true.

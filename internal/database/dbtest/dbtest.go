@@ -11,12 +11,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/crn-dev/crn/internal/database"
 	"github.com/crn-dev/crn/internal/database/scratchdb"
+	"github.com/crn-dev/crn/internal/testenv"
 )
 
 // PostgresEnv names the variable holding the admin PostgreSQL URL.
@@ -30,7 +30,7 @@ const setupTimeout = 2 * time.Minute
 // fails for want of the variable).
 func Dialects() []database.Dialect {
 	ds := []database.Dialect{database.SQLite}
-	if os.Getenv(PostgresEnv) != "" || inCI() {
+	if os.Getenv(PostgresEnv) != "" || testenv.InCI() {
 		ds = append(ds, database.Postgres)
 	}
 	return ds
@@ -108,16 +108,10 @@ func PostgresURL(t testing.TB) string {
 	if u != "" {
 		return u
 	}
-	if inCI() {
+	if testenv.InCI() {
 		t.Fatalf("dbtest: %s is not set but CI=true: the PostgreSQL tests must run under CI (e.g. %s=%s)",
 			PostgresEnv, PostgresEnv, scratchdb.DefaultPostgresURL)
 	}
-	t.Skipf("dbtest: PostgreSQL tests skipped: set %s to an admin URL, e.g. %s", PostgresEnv, scratchdb.DefaultPostgresURL)
+	t.Skipf("dbtest: PostgreSQL tests skipped (under CI=true they fail instead): set %s to an admin URL, e.g. %s", PostgresEnv, scratchdb.DefaultPostgresURL)
 	return ""
-}
-
-// inCI reports whether the tests run under CI.
-func inCI() bool {
-	ci, _ := strconv.ParseBool(os.Getenv("CI"))
-	return ci
 }
