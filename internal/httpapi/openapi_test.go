@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -271,5 +272,37 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 	}
 	for _, k := range unrouted {
 		t.Errorf("in openapi.json but not routed: %s", k)
+	}
+}
+
+func TestMergeOpenAPIFragments(t *testing.T) {
+	fsys := fstest.MapFS{
+		"openapi/openapi.json": {Data: []byte(`{"openapi":"3.1.0","tags":[{"name":"core"}],"paths":{"/a":{}},"components":{"schemas":{"A":{}}}}`)},
+		"openapi/groups.json":  {Data: []byte(`{"tags":[{"name":"groups"}],"paths":{"/g":{}},"components":{"schemas":{"G":{}},"parameters":{"P":{}}}}`)},
+	}
+	raw, err := mergeOpenAPI(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Tags       []map[string]string       `json:"tags"`
+		Paths      map[string]any            `json:"paths"`
+		Components map[string]map[string]any `json:"components"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Tags) != 2 || len(doc.Paths) != 2 || len(doc.Components["schemas"]) != 2 || len(doc.Components["parameters"]) != 1 {
+		t.Fatalf("merged document = %s", raw)
+	}
+
+	fsys["openapi/dup.json"] = &fstest.MapFile{Data: []byte(`{"paths":{"/a":{}}}`)}
+	if _, err := mergeOpenAPI(fsys); err == nil || !strings.Contains(err.Error(), `"/a" is defined twice`) {
+		t.Fatalf("duplicate path: err = %v", err)
+	}
+	delete(fsys, "openapi/dup.json")
+	fsys["openapi/bad.json"] = &fstest.MapFile{Data: []byte(`{"info":{}}`)}
+	if _, err := mergeOpenAPI(fsys); err == nil {
+		t.Fatal("a fragment with an info member was accepted")
 	}
 }
