@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,6 +36,7 @@ import (
 	"github.com/crn-dev/crn/internal/pubsub"
 	"github.com/crn-dev/crn/internal/ratelimit"
 	"github.com/crn-dev/crn/internal/realtime"
+	"github.com/crn-dev/crn/internal/respcache"
 	"github.com/crn-dev/crn/internal/search"
 	"github.com/crn-dev/crn/web"
 )
@@ -62,6 +64,7 @@ type App struct {
 	Broker        pubsub.Broker
 	Presence      presence.Store
 	Hub           *realtime.Hub
+	Cache         *respcache.Cache // guests' cached responses; nil when disabled
 	Index         search.Index
 	Indexer       *discovery.Indexer
 	Discovery     *discovery.Service
@@ -195,9 +198,14 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	if !opts.Serve {
 		return a, nil
 	}
+	if cfg.CacheBytes > 0 {
+		a.Cache = respcache.New(cfg.CacheBytes)
+	}
 	a.Hub = realtime.NewHub(a.Broker, a.Presence, a.Forums, a.Accounts, log, realtime.Options{
 		SendQueue: cfg.WSSendQueue, MaxConnsPerIP: cfg.WSConnsPerIP, PresenceTTL: cfg.PresenceTTL,
 		AllowedOrigins: append([]string{cfg.PublicURL}, cfg.CORSOrigins...),
+		OnEvent:        cacheInvalidator(a.Cache),
+		OnGap:          a.Cache.Flush,
 	})
 
 	reg := prometheus.NewRegistry()
@@ -214,6 +222,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		Checks:        checks,
 		Registry:      reg,
 		Web:           web.Handler(),
+		Cache:         a.Cache,
 	})
 	return a, nil
 }
@@ -294,6 +303,35 @@ func (a *App) serveDebug() (func(), error) {
 // viewFlushInterval is how often buffered topic view counts are written.
 const viewFlushInterval = 5 * time.Second
 
+// cacheInvalidator drops the guest responses an event may change: a
+// topic's pages for events on its channel, a forum's lists (and the forum
+// list, which shows counts) for events on the forum's, and everything for
+// what may change any page (an author renamed, a forum's visibility, a
+// topic moved, anything new).
+func cacheInvalidator(c *respcache.Cache) func(channel, event string) {
+	if c == nil {
+		return nil
+	}
+	return func(channel, ev string) {
+		switch event.Type(ev) {
+		case event.ForumCreated, event.ForumUpdated, event.ForumDeleted, event.TopicMoved:
+			c.Flush()
+			return
+		}
+		kind, _, _ := strings.Cut(channel, ":")
+		switch kind {
+		case "topic":
+			c.Invalidate(channel)
+		case "forum":
+			c.Invalidate(channel, "forums")
+		case "user":
+			// a user's own notifications and read state: never cached
+		default:
+			c.Flush()
+		}
+	}
+}
+
 // startWorkers runs the background work of a serving node: the outbox relay
 // and the view-count flusher. The returned function stops them and waits;
 // Serve calls it after the HTTP server has drained, so the last requests'
@@ -308,6 +346,10 @@ func (a *App) startWorkers() func() {
 	}()
 	go func() {
 		defer wg.Done()
+		// The guest cache answers only while the hub hears the events that
+		// invalidate it.
+		a.Cache.SetLive(true)
+		defer a.Cache.SetLive(false)
 		_ = a.Hub.Run(ctx)
 	}()
 	if e, ok := a.Index.(*search.Embedded); ok && e.NeedsReindex() {

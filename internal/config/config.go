@@ -46,6 +46,7 @@ type Config struct {
 	PresenceTTL     time.Duration // how long presence lasts without a heartbeat
 	WSConnsPerIP    int           // WebSocket connections allowed per client IP
 	WSSendQueue     int           // frames buffered per WebSocket before it is closed as too slow
+	CacheBytes      int64         // memory for guests' cached responses; 0 disables the cache
 	BacklogLen      int           // events kept per realtime channel for resuming
 	BacklogAge      time.Duration // how long events are kept per realtime channel
 	LogLevel        string        // debug, info, warn, error
@@ -94,6 +95,11 @@ func Settings() []Setting {
 		{"presence-ttl", "CRN_PRESENCE_TTL", "60s", "how long a user stays present without a heartbeat; a node that dies drops its users after this", durationSetter(func(c *Config) *time.Duration { return &c.PresenceTTL })},
 		{"node-id", "CRN_NODE_ID", "", "this node's name for presence across nodes; empty uses the host name and process id", func(c *Config, v string) error { c.NodeID = v; return nil }},
 		{"ws-conns-per-ip", "CRN_WS_CONNS_PER_IP", "50", "WebSocket connections allowed per client IP", intSetter(func(c *Config) *int { return &c.WSConnsPerIP }, 1)},
+		{"cache-size", "CRN_CACHE_SIZE", "64MB", "memory for guests' cached topic pages and forum lists (dropped as events change them); 0 disables", func(c *Config, v string) error {
+			n, err := ParseBytes(v)
+			c.CacheBytes = n
+			return err
+		}},
 		{"ws-send-queue", "CRN_WS_SEND_QUEUE", "256", "frames buffered per WebSocket before a slow client is closed (code 4008) to resume later", intSetter(func(c *Config) *int { return &c.WSSendQueue }, 8)},
 		{"event-backlog", "CRN_EVENT_BACKLOG", "1000", "events kept per realtime channel so reconnecting clients can resume", intSetter(func(c *Config) *int { return &c.BacklogLen }, 10)},
 		{"event-backlog-age", "CRN_EVENT_BACKLOG_AGE", "24h", "how long events are kept per realtime channel", durationSetter(func(c *Config) *time.Duration { return &c.BacklogAge })},

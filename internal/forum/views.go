@@ -25,6 +25,10 @@ func (v *viewCounter) add(topicID int) {
 	v.mu.Unlock()
 }
 
+// CountView counts a view of a topic that was served without asking the
+// service (a cached page).
+func (s *Service) CountView(topicID int) { s.views.add(topicID) }
+
 func (v *viewCounter) pending(topicID int) int {
 	v.mu.Lock()
 	defer v.mu.Unlock()

@@ -21,6 +21,7 @@ import (
 	"github.com/crn-dev/crn/internal/notify"
 	"github.com/crn-dev/crn/internal/ratelimit"
 	"github.com/crn-dev/crn/internal/realtime"
+	"github.com/crn-dev/crn/internal/respcache"
 )
 
 // Check is one dependency /readyz reports on.
@@ -42,6 +43,9 @@ type Deps struct {
 	Checks        []Check           // what /readyz pings
 	Registry      *prometheus.Registry
 	Web           http.Handler // the web app, served for everything outside /api; nil for none
+	// Cache holds guests' responses to the hottest reads; nil disables it.
+	// Only set it where the realtime hub runs: the hub invalidates it.
+	Cache *respcache.Cache
 }
 
 type server struct {
@@ -88,9 +92,10 @@ func New(d Deps) *echo.Echo {
 		}))
 	}
 	e.Use(
+		s.guestCache,
 		bodyLimit(d.Config.BodyLimit),
 		middleware.GzipWithConfig(middleware.GzipConfig{Skipper: func(c echo.Context) bool {
-			return c.Path() == "/metrics" || strings.HasSuffix(c.Request().URL.Path, "/ws")
+			return c.Path() == "/metrics" || strings.HasSuffix(c.Request().URL.Path, "/ws") || s.guestCacheable(c)
 		}}),
 	)
 

@@ -82,6 +82,11 @@ func channelsOf(e event.Event) []string {
 	return nil
 }
 
+// SystemChannel carries the events no client channel does (a profile
+// changed, an account was created…) so that every node still hears of them,
+// e.g. to drop cached responses. Clients cannot subscribe to it.
+const SystemChannel = "system"
+
 // Publisher is the outbox consumer that publishes committed events to the
 // broker, and from there to every node's sockets.
 type Publisher struct {
@@ -98,7 +103,7 @@ func (p Publisher) Handle(ctx context.Context, evs []event.Event) error {
 	for _, e := range evs {
 		chans := channelsOf(e)
 		if len(chans) == 0 {
-			continue
+			chans = []string{SystemChannel}
 		}
 		data, err := json.Marshal(wireData{
 			Visibility: e.Visibility, ActorID: e.ActorID, ForumID: e.ForumID, TopicID: e.TopicID,

@@ -25,6 +25,13 @@ type Options struct {
 	PresenceTTL      time.Duration // how long presence lasts without a heartbeat; default 60s
 	TypingTTL        time.Duration // default 6s
 	AllowedOrigins   []string      // host patterns besides the request's own host
+
+	// OnEvent, when set, sees every committed event this node receives
+	// (channel and type), subscribed or not: the guest response cache
+	// invalidates with it. It must not block.
+	OnEvent func(channel, event string)
+	// OnGap, when set, is called when this node may have missed events.
+	OnGap func()
 }
 
 func (o *Options) defaults() {
@@ -139,6 +146,9 @@ func (h *Hub) Run(ctx context.Context) error {
 				// Events may have gone by while this node was not listening:
 				// every subscriber is told to resync (or resume with since).
 				h.log.Error("broker listener stopped; restarting", "err", err)
+				if h.opts.OnGap != nil {
+					h.opts.OnGap()
+				}
 				h.resyncAll("this node fell behind the event stream; refetch or resubscribe with since")
 				time.Sleep(time.Second)
 			}
@@ -154,6 +164,12 @@ func (h *Hub) onMessage(m pubsub.Message) {
 		Visibility string `json:"visibility"`
 	}
 	_ = json.Unmarshal(m.Data, &meta)
+	if h.opts.OnEvent != nil {
+		h.opts.OnEvent(m.Channel, m.Event)
+	}
+	if m.Channel == SystemChannel {
+		return // nobody subscribes to it
+	}
 	frame := mustJSON(eventFrame{Type: "event", Channel: m.Channel, ID: m.ID, Event: m.Event, Data: m.Data})
 	for _, c := range h.subscribers(m.Channel) {
 		if visibleTo(meta.Visibility, c.actor) {
