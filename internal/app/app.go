@@ -28,6 +28,7 @@ import (
 	"github.com/crn-dev/crn/internal/discovery"
 	"github.com/crn-dev/crn/internal/event"
 	"github.com/crn-dev/crn/internal/forum"
+	"github.com/crn-dev/crn/internal/group"
 	"github.com/crn-dev/crn/internal/httpapi"
 	"github.com/crn-dev/crn/internal/markup"
 	"github.com/crn-dev/crn/internal/notify"
@@ -57,6 +58,7 @@ type App struct {
 	DB            *database.DB
 	Accounts      *account.Service
 	Forums        *forum.Service
+	Groups        *group.Service
 	Notifications *notify.Service
 	Relay         *event.Relay
 	Broker        pubsub.Broker
@@ -184,6 +186,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	limits := forum.DefaultLimits
 	limits.EditWindow, limits.TitleMax, limits.BodyMax = cfg.EditWindow, cfg.TitleMaxLen, cfg.PostMaxLen
 	a.Forums = forum.New(a.DB, renderer, forum.Options{Limits: limits, Committed: committed, Now: opts.Now})
+	a.Groups = group.New(a.DB, group.Options{Committed: committed, Now: opts.Now})
 	a.Notifications = notify.NewService(a.DB.Client)
 	a.Accounts, err = account.New(a.DB.Client, database.IsUnique, account.Options{
 		SessionTTL: cfg.SessionTTL, PasswordMinLen: cfg.PasswordMinLen, SignupEnabled: cfg.SignupEnabled, Hash: opts.Hash,
@@ -210,6 +213,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		Notifications: a.Notifications,
 		Realtime:      a.Hub,
 		Discovery:     a.Discovery,
+		Groups:        a.Groups,
 		AuthLimiter:   ratelimit.NewMemory(cfg.AuthRatePerMin, cfg.AuthRateBurst, nil),
 		Checks:        checks,
 		Registry:      reg,

@@ -105,6 +105,25 @@ func GroupContentVisibility(groupID int, visibility, base string) string {
 	return event.GroupOnly(groupID)
 }
 
+// ForumContentVisibility is who may see a forum's topics and posts, as
+// events and the search index carry it: "public" or "members" by the
+// forum's setting, and "group:<id>" in a restricted or private (or deleted)
+// group. A group forum's group must be loaded (f.Edges.Group); without it
+// the answer is the group's members only, which fails closed.
+func ForumContentVisibility(f *ent.Forum) string {
+	base := event.Public
+	if f.ReadVisibility == forum.ReadVisibilityMembers {
+		base = event.Members
+	}
+	if f.GroupID == nil {
+		return base
+	}
+	if g := f.Edges.Group; g != nil && g.DeletedAt == nil {
+		return GroupContentVisibility(*f.GroupID, string(g.Visibility), base)
+	}
+	return event.GroupOnly(*f.GroupID)
+}
+
 // VisibleGroups is the predicate for listing groups the actor may know of.
 func VisibleGroups(a Actor) predicate.Group {
 	if a.Admin() {

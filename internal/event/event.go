@@ -44,6 +44,7 @@ const (
 	GroupMemberLeft        Type = "group.member_left"
 	GroupMemberRemoved     Type = "group.member_removed"
 	GroupMemberBanned      Type = "group.member_banned"
+	GroupMemberUnbanned    Type = "group.member_unbanned"
 	GroupMemberRoleChanged Type = "group.member_role_changed"
 	GroupRequestCreated    Type = "group.request_created"
 	GroupRequestApproved   Type = "group.request_approved"

@@ -15,19 +15,7 @@ import (
 
 // forumVisibility is who may see events about f's content. A group forum's
 // group must be loaded; without it the group's members only (fail closed).
-func forumVisibility(f *ent.Forum) string {
-	base := event.Public
-	if f.ReadVisibility == forum.ReadVisibilityMembers {
-		base = event.Members
-	}
-	if f.GroupID == nil {
-		return base
-	}
-	if g := f.Edges.Group; g != nil && g.DeletedAt == nil {
-		return authz.GroupContentVisibility(*f.GroupID, string(g.Visibility), base)
-	}
-	return event.GroupOnly(*f.GroupID)
-}
+func forumVisibility(f *ent.Forum) string { return authz.ForumContentVisibility(f) }
 
 // withGroup loads a forum's group along with it.
 func withGroup(q *ent.ForumQuery) { q.WithGroup() }
