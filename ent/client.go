@@ -21,6 +21,10 @@ import (
 	"github.com/crn-dev/crn/ent/eventcursor"
 	"github.com/crn-dev/crn/ent/forum"
 	"github.com/crn-dev/crn/ent/forumsubscription"
+	"github.com/crn-dev/crn/ent/group"
+	"github.com/crn-dev/crn/ent/groupinvite"
+	"github.com/crn-dev/crn/ent/groupmember"
+	"github.com/crn-dev/crn/ent/grouprequest"
 	"github.com/crn-dev/crn/ent/notification"
 	"github.com/crn-dev/crn/ent/post"
 	"github.com/crn-dev/crn/ent/postrevision"
@@ -51,6 +55,14 @@ type Client struct {
 	Forum *ForumClient
 	// ForumSubscription is the client for interacting with the ForumSubscription builders.
 	ForumSubscription *ForumSubscriptionClient
+	// Group is the client for interacting with the Group builders.
+	Group *GroupClient
+	// GroupInvite is the client for interacting with the GroupInvite builders.
+	GroupInvite *GroupInviteClient
+	// GroupMember is the client for interacting with the GroupMember builders.
+	GroupMember *GroupMemberClient
+	// GroupRequest is the client for interacting with the GroupRequest builders.
+	GroupRequest *GroupRequestClient
 	// Notification is the client for interacting with the Notification builders.
 	Notification *NotificationClient
 	// Post is the client for interacting with the Post builders.
@@ -86,6 +98,10 @@ func (c *Client) init() {
 	c.EventCursor = NewEventCursorClient(c.config)
 	c.Forum = NewForumClient(c.config)
 	c.ForumSubscription = NewForumSubscriptionClient(c.config)
+	c.Group = NewGroupClient(c.config)
+	c.GroupInvite = NewGroupInviteClient(c.config)
+	c.GroupMember = NewGroupMemberClient(c.config)
+	c.GroupRequest = NewGroupRequestClient(c.config)
 	c.Notification = NewNotificationClient(c.config)
 	c.Post = NewPostClient(c.config)
 	c.PostRevision = NewPostRevisionClient(c.config)
@@ -193,6 +209,10 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		EventCursor:       NewEventCursorClient(cfg),
 		Forum:             NewForumClient(cfg),
 		ForumSubscription: NewForumSubscriptionClient(cfg),
+		Group:             NewGroupClient(cfg),
+		GroupInvite:       NewGroupInviteClient(cfg),
+		GroupMember:       NewGroupMemberClient(cfg),
+		GroupRequest:      NewGroupRequestClient(cfg),
 		Notification:      NewNotificationClient(cfg),
 		Post:              NewPostClient(cfg),
 		PostRevision:      NewPostRevisionClient(cfg),
@@ -227,6 +247,10 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		EventCursor:       NewEventCursorClient(cfg),
 		Forum:             NewForumClient(cfg),
 		ForumSubscription: NewForumSubscriptionClient(cfg),
+		Group:             NewGroupClient(cfg),
+		GroupInvite:       NewGroupInviteClient(cfg),
+		GroupMember:       NewGroupMemberClient(cfg),
+		GroupRequest:      NewGroupRequestClient(cfg),
 		Notification:      NewNotificationClient(cfg),
 		Post:              NewPostClient(cfg),
 		PostRevision:      NewPostRevisionClient(cfg),
@@ -266,8 +290,8 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.AuthToken, c.Bookmark, c.Event, c.EventCursor, c.Forum, c.ForumSubscription,
-		c.Notification, c.Post, c.PostRevision, c.Reaction, c.Tag, c.Topic,
-		c.TopicUser, c.User, c.UserMute,
+		c.Group, c.GroupInvite, c.GroupMember, c.GroupRequest, c.Notification, c.Post,
+		c.PostRevision, c.Reaction, c.Tag, c.Topic, c.TopicUser, c.User, c.UserMute,
 	} {
 		n.Use(hooks...)
 	}
@@ -278,8 +302,8 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.AuthToken, c.Bookmark, c.Event, c.EventCursor, c.Forum, c.ForumSubscription,
-		c.Notification, c.Post, c.PostRevision, c.Reaction, c.Tag, c.Topic,
-		c.TopicUser, c.User, c.UserMute,
+		c.Group, c.GroupInvite, c.GroupMember, c.GroupRequest, c.Notification, c.Post,
+		c.PostRevision, c.Reaction, c.Tag, c.Topic, c.TopicUser, c.User, c.UserMute,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -300,6 +324,14 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Forum.mutate(ctx, m)
 	case *ForumSubscriptionMutation:
 		return c.ForumSubscription.mutate(ctx, m)
+	case *GroupMutation:
+		return c.Group.mutate(ctx, m)
+	case *GroupInviteMutation:
+		return c.GroupInvite.mutate(ctx, m)
+	case *GroupMemberMutation:
+		return c.GroupMember.mutate(ctx, m)
+	case *GroupRequestMutation:
+		return c.GroupRequest.mutate(ctx, m)
 	case *NotificationMutation:
 		return c.Notification.mutate(ctx, m)
 	case *PostMutation:
@@ -1043,6 +1075,22 @@ func (c *ForumClient) QueryTopics(_m *Forum) *TopicQuery {
 	return query
 }
 
+// QueryGroup queries the group edge of a Forum.
+func (c *ForumClient) QueryGroup(_m *Forum) *GroupQuery {
+	query := (&GroupClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(forum.Table, forum.FieldID, id),
+			sqlgraph.To(group.Table, group.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, forum.GroupTable, forum.GroupColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *ForumClient) Hooks() []Hook {
 	return c.hooks.Forum
@@ -1198,6 +1246,554 @@ func (c *ForumSubscriptionClient) mutate(ctx context.Context, m *ForumSubscripti
 		return (&ForumSubscriptionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown ForumSubscription mutation op: %q", m.Op())
+	}
+}
+
+// GroupClient is a client for the Group schema.
+type GroupClient struct {
+	config
+}
+
+// NewGroupClient returns a client for the Group from the given config.
+func NewGroupClient(c config) *GroupClient {
+	return &GroupClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `group.Hooks(f(g(h())))`.
+func (c *GroupClient) Use(hooks ...Hook) {
+	c.hooks.Group = append(c.hooks.Group, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `group.Intercept(f(g(h())))`.
+func (c *GroupClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Group = append(c.inters.Group, interceptors...)
+}
+
+// Create returns a builder for creating a Group entity.
+func (c *GroupClient) Create() *GroupCreate {
+	mutation := newGroupMutation(c.config, OpCreate)
+	return &GroupCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Group entities.
+func (c *GroupClient) CreateBulk(builders ...*GroupCreate) *GroupCreateBulk {
+	return &GroupCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *GroupClient) MapCreateBulk(slice any, setFunc func(*GroupCreate, int)) *GroupCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &GroupCreateBulk{err: fmt.Errorf("calling to GroupClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*GroupCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &GroupCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Group.
+func (c *GroupClient) Update() *GroupUpdate {
+	mutation := newGroupMutation(c.config, OpUpdate)
+	return &GroupUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *GroupClient) UpdateOne(_m *Group) *GroupUpdateOne {
+	mutation := newGroupMutation(c.config, OpUpdateOne, withGroup(_m))
+	return &GroupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *GroupClient) UpdateOneID(id int) *GroupUpdateOne {
+	mutation := newGroupMutation(c.config, OpUpdateOne, withGroupID(id))
+	return &GroupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Group.
+func (c *GroupClient) Delete() *GroupDelete {
+	mutation := newGroupMutation(c.config, OpDelete)
+	return &GroupDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *GroupClient) DeleteOne(_m *Group) *GroupDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *GroupClient) DeleteOneID(id int) *GroupDeleteOne {
+	builder := c.Delete().Where(group.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &GroupDeleteOne{builder}
+}
+
+// Query returns a query builder for Group.
+func (c *GroupClient) Query() *GroupQuery {
+	return &GroupQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeGroup},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Group entity by its id.
+func (c *GroupClient) Get(ctx context.Context, id int) (*Group, error) {
+	return c.Query().Where(group.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *GroupClient) GetX(ctx context.Context, id int) *Group {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryForums queries the forums edge of a Group.
+func (c *GroupClient) QueryForums(_m *Group) *ForumQuery {
+	query := (&ForumClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(group.Table, group.FieldID, id),
+			sqlgraph.To(forum.Table, forum.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, group.ForumsTable, group.ForumsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *GroupClient) Hooks() []Hook {
+	return c.hooks.Group
+}
+
+// Interceptors returns the client interceptors.
+func (c *GroupClient) Interceptors() []Interceptor {
+	return c.inters.Group
+}
+
+func (c *GroupClient) mutate(ctx context.Context, m *GroupMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&GroupCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&GroupUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&GroupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&GroupDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Group mutation op: %q", m.Op())
+	}
+}
+
+// GroupInviteClient is a client for the GroupInvite schema.
+type GroupInviteClient struct {
+	config
+}
+
+// NewGroupInviteClient returns a client for the GroupInvite from the given config.
+func NewGroupInviteClient(c config) *GroupInviteClient {
+	return &GroupInviteClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `groupinvite.Hooks(f(g(h())))`.
+func (c *GroupInviteClient) Use(hooks ...Hook) {
+	c.hooks.GroupInvite = append(c.hooks.GroupInvite, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `groupinvite.Intercept(f(g(h())))`.
+func (c *GroupInviteClient) Intercept(interceptors ...Interceptor) {
+	c.inters.GroupInvite = append(c.inters.GroupInvite, interceptors...)
+}
+
+// Create returns a builder for creating a GroupInvite entity.
+func (c *GroupInviteClient) Create() *GroupInviteCreate {
+	mutation := newGroupInviteMutation(c.config, OpCreate)
+	return &GroupInviteCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of GroupInvite entities.
+func (c *GroupInviteClient) CreateBulk(builders ...*GroupInviteCreate) *GroupInviteCreateBulk {
+	return &GroupInviteCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *GroupInviteClient) MapCreateBulk(slice any, setFunc func(*GroupInviteCreate, int)) *GroupInviteCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &GroupInviteCreateBulk{err: fmt.Errorf("calling to GroupInviteClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*GroupInviteCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &GroupInviteCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for GroupInvite.
+func (c *GroupInviteClient) Update() *GroupInviteUpdate {
+	mutation := newGroupInviteMutation(c.config, OpUpdate)
+	return &GroupInviteUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *GroupInviteClient) UpdateOne(_m *GroupInvite) *GroupInviteUpdateOne {
+	mutation := newGroupInviteMutation(c.config, OpUpdateOne, withGroupInvite(_m))
+	return &GroupInviteUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *GroupInviteClient) UpdateOneID(id int) *GroupInviteUpdateOne {
+	mutation := newGroupInviteMutation(c.config, OpUpdateOne, withGroupInviteID(id))
+	return &GroupInviteUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for GroupInvite.
+func (c *GroupInviteClient) Delete() *GroupInviteDelete {
+	mutation := newGroupInviteMutation(c.config, OpDelete)
+	return &GroupInviteDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *GroupInviteClient) DeleteOne(_m *GroupInvite) *GroupInviteDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *GroupInviteClient) DeleteOneID(id int) *GroupInviteDeleteOne {
+	builder := c.Delete().Where(groupinvite.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &GroupInviteDeleteOne{builder}
+}
+
+// Query returns a query builder for GroupInvite.
+func (c *GroupInviteClient) Query() *GroupInviteQuery {
+	return &GroupInviteQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeGroupInvite},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a GroupInvite entity by its id.
+func (c *GroupInviteClient) Get(ctx context.Context, id int) (*GroupInvite, error) {
+	return c.Query().Where(groupinvite.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *GroupInviteClient) GetX(ctx context.Context, id int) *GroupInvite {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *GroupInviteClient) Hooks() []Hook {
+	return c.hooks.GroupInvite
+}
+
+// Interceptors returns the client interceptors.
+func (c *GroupInviteClient) Interceptors() []Interceptor {
+	return c.inters.GroupInvite
+}
+
+func (c *GroupInviteClient) mutate(ctx context.Context, m *GroupInviteMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&GroupInviteCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&GroupInviteUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&GroupInviteUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&GroupInviteDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown GroupInvite mutation op: %q", m.Op())
+	}
+}
+
+// GroupMemberClient is a client for the GroupMember schema.
+type GroupMemberClient struct {
+	config
+}
+
+// NewGroupMemberClient returns a client for the GroupMember from the given config.
+func NewGroupMemberClient(c config) *GroupMemberClient {
+	return &GroupMemberClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `groupmember.Hooks(f(g(h())))`.
+func (c *GroupMemberClient) Use(hooks ...Hook) {
+	c.hooks.GroupMember = append(c.hooks.GroupMember, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `groupmember.Intercept(f(g(h())))`.
+func (c *GroupMemberClient) Intercept(interceptors ...Interceptor) {
+	c.inters.GroupMember = append(c.inters.GroupMember, interceptors...)
+}
+
+// Create returns a builder for creating a GroupMember entity.
+func (c *GroupMemberClient) Create() *GroupMemberCreate {
+	mutation := newGroupMemberMutation(c.config, OpCreate)
+	return &GroupMemberCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of GroupMember entities.
+func (c *GroupMemberClient) CreateBulk(builders ...*GroupMemberCreate) *GroupMemberCreateBulk {
+	return &GroupMemberCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *GroupMemberClient) MapCreateBulk(slice any, setFunc func(*GroupMemberCreate, int)) *GroupMemberCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &GroupMemberCreateBulk{err: fmt.Errorf("calling to GroupMemberClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*GroupMemberCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &GroupMemberCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for GroupMember.
+func (c *GroupMemberClient) Update() *GroupMemberUpdate {
+	mutation := newGroupMemberMutation(c.config, OpUpdate)
+	return &GroupMemberUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *GroupMemberClient) UpdateOne(_m *GroupMember) *GroupMemberUpdateOne {
+	mutation := newGroupMemberMutation(c.config, OpUpdateOne, withGroupMember(_m))
+	return &GroupMemberUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *GroupMemberClient) UpdateOneID(id int) *GroupMemberUpdateOne {
+	mutation := newGroupMemberMutation(c.config, OpUpdateOne, withGroupMemberID(id))
+	return &GroupMemberUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for GroupMember.
+func (c *GroupMemberClient) Delete() *GroupMemberDelete {
+	mutation := newGroupMemberMutation(c.config, OpDelete)
+	return &GroupMemberDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *GroupMemberClient) DeleteOne(_m *GroupMember) *GroupMemberDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *GroupMemberClient) DeleteOneID(id int) *GroupMemberDeleteOne {
+	builder := c.Delete().Where(groupmember.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &GroupMemberDeleteOne{builder}
+}
+
+// Query returns a query builder for GroupMember.
+func (c *GroupMemberClient) Query() *GroupMemberQuery {
+	return &GroupMemberQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeGroupMember},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a GroupMember entity by its id.
+func (c *GroupMemberClient) Get(ctx context.Context, id int) (*GroupMember, error) {
+	return c.Query().Where(groupmember.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *GroupMemberClient) GetX(ctx context.Context, id int) *GroupMember {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *GroupMemberClient) Hooks() []Hook {
+	return c.hooks.GroupMember
+}
+
+// Interceptors returns the client interceptors.
+func (c *GroupMemberClient) Interceptors() []Interceptor {
+	return c.inters.GroupMember
+}
+
+func (c *GroupMemberClient) mutate(ctx context.Context, m *GroupMemberMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&GroupMemberCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&GroupMemberUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&GroupMemberUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&GroupMemberDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown GroupMember mutation op: %q", m.Op())
+	}
+}
+
+// GroupRequestClient is a client for the GroupRequest schema.
+type GroupRequestClient struct {
+	config
+}
+
+// NewGroupRequestClient returns a client for the GroupRequest from the given config.
+func NewGroupRequestClient(c config) *GroupRequestClient {
+	return &GroupRequestClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `grouprequest.Hooks(f(g(h())))`.
+func (c *GroupRequestClient) Use(hooks ...Hook) {
+	c.hooks.GroupRequest = append(c.hooks.GroupRequest, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `grouprequest.Intercept(f(g(h())))`.
+func (c *GroupRequestClient) Intercept(interceptors ...Interceptor) {
+	c.inters.GroupRequest = append(c.inters.GroupRequest, interceptors...)
+}
+
+// Create returns a builder for creating a GroupRequest entity.
+func (c *GroupRequestClient) Create() *GroupRequestCreate {
+	mutation := newGroupRequestMutation(c.config, OpCreate)
+	return &GroupRequestCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of GroupRequest entities.
+func (c *GroupRequestClient) CreateBulk(builders ...*GroupRequestCreate) *GroupRequestCreateBulk {
+	return &GroupRequestCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *GroupRequestClient) MapCreateBulk(slice any, setFunc func(*GroupRequestCreate, int)) *GroupRequestCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &GroupRequestCreateBulk{err: fmt.Errorf("calling to GroupRequestClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*GroupRequestCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &GroupRequestCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for GroupRequest.
+func (c *GroupRequestClient) Update() *GroupRequestUpdate {
+	mutation := newGroupRequestMutation(c.config, OpUpdate)
+	return &GroupRequestUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *GroupRequestClient) UpdateOne(_m *GroupRequest) *GroupRequestUpdateOne {
+	mutation := newGroupRequestMutation(c.config, OpUpdateOne, withGroupRequest(_m))
+	return &GroupRequestUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *GroupRequestClient) UpdateOneID(id int) *GroupRequestUpdateOne {
+	mutation := newGroupRequestMutation(c.config, OpUpdateOne, withGroupRequestID(id))
+	return &GroupRequestUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for GroupRequest.
+func (c *GroupRequestClient) Delete() *GroupRequestDelete {
+	mutation := newGroupRequestMutation(c.config, OpDelete)
+	return &GroupRequestDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *GroupRequestClient) DeleteOne(_m *GroupRequest) *GroupRequestDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *GroupRequestClient) DeleteOneID(id int) *GroupRequestDeleteOne {
+	builder := c.Delete().Where(grouprequest.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &GroupRequestDeleteOne{builder}
+}
+
+// Query returns a query builder for GroupRequest.
+func (c *GroupRequestClient) Query() *GroupRequestQuery {
+	return &GroupRequestQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeGroupRequest},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a GroupRequest entity by its id.
+func (c *GroupRequestClient) Get(ctx context.Context, id int) (*GroupRequest, error) {
+	return c.Query().Where(grouprequest.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *GroupRequestClient) GetX(ctx context.Context, id int) *GroupRequest {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *GroupRequestClient) Hooks() []Hook {
+	return c.hooks.GroupRequest
+}
+
+// Interceptors returns the client interceptors.
+func (c *GroupRequestClient) Interceptors() []Interceptor {
+	return c.inters.GroupRequest
+}
+
+func (c *GroupRequestClient) mutate(ctx context.Context, m *GroupRequestMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&GroupRequestCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&GroupRequestUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&GroupRequestUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&GroupRequestDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown GroupRequest mutation op: %q", m.Op())
 	}
 }
 
@@ -2577,13 +3173,14 @@ func (c *UserMuteClient) mutate(ctx context.Context, m *UserMuteMutation) (Value
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		AuthToken, Bookmark, Event, EventCursor, Forum, ForumSubscription, Notification,
-		Post, PostRevision, Reaction, Tag, Topic, TopicUser, User, UserMute []ent.Hook
+		AuthToken, Bookmark, Event, EventCursor, Forum, ForumSubscription, Group,
+		GroupInvite, GroupMember, GroupRequest, Notification, Post, PostRevision,
+		Reaction, Tag, Topic, TopicUser, User, UserMute []ent.Hook
 	}
 	inters struct {
-		AuthToken, Bookmark, Event, EventCursor, Forum, ForumSubscription, Notification,
-		Post, PostRevision, Reaction, Tag, Topic, TopicUser, User,
-		UserMute []ent.Interceptor
+		AuthToken, Bookmark, Event, EventCursor, Forum, ForumSubscription, Group,
+		GroupInvite, GroupMember, GroupRequest, Notification, Post, PostRevision,
+		Reaction, Tag, Topic, TopicUser, User, UserMute []ent.Interceptor
 	}
 )
 

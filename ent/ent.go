@@ -18,6 +18,10 @@ import (
 	"github.com/crn-dev/crn/ent/eventcursor"
 	"github.com/crn-dev/crn/ent/forum"
 	"github.com/crn-dev/crn/ent/forumsubscription"
+	"github.com/crn-dev/crn/ent/group"
+	"github.com/crn-dev/crn/ent/groupinvite"
+	"github.com/crn-dev/crn/ent/groupmember"
+	"github.com/crn-dev/crn/ent/grouprequest"
 	"github.com/crn-dev/crn/ent/notification"
 	"github.com/crn-dev/crn/ent/post"
 	"github.com/crn-dev/crn/ent/postrevision"
@@ -93,6 +97,10 @@ func checkColumn(t, c string) error {
 			eventcursor.Table:       eventcursor.ValidColumn,
 			forum.Table:             forum.ValidColumn,
 			forumsubscription.Table: forumsubscription.ValidColumn,
+			group.Table:             group.ValidColumn,
+			groupinvite.Table:       groupinvite.ValidColumn,
+			groupmember.Table:       groupmember.ValidColumn,
+			grouprequest.Table:      grouprequest.ValidColumn,
 			notification.Table:      notification.ValidColumn,
 			post.Table:              post.ValidColumn,
 			postrevision.Table:      postrevision.ValidColumn,

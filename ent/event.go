@@ -30,6 +30,8 @@ type Event struct {
 	PostID *int `json:"post_id,omitempty"`
 	// UserID holds the value of the "user_id" field.
 	UserID *int `json:"user_id,omitempty"`
+	// GroupID holds the value of the "group_id" field.
+	GroupID *int `json:"group_id,omitempty"`
 	// Visibility holds the value of the "visibility" field.
 	Visibility string `json:"visibility,omitempty"`
 	// Payload holds the value of the "payload" field.
@@ -46,7 +48,7 @@ func (*Event) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case event.FieldPayload:
 			values[i] = new([]byte)
-		case event.FieldID, event.FieldActorID, event.FieldForumID, event.FieldTopicID, event.FieldPostID, event.FieldUserID:
+		case event.FieldID, event.FieldActorID, event.FieldForumID, event.FieldTopicID, event.FieldPostID, event.FieldUserID, event.FieldGroupID:
 			values[i] = new(sql.NullInt64)
 		case event.FieldType, event.FieldVisibility:
 			values[i] = new(sql.NullString)
@@ -113,6 +115,13 @@ func (_m *Event) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.UserID = new(int)
 				*_m.UserID = int(value.Int64)
+			}
+		case event.FieldGroupID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field group_id", values[i])
+			} else if value.Valid {
+				_m.GroupID = new(int)
+				*_m.GroupID = int(value.Int64)
 			}
 		case event.FieldVisibility:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -195,6 +204,11 @@ func (_m *Event) String() string {
 	builder.WriteString(", ")
 	if v := _m.UserID; v != nil {
 		builder.WriteString("user_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.GroupID; v != nil {
+		builder.WriteString("group_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteString(", ")

@@ -98,6 +98,20 @@ func (_c *EventCreate) SetNillableUserID(v *int) *EventCreate {
 	return _c
 }
 
+// SetGroupID sets the "group_id" field.
+func (_c *EventCreate) SetGroupID(v int) *EventCreate {
+	_c.mutation.SetGroupID(v)
+	return _c
+}
+
+// SetNillableGroupID sets the "group_id" field if the given value is not nil.
+func (_c *EventCreate) SetNillableGroupID(v *int) *EventCreate {
+	if v != nil {
+		_c.SetGroupID(*v)
+	}
+	return _c
+}
+
 // SetVisibility sets the "visibility" field.
 func (_c *EventCreate) SetVisibility(v string) *EventCreate {
 	_c.mutation.SetVisibility(v)
@@ -249,6 +263,10 @@ func (_c *EventCreate) createSpec() (*Event, *sqlgraph.CreateSpec) {
 		_spec.SetField(event.FieldUserID, field.TypeInt, value)
 		_node.UserID = &value
 	}
+	if value, ok := _c.mutation.GroupID(); ok {
+		_spec.SetField(event.FieldGroupID, field.TypeInt, value)
+		_node.GroupID = &value
+	}
 	if value, ok := _c.mutation.Visibility(); ok {
 		_spec.SetField(event.FieldVisibility, field.TypeString, value)
 		_node.Visibility = value
@@ -347,6 +365,9 @@ func (u *EventUpsertOne) UpdateNewValues() *EventUpsertOne {
 		}
 		if _, exists := u.create.mutation.UserID(); exists {
 			s.SetIgnore(event.FieldUserID)
+		}
+		if _, exists := u.create.mutation.GroupID(); exists {
+			s.SetIgnore(event.FieldGroupID)
 		}
 		if _, exists := u.create.mutation.Visibility(); exists {
 			s.SetIgnore(event.FieldVisibility)
@@ -587,6 +608,9 @@ func (u *EventUpsertBulk) UpdateNewValues() *EventUpsertBulk {
 			}
 			if _, exists := b.mutation.UserID(); exists {
 				s.SetIgnore(event.FieldUserID)
+			}
+			if _, exists := b.mutation.GroupID(); exists {
+				s.SetIgnore(event.FieldGroupID)
 			}
 			if _, exists := b.mutation.Visibility(); exists {
 				s.SetIgnore(event.FieldVisibility)

@@ -90,6 +90,9 @@ func (_u *EventUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.UserIDCleared() {
 		_spec.ClearField(event.FieldUserID, field.TypeInt)
 	}
+	if _u.mutation.GroupIDCleared() {
+		_spec.ClearField(event.FieldGroupID, field.TypeInt)
+	}
 	if _u.mutation.PayloadCleared() {
 		_spec.ClearField(event.FieldPayload, field.TypeJSON)
 	}
@@ -206,6 +209,9 @@ func (_u *EventUpdateOne) sqlSave(ctx context.Context) (_node *Event, err error)
 	}
 	if _u.mutation.UserIDCleared() {
 		_spec.ClearField(event.FieldUserID, field.TypeInt)
+	}
+	if _u.mutation.GroupIDCleared() {
+		_spec.ClearField(event.FieldGroupID, field.TypeInt)
 	}
 	if _u.mutation.PayloadCleared() {
 		_spec.ClearField(event.FieldPayload, field.TypeJSON)

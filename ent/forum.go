@@ -10,6 +10,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/crn-dev/crn/ent/forum"
+	"github.com/crn-dev/crn/ent/group"
 )
 
 // Forum is the model entity for the Forum schema.
@@ -31,6 +32,8 @@ type Forum struct {
 	Position int `json:"position,omitempty"`
 	// ParentID holds the value of the "parent_id" field.
 	ParentID *int `json:"parent_id,omitempty"`
+	// GroupID holds the value of the "group_id" field.
+	GroupID *int `json:"group_id,omitempty"`
 	// ReadVisibility holds the value of the "read_visibility" field.
 	ReadVisibility forum.ReadVisibility `json:"read_visibility,omitempty"`
 	// TopicPolicy holds the value of the "topic_policy" field.
@@ -65,9 +68,11 @@ type ForumEdges struct {
 	Moderators []*User `json:"moderators,omitempty"`
 	// Topics holds the value of the topics edge.
 	Topics []*Topic `json:"topics,omitempty"`
+	// Group holds the value of the group edge.
+	Group *Group `json:"group,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [4]bool
+	loadedTypes [5]bool
 }
 
 // ParentOrErr returns the Parent value or an error if the edge
@@ -108,12 +113,23 @@ func (e ForumEdges) TopicsOrErr() ([]*Topic, error) {
 	return nil, &NotLoadedError{edge: "topics"}
 }
 
+// GroupOrErr returns the Group value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e ForumEdges) GroupOrErr() (*Group, error) {
+	if e.Group != nil {
+		return e.Group, nil
+	} else if e.loadedTypes[4] {
+		return nil, &NotFoundError{label: group.Label}
+	}
+	return nil, &NotLoadedError{edge: "group"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Forum) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case forum.FieldID, forum.FieldPosition, forum.FieldParentID, forum.FieldTopicMinTrust, forum.FieldReplyMinTrust, forum.FieldTopicCount, forum.FieldPostCount:
+		case forum.FieldID, forum.FieldPosition, forum.FieldParentID, forum.FieldGroupID, forum.FieldTopicMinTrust, forum.FieldReplyMinTrust, forum.FieldTopicCount, forum.FieldPostCount:
 			values[i] = new(sql.NullInt64)
 		case forum.FieldName, forum.FieldSlug, forum.FieldDescription, forum.FieldReadVisibility, forum.FieldTopicPolicy, forum.FieldReplyPolicy:
 			values[i] = new(sql.NullString)
@@ -182,6 +198,13 @@ func (_m *Forum) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.ParentID = new(int)
 				*_m.ParentID = int(value.Int64)
+			}
+		case forum.FieldGroupID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field group_id", values[i])
+			} else if value.Valid {
+				_m.GroupID = new(int)
+				*_m.GroupID = int(value.Int64)
 			}
 		case forum.FieldReadVisibility:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -272,6 +295,11 @@ func (_m *Forum) QueryTopics() *TopicQuery {
 	return NewForumClient(_m.config).QueryTopics(_m)
 }
 
+// QueryGroup queries the "group" edge of the Forum entity.
+func (_m *Forum) QueryGroup() *GroupQuery {
+	return NewForumClient(_m.config).QueryGroup(_m)
+}
+
 // Update returns a builder for updating this Forum.
 // Note that you need to call Forum.Unwrap() before calling this method if this Forum
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -315,6 +343,11 @@ func (_m *Forum) String() string {
 	builder.WriteString(", ")
 	if v := _m.ParentID; v != nil {
 		builder.WriteString("parent_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.GroupID; v != nil {
+		builder.WriteString("group_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteString(", ")

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/crn-dev/crn/ent/forum"
+	"github.com/crn-dev/crn/ent/group"
 	"github.com/crn-dev/crn/ent/topic"
 	"github.com/crn-dev/crn/ent/user"
 )
@@ -102,6 +103,20 @@ func (_c *ForumCreate) SetParentID(v int) *ForumCreate {
 func (_c *ForumCreate) SetNillableParentID(v *int) *ForumCreate {
 	if v != nil {
 		_c.SetParentID(*v)
+	}
+	return _c
+}
+
+// SetGroupID sets the "group_id" field.
+func (_c *ForumCreate) SetGroupID(v int) *ForumCreate {
+	_c.mutation.SetGroupID(v)
+	return _c
+}
+
+// SetNillableGroupID sets the "group_id" field if the given value is not nil.
+func (_c *ForumCreate) SetNillableGroupID(v *int) *ForumCreate {
+	if v != nil {
+		_c.SetGroupID(*v)
 	}
 	return _c
 }
@@ -280,6 +295,11 @@ func (_c *ForumCreate) AddTopics(v ...*Topic) *ForumCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddTopicIDs(ids...)
+}
+
+// SetGroup sets the "group" edge to the Group entity.
+func (_c *ForumCreate) SetGroup(v *Group) *ForumCreate {
+	return _c.SetGroupID(v.ID)
 }
 
 // Mutation returns the ForumMutation object of the builder.
@@ -591,6 +611,23 @@ func (_c *ForumCreate) createSpec() (*Forum, *sqlgraph.CreateSpec) {
 		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
+	if nodes := _c.mutation.GroupIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   forum.GroupTable,
+			Columns: []string{forum.GroupColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(group.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.GroupID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
 	return _node, _spec
 }
 
@@ -724,6 +761,24 @@ func (u *ForumUpsert) UpdateParentID() *ForumUpsert {
 // ClearParentID clears the value of the "parent_id" field.
 func (u *ForumUpsert) ClearParentID() *ForumUpsert {
 	u.SetNull(forum.FieldParentID)
+	return u
+}
+
+// SetGroupID sets the "group_id" field.
+func (u *ForumUpsert) SetGroupID(v int) *ForumUpsert {
+	u.Set(forum.FieldGroupID, v)
+	return u
+}
+
+// UpdateGroupID sets the "group_id" field to the value that was provided on create.
+func (u *ForumUpsert) UpdateGroupID() *ForumUpsert {
+	u.SetExcluded(forum.FieldGroupID)
+	return u
+}
+
+// ClearGroupID clears the value of the "group_id" field.
+func (u *ForumUpsert) ClearGroupID() *ForumUpsert {
+	u.SetNull(forum.FieldGroupID)
 	return u
 }
 
@@ -1011,6 +1066,27 @@ func (u *ForumUpsertOne) UpdateParentID() *ForumUpsertOne {
 func (u *ForumUpsertOne) ClearParentID() *ForumUpsertOne {
 	return u.Update(func(s *ForumUpsert) {
 		s.ClearParentID()
+	})
+}
+
+// SetGroupID sets the "group_id" field.
+func (u *ForumUpsertOne) SetGroupID(v int) *ForumUpsertOne {
+	return u.Update(func(s *ForumUpsert) {
+		s.SetGroupID(v)
+	})
+}
+
+// UpdateGroupID sets the "group_id" field to the value that was provided on create.
+func (u *ForumUpsertOne) UpdateGroupID() *ForumUpsertOne {
+	return u.Update(func(s *ForumUpsert) {
+		s.UpdateGroupID()
+	})
+}
+
+// ClearGroupID clears the value of the "group_id" field.
+func (u *ForumUpsertOne) ClearGroupID() *ForumUpsertOne {
+	return u.Update(func(s *ForumUpsert) {
+		s.ClearGroupID()
 	})
 }
 
@@ -1488,6 +1564,27 @@ func (u *ForumUpsertBulk) UpdateParentID() *ForumUpsertBulk {
 func (u *ForumUpsertBulk) ClearParentID() *ForumUpsertBulk {
 	return u.Update(func(s *ForumUpsert) {
 		s.ClearParentID()
+	})
+}
+
+// SetGroupID sets the "group_id" field.
+func (u *ForumUpsertBulk) SetGroupID(v int) *ForumUpsertBulk {
+	return u.Update(func(s *ForumUpsert) {
+		s.SetGroupID(v)
+	})
+}
+
+// UpdateGroupID sets the "group_id" field to the value that was provided on create.
+func (u *ForumUpsertBulk) UpdateGroupID() *ForumUpsertBulk {
+	return u.Update(func(s *ForumUpsert) {
+		s.UpdateGroupID()
+	})
+}
+
+// ClearGroupID clears the value of the "group_id" field.
+func (u *ForumUpsertBulk) ClearGroupID() *ForumUpsertBulk {
+	return u.Update(func(s *ForumUpsert) {
+		s.ClearGroupID()
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/crn-dev/crn/ent/forum"
+	"github.com/crn-dev/crn/ent/group"
 	"github.com/crn-dev/crn/ent/predicate"
 	"github.com/crn-dev/crn/ent/topic"
 	"github.com/crn-dev/crn/ent/user"
@@ -30,6 +31,7 @@ type ForumQuery struct {
 	withChildren   *ForumQuery
 	withModerators *UserQuery
 	withTopics     *TopicQuery
+	withGroup      *GroupQuery
 	modifiers      []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -148,6 +150,28 @@ func (_q *ForumQuery) QueryTopics() *TopicQuery {
 			sqlgraph.From(forum.Table, forum.FieldID, selector),
 			sqlgraph.To(topic.Table, topic.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, forum.TopicsTable, forum.TopicsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryGroup chains the current query on the "group" edge.
+func (_q *ForumQuery) QueryGroup() *GroupQuery {
+	query := (&GroupClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(forum.Table, forum.FieldID, selector),
+			sqlgraph.To(group.Table, group.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, forum.GroupTable, forum.GroupColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -351,6 +375,7 @@ func (_q *ForumQuery) Clone() *ForumQuery {
 		withChildren:   _q.withChildren.Clone(),
 		withModerators: _q.withModerators.Clone(),
 		withTopics:     _q.withTopics.Clone(),
+		withGroup:      _q.withGroup.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -399,6 +424,17 @@ func (_q *ForumQuery) WithTopics(opts ...func(*TopicQuery)) *ForumQuery {
 		opt(query)
 	}
 	_q.withTopics = query
+	return _q
+}
+
+// WithGroup tells the query-builder to eager-load the nodes that are connected to
+// the "group" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ForumQuery) WithGroup(opts ...func(*GroupQuery)) *ForumQuery {
+	query := (&GroupClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withGroup = query
 	return _q
 }
 
@@ -480,11 +516,12 @@ func (_q *ForumQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Forum,
 	var (
 		nodes       = []*Forum{}
 		_spec       = _q.querySpec()
-		loadedTypes = [4]bool{
+		loadedTypes = [5]bool{
 			_q.withParent != nil,
 			_q.withChildren != nil,
 			_q.withModerators != nil,
 			_q.withTopics != nil,
+			_q.withGroup != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -532,6 +569,12 @@ func (_q *ForumQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Forum,
 		if err := _q.loadTopics(ctx, query, nodes,
 			func(n *Forum) { n.Edges.Topics = []*Topic{} },
 			func(n *Forum, e *Topic) { n.Edges.Topics = append(n.Edges.Topics, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withGroup; query != nil {
+		if err := _q.loadGroup(ctx, query, nodes, nil,
+			func(n *Forum, e *Group) { n.Edges.Group = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -694,6 +737,38 @@ func (_q *ForumQuery) loadTopics(ctx context.Context, query *TopicQuery, nodes [
 	}
 	return nil
 }
+func (_q *ForumQuery) loadGroup(ctx context.Context, query *GroupQuery, nodes []*Forum, init func(*Forum), assign func(*Forum, *Group)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*Forum)
+	for i := range nodes {
+		if nodes[i].GroupID == nil {
+			continue
+		}
+		fk := *nodes[i].GroupID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(group.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "group_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
 
 func (_q *ForumQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -725,6 +800,9 @@ func (_q *ForumQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withParent != nil {
 			_spec.Node.AddColumnOnce(forum.FieldParentID)
+		}
+		if _q.withGroup != nil {
+			_spec.Node.AddColumnOnce(forum.FieldGroupID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

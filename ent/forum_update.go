@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/crn-dev/crn/ent/forum"
+	"github.com/crn-dev/crn/ent/group"
 	"github.com/crn-dev/crn/ent/predicate"
 	"github.com/crn-dev/crn/ent/topic"
 	"github.com/crn-dev/crn/ent/user"
@@ -117,6 +118,26 @@ func (_u *ForumUpdate) SetNillableParentID(v *int) *ForumUpdate {
 // ClearParentID clears the value of the "parent_id" field.
 func (_u *ForumUpdate) ClearParentID() *ForumUpdate {
 	_u.mutation.ClearParentID()
+	return _u
+}
+
+// SetGroupID sets the "group_id" field.
+func (_u *ForumUpdate) SetGroupID(v int) *ForumUpdate {
+	_u.mutation.SetGroupID(v)
+	return _u
+}
+
+// SetNillableGroupID sets the "group_id" field if the given value is not nil.
+func (_u *ForumUpdate) SetNillableGroupID(v *int) *ForumUpdate {
+	if v != nil {
+		_u.SetGroupID(*v)
+	}
+	return _u
+}
+
+// ClearGroupID clears the value of the "group_id" field.
+func (_u *ForumUpdate) ClearGroupID() *ForumUpdate {
+	_u.mutation.ClearGroupID()
 	return _u
 }
 
@@ -336,6 +357,11 @@ func (_u *ForumUpdate) AddTopics(v ...*Topic) *ForumUpdate {
 	return _u.AddTopicIDs(ids...)
 }
 
+// SetGroup sets the "group" edge to the Group entity.
+func (_u *ForumUpdate) SetGroup(v *Group) *ForumUpdate {
+	return _u.SetGroupID(v.ID)
+}
+
 // Mutation returns the ForumMutation object of the builder.
 func (_u *ForumUpdate) Mutation() *ForumMutation {
 	return _u.mutation
@@ -408,6 +434,12 @@ func (_u *ForumUpdate) RemoveTopics(v ...*Topic) *ForumUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveTopicIDs(ids...)
+}
+
+// ClearGroup clears the "group" edge to the Group entity.
+func (_u *ForumUpdate) ClearGroup() *ForumUpdate {
+	_u.mutation.ClearGroup()
+	return _u
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -731,6 +763,35 @@ func (_u *ForumUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.GroupCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   forum.GroupTable,
+			Columns: []string{forum.GroupColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(group.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.GroupIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   forum.GroupTable,
+			Columns: []string{forum.GroupColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(group.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -839,6 +900,26 @@ func (_u *ForumUpdateOne) SetNillableParentID(v *int) *ForumUpdateOne {
 // ClearParentID clears the value of the "parent_id" field.
 func (_u *ForumUpdateOne) ClearParentID() *ForumUpdateOne {
 	_u.mutation.ClearParentID()
+	return _u
+}
+
+// SetGroupID sets the "group_id" field.
+func (_u *ForumUpdateOne) SetGroupID(v int) *ForumUpdateOne {
+	_u.mutation.SetGroupID(v)
+	return _u
+}
+
+// SetNillableGroupID sets the "group_id" field if the given value is not nil.
+func (_u *ForumUpdateOne) SetNillableGroupID(v *int) *ForumUpdateOne {
+	if v != nil {
+		_u.SetGroupID(*v)
+	}
+	return _u
+}
+
+// ClearGroupID clears the value of the "group_id" field.
+func (_u *ForumUpdateOne) ClearGroupID() *ForumUpdateOne {
+	_u.mutation.ClearGroupID()
 	return _u
 }
 
@@ -1058,6 +1139,11 @@ func (_u *ForumUpdateOne) AddTopics(v ...*Topic) *ForumUpdateOne {
 	return _u.AddTopicIDs(ids...)
 }
 
+// SetGroup sets the "group" edge to the Group entity.
+func (_u *ForumUpdateOne) SetGroup(v *Group) *ForumUpdateOne {
+	return _u.SetGroupID(v.ID)
+}
+
 // Mutation returns the ForumMutation object of the builder.
 func (_u *ForumUpdateOne) Mutation() *ForumMutation {
 	return _u.mutation
@@ -1130,6 +1216,12 @@ func (_u *ForumUpdateOne) RemoveTopics(v ...*Topic) *ForumUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveTopicIDs(ids...)
+}
+
+// ClearGroup clears the "group" edge to the Group entity.
+func (_u *ForumUpdateOne) ClearGroup() *ForumUpdateOne {
+	_u.mutation.ClearGroup()
+	return _u
 }
 
 // Where appends a list predicates to the ForumUpdate builder.
@@ -1476,6 +1568,35 @@ func (_u *ForumUpdateOne) sqlSave(ctx context.Context) (_node *Forum, err error)
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(topic.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.GroupCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   forum.GroupTable,
+			Columns: []string{forum.GroupColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(group.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.GroupIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   forum.GroupTable,
+			Columns: []string{forum.GroupColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(group.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -11,6 +11,10 @@ import (
 	"github.com/crn-dev/crn/ent/eventcursor"
 	"github.com/crn-dev/crn/ent/forum"
 	"github.com/crn-dev/crn/ent/forumsubscription"
+	"github.com/crn-dev/crn/ent/group"
+	"github.com/crn-dev/crn/ent/groupinvite"
+	"github.com/crn-dev/crn/ent/groupmember"
+	"github.com/crn-dev/crn/ent/grouprequest"
 	"github.com/crn-dev/crn/ent/notification"
 	"github.com/crn-dev/crn/ent/post"
 	"github.com/crn-dev/crn/ent/postrevision"
@@ -78,11 +82,11 @@ func init() {
 	// event.TypeValidator is a validator for the "type" field. It is called by the builders before save.
 	event.TypeValidator = eventDescType.Validators[0].(func(string) error)
 	// eventDescVisibility is the schema descriptor for visibility field.
-	eventDescVisibility := eventFields[7].Descriptor()
+	eventDescVisibility := eventFields[8].Descriptor()
 	// event.VisibilityValidator is a validator for the "visibility" field. It is called by the builders before save.
 	event.VisibilityValidator = eventDescVisibility.Validators[0].(func(string) error)
 	// eventDescCreatedAt is the schema descriptor for created_at field.
-	eventDescCreatedAt := eventFields[9].Descriptor()
+	eventDescCreatedAt := eventFields[10].Descriptor()
 	// event.DefaultCreatedAt holds the default value on creation for the created_at field.
 	event.DefaultCreatedAt = eventDescCreatedAt.Default.(func() time.Time)
 	eventcursorFields := schema.EventCursor{}.Fields()
@@ -175,7 +179,7 @@ func init() {
 	// forum.DefaultPosition holds the default value on creation for the position field.
 	forum.DefaultPosition = forumDescPosition.Default.(int)
 	// forumDescTopicMinTrust is the schema descriptor for topic_min_trust field.
-	forumDescTopicMinTrust := forumFields[7].Descriptor()
+	forumDescTopicMinTrust := forumFields[8].Descriptor()
 	// forum.DefaultTopicMinTrust holds the default value on creation for the topic_min_trust field.
 	forum.DefaultTopicMinTrust = forumDescTopicMinTrust.Default.(int)
 	// forum.TopicMinTrustValidator is a validator for the "topic_min_trust" field. It is called by the builders before save.
@@ -195,7 +199,7 @@ func init() {
 		}
 	}()
 	// forumDescReplyMinTrust is the schema descriptor for reply_min_trust field.
-	forumDescReplyMinTrust := forumFields[9].Descriptor()
+	forumDescReplyMinTrust := forumFields[10].Descriptor()
 	// forum.DefaultReplyMinTrust holds the default value on creation for the reply_min_trust field.
 	forum.DefaultReplyMinTrust = forumDescReplyMinTrust.Default.(int)
 	// forum.ReplyMinTrustValidator is a validator for the "reply_min_trust" field. It is called by the builders before save.
@@ -215,11 +219,11 @@ func init() {
 		}
 	}()
 	// forumDescTopicCount is the schema descriptor for topic_count field.
-	forumDescTopicCount := forumFields[10].Descriptor()
+	forumDescTopicCount := forumFields[11].Descriptor()
 	// forum.DefaultTopicCount holds the default value on creation for the topic_count field.
 	forum.DefaultTopicCount = forumDescTopicCount.Default.(int)
 	// forumDescPostCount is the schema descriptor for post_count field.
-	forumDescPostCount := forumFields[11].Descriptor()
+	forumDescPostCount := forumFields[12].Descriptor()
 	// forum.DefaultPostCount holds the default value on creation for the post_count field.
 	forum.DefaultPostCount = forumDescPostCount.Default.(int)
 	forumsubscriptionFields := schema.ForumSubscription{}.Fields()
@@ -230,6 +234,129 @@ func init() {
 	forumsubscription.DefaultUpdatedAt = forumsubscriptionDescUpdatedAt.Default.(func() time.Time)
 	// forumsubscription.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	forumsubscription.UpdateDefaultUpdatedAt = forumsubscriptionDescUpdatedAt.UpdateDefault.(func() time.Time)
+	groupMixin := schema.Group{}.Mixin()
+	groupMixinFields0 := groupMixin[0].Fields()
+	_ = groupMixinFields0
+	groupFields := schema.Group{}.Fields()
+	_ = groupFields
+	// groupDescCreatedAt is the schema descriptor for created_at field.
+	groupDescCreatedAt := groupMixinFields0[0].Descriptor()
+	// group.DefaultCreatedAt holds the default value on creation for the created_at field.
+	group.DefaultCreatedAt = groupDescCreatedAt.Default.(func() time.Time)
+	// groupDescUpdatedAt is the schema descriptor for updated_at field.
+	groupDescUpdatedAt := groupMixinFields0[1].Descriptor()
+	// group.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	group.DefaultUpdatedAt = groupDescUpdatedAt.Default.(func() time.Time)
+	// group.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	group.UpdateDefaultUpdatedAt = groupDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// groupDescName is the schema descriptor for name field.
+	groupDescName := groupFields[0].Descriptor()
+	// group.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	group.NameValidator = func() func(string) error {
+		validators := groupDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// groupDescSlug is the schema descriptor for slug field.
+	groupDescSlug := groupFields[1].Descriptor()
+	// group.SlugValidator is a validator for the "slug" field. It is called by the builders before save.
+	group.SlugValidator = func() func(string) error {
+		validators := groupDescSlug.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(slug string) error {
+			for _, fn := range fns {
+				if err := fn(slug); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// groupDescDescription is the schema descriptor for description field.
+	groupDescDescription := groupFields[2].Descriptor()
+	// group.DefaultDescription holds the default value on creation for the description field.
+	group.DefaultDescription = groupDescDescription.Default.(string)
+	// groupDescAvatarURL is the schema descriptor for avatar_url field.
+	groupDescAvatarURL := groupFields[3].Descriptor()
+	// group.DefaultAvatarURL holds the default value on creation for the avatar_url field.
+	group.DefaultAvatarURL = groupDescAvatarURL.Default.(string)
+	// group.AvatarURLValidator is a validator for the "avatar_url" field. It is called by the builders before save.
+	group.AvatarURLValidator = groupDescAvatarURL.Validators[0].(func(string) error)
+	// groupDescMemberCount is the schema descriptor for member_count field.
+	groupDescMemberCount := groupFields[5].Descriptor()
+	// group.DefaultMemberCount holds the default value on creation for the member_count field.
+	group.DefaultMemberCount = groupDescMemberCount.Default.(int)
+	groupinviteFields := schema.GroupInvite{}.Fields()
+	_ = groupinviteFields
+	// groupinviteDescTokenHash is the schema descriptor for token_hash field.
+	groupinviteDescTokenHash := groupinviteFields[1].Descriptor()
+	// groupinvite.TokenHashValidator is a validator for the "token_hash" field. It is called by the builders before save.
+	groupinvite.TokenHashValidator = func() func(string) error {
+		validators := groupinviteDescTokenHash.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(token_hash string) error {
+			for _, fn := range fns {
+				if err := fn(token_hash); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// groupinviteDescMaxUses is the schema descriptor for max_uses field.
+	groupinviteDescMaxUses := groupinviteFields[5].Descriptor()
+	// groupinvite.DefaultMaxUses holds the default value on creation for the max_uses field.
+	groupinvite.DefaultMaxUses = groupinviteDescMaxUses.Default.(int)
+	// groupinviteDescUses is the schema descriptor for uses field.
+	groupinviteDescUses := groupinviteFields[6].Descriptor()
+	// groupinvite.DefaultUses holds the default value on creation for the uses field.
+	groupinvite.DefaultUses = groupinviteDescUses.Default.(int)
+	// groupinviteDescCreatedAt is the schema descriptor for created_at field.
+	groupinviteDescCreatedAt := groupinviteFields[8].Descriptor()
+	// groupinvite.DefaultCreatedAt holds the default value on creation for the created_at field.
+	groupinvite.DefaultCreatedAt = groupinviteDescCreatedAt.Default.(func() time.Time)
+	groupmemberFields := schema.GroupMember{}.Fields()
+	_ = groupmemberFields
+	// groupmemberDescCreatedAt is the schema descriptor for created_at field.
+	groupmemberDescCreatedAt := groupmemberFields[4].Descriptor()
+	// groupmember.DefaultCreatedAt holds the default value on creation for the created_at field.
+	groupmember.DefaultCreatedAt = groupmemberDescCreatedAt.Default.(func() time.Time)
+	// groupmemberDescUpdatedAt is the schema descriptor for updated_at field.
+	groupmemberDescUpdatedAt := groupmemberFields[5].Descriptor()
+	// groupmember.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	groupmember.DefaultUpdatedAt = groupmemberDescUpdatedAt.Default.(func() time.Time)
+	// groupmember.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	groupmember.UpdateDefaultUpdatedAt = groupmemberDescUpdatedAt.UpdateDefault.(func() time.Time)
+	grouprequestFields := schema.GroupRequest{}.Fields()
+	_ = grouprequestFields
+	// grouprequestDescMessage is the schema descriptor for message field.
+	grouprequestDescMessage := grouprequestFields[2].Descriptor()
+	// grouprequest.DefaultMessage holds the default value on creation for the message field.
+	grouprequest.DefaultMessage = grouprequestDescMessage.Default.(string)
+	// grouprequestDescReason is the schema descriptor for reason field.
+	grouprequestDescReason := grouprequestFields[4].Descriptor()
+	// grouprequest.DefaultReason holds the default value on creation for the reason field.
+	grouprequest.DefaultReason = grouprequestDescReason.Default.(string)
+	// grouprequestDescCreatedAt is the schema descriptor for created_at field.
+	grouprequestDescCreatedAt := grouprequestFields[7].Descriptor()
+	// grouprequest.DefaultCreatedAt holds the default value on creation for the created_at field.
+	grouprequest.DefaultCreatedAt = grouprequestDescCreatedAt.Default.(func() time.Time)
 	notificationFields := schema.Notification{}.Fields()
 	_ = notificationFields
 	// notificationDescKind is the schema descriptor for kind field.

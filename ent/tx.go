@@ -26,6 +26,14 @@ type Tx struct {
 	Forum *ForumClient
 	// ForumSubscription is the client for interacting with the ForumSubscription builders.
 	ForumSubscription *ForumSubscriptionClient
+	// Group is the client for interacting with the Group builders.
+	Group *GroupClient
+	// GroupInvite is the client for interacting with the GroupInvite builders.
+	GroupInvite *GroupInviteClient
+	// GroupMember is the client for interacting with the GroupMember builders.
+	GroupMember *GroupMemberClient
+	// GroupRequest is the client for interacting with the GroupRequest builders.
+	GroupRequest *GroupRequestClient
 	// Notification is the client for interacting with the Notification builders.
 	Notification *NotificationClient
 	// Post is the client for interacting with the Post builders.
@@ -181,6 +189,10 @@ func (tx *Tx) init() {
 	tx.EventCursor = NewEventCursorClient(tx.config)
 	tx.Forum = NewForumClient(tx.config)
 	tx.ForumSubscription = NewForumSubscriptionClient(tx.config)
+	tx.Group = NewGroupClient(tx.config)
+	tx.GroupInvite = NewGroupInviteClient(tx.config)
+	tx.GroupMember = NewGroupMemberClient(tx.config)
+	tx.GroupRequest = NewGroupRequestClient(tx.config)
 	tx.Notification = NewNotificationClient(tx.config)
 	tx.Post = NewPostClient(tx.config)
 	tx.PostRevision = NewPostRevisionClient(tx.config)

@@ -25,6 +25,8 @@ const (
 	FieldPostID = "post_id"
 	// FieldUserID holds the string denoting the user_id field in the database.
 	FieldUserID = "user_id"
+	// FieldGroupID holds the string denoting the group_id field in the database.
+	FieldGroupID = "group_id"
 	// FieldVisibility holds the string denoting the visibility field in the database.
 	FieldVisibility = "visibility"
 	// FieldPayload holds the string denoting the payload field in the database.
@@ -44,6 +46,7 @@ var Columns = []string{
 	FieldTopicID,
 	FieldPostID,
 	FieldUserID,
+	FieldGroupID,
 	FieldVisibility,
 	FieldPayload,
 	FieldCreatedAt,
@@ -104,6 +107,11 @@ func ByPostID(opts ...sql.OrderTermOption) OrderOption {
 // ByUserID orders the results by the user_id field.
 func ByUserID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUserID, opts...).ToFunc()
+}
+
+// ByGroupID orders the results by the group_id field.
+func ByGroupID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldGroupID, opts...).ToFunc()
 }
 
 // ByVisibility orders the results by the visibility field.

@@ -29,6 +29,8 @@ const (
 	FieldPosition = "position"
 	// FieldParentID holds the string denoting the parent_id field in the database.
 	FieldParentID = "parent_id"
+	// FieldGroupID holds the string denoting the group_id field in the database.
+	FieldGroupID = "group_id"
 	// FieldReadVisibility holds the string denoting the read_visibility field in the database.
 	FieldReadVisibility = "read_visibility"
 	// FieldTopicPolicy holds the string denoting the topic_policy field in the database.
@@ -55,6 +57,8 @@ const (
 	EdgeModerators = "moderators"
 	// EdgeTopics holds the string denoting the topics edge name in mutations.
 	EdgeTopics = "topics"
+	// EdgeGroup holds the string denoting the group edge name in mutations.
+	EdgeGroup = "group"
 	// Table holds the table name of the forum in the database.
 	Table = "forums"
 	// ParentTable is the table that holds the parent relation/edge.
@@ -77,6 +81,13 @@ const (
 	TopicsInverseTable = "topics"
 	// TopicsColumn is the table column denoting the topics relation/edge.
 	TopicsColumn = "forum_id"
+	// GroupTable is the table that holds the group relation/edge.
+	GroupTable = "forums"
+	// GroupInverseTable is the table name for the Group entity.
+	// It exists in this package in order to avoid circular dependency with the "group" package.
+	GroupInverseTable = "groups"
+	// GroupColumn is the table column denoting the group relation/edge.
+	GroupColumn = "group_id"
 )
 
 // Columns holds all SQL columns for forum fields.
@@ -89,6 +100,7 @@ var Columns = []string{
 	FieldDescription,
 	FieldPosition,
 	FieldParentID,
+	FieldGroupID,
 	FieldReadVisibility,
 	FieldTopicPolicy,
 	FieldTopicMinTrust,
@@ -268,6 +280,11 @@ func ByParentID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldParentID, opts...).ToFunc()
 }
 
+// ByGroupID orders the results by the group_id field.
+func ByGroupID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldGroupID, opts...).ToFunc()
+}
+
 // ByReadVisibility orders the results by the read_visibility field.
 func ByReadVisibility(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldReadVisibility, opts...).ToFunc()
@@ -361,6 +378,13 @@ func ByTopics(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newTopicsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByGroupField orders the results by group field.
+func ByGroupField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newGroupStep(), sql.OrderByField(field, opts...))
+	}
+}
 func newParentStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -387,5 +411,12 @@ func newTopicsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(TopicsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, TopicsTable, TopicsColumn),
+	)
+}
+func newGroupStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(GroupInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, GroupTable, GroupColumn),
 	)
 }

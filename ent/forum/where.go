@@ -90,6 +90,11 @@ func ParentID(v int) predicate.Forum {
 	return predicate.Forum(sql.FieldEQ(FieldParentID, v))
 }
 
+// GroupID applies equality check predicate on the "group_id" field. It's identical to GroupIDEQ.
+func GroupID(v int) predicate.Forum {
+	return predicate.Forum(sql.FieldEQ(FieldGroupID, v))
+}
+
 // TopicMinTrust applies equality check predicate on the "topic_min_trust" field. It's identical to TopicMinTrustEQ.
 func TopicMinTrust(v int) predicate.Forum {
 	return predicate.Forum(sql.FieldEQ(FieldTopicMinTrust, v))
@@ -463,6 +468,36 @@ func ParentIDIsNil() predicate.Forum {
 // ParentIDNotNil applies the NotNil predicate on the "parent_id" field.
 func ParentIDNotNil() predicate.Forum {
 	return predicate.Forum(sql.FieldNotNull(FieldParentID))
+}
+
+// GroupIDEQ applies the EQ predicate on the "group_id" field.
+func GroupIDEQ(v int) predicate.Forum {
+	return predicate.Forum(sql.FieldEQ(FieldGroupID, v))
+}
+
+// GroupIDNEQ applies the NEQ predicate on the "group_id" field.
+func GroupIDNEQ(v int) predicate.Forum {
+	return predicate.Forum(sql.FieldNEQ(FieldGroupID, v))
+}
+
+// GroupIDIn applies the In predicate on the "group_id" field.
+func GroupIDIn(vs ...int) predicate.Forum {
+	return predicate.Forum(sql.FieldIn(FieldGroupID, vs...))
+}
+
+// GroupIDNotIn applies the NotIn predicate on the "group_id" field.
+func GroupIDNotIn(vs ...int) predicate.Forum {
+	return predicate.Forum(sql.FieldNotIn(FieldGroupID, vs...))
+}
+
+// GroupIDIsNil applies the IsNil predicate on the "group_id" field.
+func GroupIDIsNil() predicate.Forum {
+	return predicate.Forum(sql.FieldIsNull(FieldGroupID))
+}
+
+// GroupIDNotNil applies the NotNil predicate on the "group_id" field.
+func GroupIDNotNil() predicate.Forum {
+	return predicate.Forum(sql.FieldNotNull(FieldGroupID))
 }
 
 // ReadVisibilityEQ applies the EQ predicate on the "read_visibility" field.
@@ -869,6 +904,29 @@ func HasTopics() predicate.Forum {
 func HasTopicsWith(preds ...predicate.Topic) predicate.Forum {
 	return predicate.Forum(func(s *sql.Selector) {
 		step := newTopicsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasGroup applies the HasEdge predicate on the "group" edge.
+func HasGroup() predicate.Forum {
+	return predicate.Forum(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, GroupTable, GroupColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasGroupWith applies the HasEdge predicate on the "group" edge with a given conditions (other predicates).
+func HasGroupWith(preds ...predicate.Group) predicate.Forum {
+	return predicate.Forum(func(s *sql.Selector) {
+		step := newGroupStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

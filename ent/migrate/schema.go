@@ -72,6 +72,7 @@ var (
 		{Name: "topic_id", Type: field.TypeInt, Nullable: true},
 		{Name: "post_id", Type: field.TypeInt, Nullable: true},
 		{Name: "user_id", Type: field.TypeInt, Nullable: true},
+		{Name: "group_id", Type: field.TypeInt, Nullable: true},
 		{Name: "visibility", Type: field.TypeString, Size: 64},
 		{Name: "payload", Type: field.TypeJSON, Nullable: true},
 		{Name: "created_at", Type: field.TypeTime},
@@ -90,7 +91,12 @@ var (
 			{
 				Name:    "event_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{EventsColumns[9]},
+				Columns: []*schema.Column{EventsColumns[10]},
+			},
+			{
+				Name:    "event_group_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{EventsColumns[7], EventsColumns[0]},
 			},
 		},
 	}
@@ -126,6 +132,7 @@ var (
 		{Name: "last_posted_at", Type: field.TypeTime, Nullable: true},
 		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
 		{Name: "parent_id", Type: field.TypeInt, Nullable: true},
+		{Name: "group_id", Type: field.TypeInt, Nullable: true},
 	}
 	// ForumsTable holds the schema information for the "forums" table.
 	ForumsTable = &schema.Table{
@@ -139,12 +146,23 @@ var (
 				RefColumns: []*schema.Column{ForumsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
+			{
+				Symbol:     "forums_groups_forums",
+				Columns:    []*schema.Column{ForumsColumns[17]},
+				RefColumns: []*schema.Column{GroupsColumns[0]},
+				OnDelete:   schema.Restrict,
+			},
 		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "forum_parent_id_position",
 				Unique:  false,
 				Columns: []*schema.Column{ForumsColumns[16], ForumsColumns[6]},
+			},
+			{
+				Name:    "forum_group_id",
+				Unique:  false,
+				Columns: []*schema.Column{ForumsColumns[17]},
 			},
 		},
 	}
@@ -171,6 +189,115 @@ var (
 				Name:    "forumsubscription_forum_id_level",
 				Unique:  false,
 				Columns: []*schema.Column{ForumSubscriptionsColumns[2], ForumSubscriptionsColumns[3]},
+			},
+		},
+	}
+	// GroupsColumns holds the columns for the "groups" table.
+	GroupsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 400},
+		{Name: "slug", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "description", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "avatar_url", Type: field.TypeString, Size: 2048, Default: ""},
+		{Name: "visibility", Type: field.TypeEnum, Enums: []string{"public", "restricted", "private"}, Default: "public"},
+		{Name: "member_count", Type: field.TypeInt, Default: 0},
+		{Name: "created_by", Type: field.TypeInt, Nullable: true},
+		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
+	}
+	// GroupsTable holds the schema information for the "groups" table.
+	GroupsTable = &schema.Table{
+		Name:       "groups",
+		Columns:    GroupsColumns,
+		PrimaryKey: []*schema.Column{GroupsColumns[0]},
+	}
+	// GroupInvitesColumns holds the columns for the "group_invites" table.
+	GroupInvitesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "group_id", Type: field.TypeInt},
+		{Name: "token_hash", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "created_by", Type: field.TypeInt},
+		{Name: "invitee_id", Type: field.TypeInt, Nullable: true},
+		{Name: "expires_at", Type: field.TypeTime, Nullable: true},
+		{Name: "max_uses", Type: field.TypeInt, Default: 1},
+		{Name: "uses", Type: field.TypeInt, Default: 0},
+		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// GroupInvitesTable holds the schema information for the "group_invites" table.
+	GroupInvitesTable = &schema.Table{
+		Name:       "group_invites",
+		Columns:    GroupInvitesColumns,
+		PrimaryKey: []*schema.Column{GroupInvitesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "groupinvite_group_id_invitee_id",
+				Unique:  false,
+				Columns: []*schema.Column{GroupInvitesColumns[1], GroupInvitesColumns[4]},
+			},
+		},
+	}
+	// GroupMembersColumns holds the columns for the "group_members" table.
+	GroupMembersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "group_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "role", Type: field.TypeEnum, Enums: []string{"owner", "moderator", "member"}, Default: "member"},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"active", "banned"}, Default: "active"},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// GroupMembersTable holds the schema information for the "group_members" table.
+	GroupMembersTable = &schema.Table{
+		Name:       "group_members",
+		Columns:    GroupMembersColumns,
+		PrimaryKey: []*schema.Column{GroupMembersColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "groupmember_group_id_user_id",
+				Unique:  true,
+				Columns: []*schema.Column{GroupMembersColumns[1], GroupMembersColumns[2]},
+			},
+			{
+				Name:    "groupmember_user_id_status",
+				Unique:  false,
+				Columns: []*schema.Column{GroupMembersColumns[2], GroupMembersColumns[4]},
+			},
+			{
+				Name:    "groupmember_group_id_status_role",
+				Unique:  false,
+				Columns: []*schema.Column{GroupMembersColumns[1], GroupMembersColumns[4], GroupMembersColumns[3]},
+			},
+		},
+	}
+	// GroupRequestsColumns holds the columns for the "group_requests" table.
+	GroupRequestsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "group_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "message", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"pending", "approved", "rejected"}, Default: "pending"},
+		{Name: "reason", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "decided_by", Type: field.TypeInt, Nullable: true},
+		{Name: "decided_at", Type: field.TypeTime, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// GroupRequestsTable holds the schema information for the "group_requests" table.
+	GroupRequestsTable = &schema.Table{
+		Name:       "group_requests",
+		Columns:    GroupRequestsColumns,
+		PrimaryKey: []*schema.Column{GroupRequestsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "grouprequest_group_id_status_id",
+				Unique:  false,
+				Columns: []*schema.Column{GroupRequestsColumns[1], GroupRequestsColumns[4], GroupRequestsColumns[0]},
+			},
+			{
+				Name:    "grouprequest_user_id_group_id",
+				Unique:  false,
+				Columns: []*schema.Column{GroupRequestsColumns[2], GroupRequestsColumns[1]},
 			},
 		},
 	}
@@ -537,6 +664,10 @@ var (
 		EventCursorsTable,
 		ForumsTable,
 		ForumSubscriptionsTable,
+		GroupsTable,
+		GroupInvitesTable,
+		GroupMembersTable,
+		GroupRequestsTable,
 		NotificationsTable,
 		PostsTable,
 		PostRevisionsTable,
@@ -554,6 +685,7 @@ var (
 func init() {
 	AuthTokensTable.ForeignKeys[0].RefTable = UsersTable
 	ForumsTable.ForeignKeys[0].RefTable = ForumsTable
+	ForumsTable.ForeignKeys[1].RefTable = GroupsTable
 	PostsTable.ForeignKeys[0].RefTable = UsersTable
 	PostsTable.ForeignKeys[1].RefTable = TopicsTable
 	PostRevisionsTable.ForeignKeys[0].RefTable = PostsTable

@@ -24,6 +24,18 @@ type Forum func(*sql.Selector)
 // ForumSubscription is the predicate function for forumsubscription builders.
 type ForumSubscription func(*sql.Selector)
 
+// Group is the predicate function for group builders.
+type Group func(*sql.Selector)
+
+// GroupInvite is the predicate function for groupinvite builders.
+type GroupInvite func(*sql.Selector)
+
+// GroupMember is the predicate function for groupmember builders.
+type GroupMember func(*sql.Selector)
+
+// GroupRequest is the predicate function for grouprequest builders.
+type GroupRequest func(*sql.Selector)
+
 // Notification is the predicate function for notification builders.
 type Notification func(*sql.Selector)
 

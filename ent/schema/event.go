@@ -25,8 +25,11 @@ func (Event) Fields() []ent.Field {
 		field.Int("topic_id").Optional().Nillable().Immutable(),
 		field.Int("post_id").Optional().Nillable().Immutable(),
 		field.Int("user_id").Optional().Nillable().Immutable(),
+		// group_id is the group the event happened in, for the group's feed
+		// and its realtime channel.
+		field.Int("group_id").Optional().Nillable().Immutable(),
 		// visibility says who may see the event: "public", "members", "staff",
-		// or "user:<id>" for one user's eyes only.
+		// "group:<id>" for a group's members, or "user:<id>" for one user's eyes only.
 		field.String("visibility").MaxLen(64).Immutable(),
 		field.JSON("payload", map[string]any{}).Optional().Immutable(),
 		field.Time("created_at").Default(time.Now).Immutable(),
@@ -35,7 +38,7 @@ func (Event) Fields() []ent.Field {
 
 // Indexes of the Event.
 func (Event) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("topic_id", "id"), index.Fields("created_at")}
+	return []ent.Index{index.Fields("topic_id", "id"), index.Fields("created_at"), index.Fields("group_id", "id")}
 }
 
 // EventCursor is how far one consumer of the outbox has got.

@@ -23,6 +23,9 @@ func (Forum) Fields() []ent.Field {
 		field.Text("description").Default(""),
 		field.Int("position").Default(0),
 		field.Int("parent_id").Optional().Nillable(),
+		// The group whose space the forum belongs to; its readers follow the
+		// group's visibility (docs/groups.md). Nil for community forums.
+		field.Int("group_id").Optional().Nillable(),
 		// Who may read: anyone, or signed-in members only.
 		field.Enum("read_visibility").Values("public", "members").Default("public"),
 		// Who may start topics and who may reply: any signed-in member, members
@@ -44,10 +47,11 @@ func (Forum) Edges() []ent.Edge {
 		edge.To("children", Forum.Type).From("parent").Field("parent_id").Unique(),
 		edge.To("moderators", User.Type),
 		edge.To("topics", Topic.Type),
+		edge.From("group", Group.Type).Ref("forums").Field("group_id").Unique(),
 	}
 }
 
 // Indexes of the Forum.
 func (Forum) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("parent_id", "position")}
+	return []ent.Index{index.Fields("parent_id", "position"), index.Fields("group_id")}
 }

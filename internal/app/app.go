@@ -29,6 +29,7 @@ import (
 	"github.com/crn-dev/crn/internal/discovery"
 	"github.com/crn-dev/crn/internal/event"
 	"github.com/crn-dev/crn/internal/forum"
+	"github.com/crn-dev/crn/internal/group"
 	"github.com/crn-dev/crn/internal/httpapi"
 	"github.com/crn-dev/crn/internal/markup"
 	"github.com/crn-dev/crn/internal/notify"
@@ -59,6 +60,7 @@ type App struct {
 	DB            *database.DB
 	Accounts      *account.Service
 	Forums        *forum.Service
+	Groups        *group.Service
 	Notifications *notify.Service
 	Relay         *event.Relay
 	Broker        pubsub.Broker
@@ -187,6 +189,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	limits := forum.DefaultLimits
 	limits.EditWindow, limits.TitleMax, limits.BodyMax = cfg.EditWindow, cfg.TitleMaxLen, cfg.PostMaxLen
 	a.Forums = forum.New(a.DB, renderer, forum.Options{Limits: limits, Committed: committed, Now: opts.Now})
+	a.Groups = group.New(a.DB, group.Options{Committed: committed, Now: opts.Now})
 	a.Notifications = notify.NewService(a.DB.Client)
 	a.Accounts, err = account.New(a.DB.Client, database.IsUnique, account.Options{
 		SessionTTL: cfg.SessionTTL, PasswordMinLen: cfg.PasswordMinLen, SignupEnabled: cfg.SignupEnabled, Hash: opts.Hash,
@@ -218,6 +221,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		Notifications: a.Notifications,
 		Realtime:      a.Hub,
 		Discovery:     a.Discovery,
+		Groups:        a.Groups,
 		AuthLimiter:   ratelimit.NewMemory(cfg.AuthRatePerMin, cfg.AuthRateBurst, nil),
 		Checks:        checks,
 		Registry:      reg,
@@ -326,6 +330,12 @@ func cacheInvalidator(c *respcache.Cache) func(channel, event string) {
 			c.Invalidate(channel, "forums")
 		case "user":
 			// a user's own notifications and read state: never cached
+		case "group":
+			// a group's topics and posts are on their topic and forum
+			// channels too; membership and visibility changes are not
+			if strings.HasPrefix(ev, "group.") {
+				c.Flush()
+			}
 		default:
 			c.Flush()
 		}

@@ -23,6 +23,12 @@ type Actor struct {
 	Status     string
 	// ModeratedForums are the forums the actor is assigned to moderate.
 	ModeratedForums map[int]bool
+	// Groups maps each group the actor is an active member of (not banned,
+	// group not deleted) to their role there: owner, moderator or member.
+	Groups map[int]string
+	// GroupModeratedForums are the forums of the groups the actor owns or
+	// moderates; group owners and moderators moderate their group's forums.
+	GroupModeratedForums map[int]bool
 }
 
 // ActorOf builds the Actor for a signed-in user; moderated lists the forums
@@ -53,18 +59,24 @@ func (a Actor) Staff() bool {
 }
 
 // Moderates reports whether the actor may moderate forumID: admins
-// everywhere, moderators in the forums they are assigned to.
+// everywhere, moderators in the forums they are assigned to, group owners
+// and group moderators in their group's forums.
 func (a Actor) Moderates(forumID int) bool {
-	return a.Admin() || (a.Role == string(user.RoleModerator) && a.ModeratedForums[forumID])
+	return a.Admin() || (a.Role == string(user.RoleModerator) && a.ModeratedForums[forumID]) || a.GroupModeratedForums[forumID]
 }
 
 // CanPost reports whether the account may write at all (silenced users read only).
 func (a Actor) CanPost() bool { return !a.Guest() && a.Status == string(user.StatusActive) }
 
-// CanReadForum reports whether the actor may see f and its topics.
+// CanReadForum reports whether the actor may see f and its topics. A group
+// forum also needs its group's content to be readable (CanReadGroup); its
+// group must be loaded (f.Edges.Group), or only members and admins read it.
 func CanReadForum(a Actor, f *ent.Forum) bool {
 	if f.DeletedAt != nil {
 		return a.Admin()
+	}
+	if f.GroupID != nil && !canReadGroupForum(a, f) {
+		return false
 	}
 	switch f.ReadVisibility {
 	case forum.ReadVisibilityPublic:
@@ -81,9 +93,9 @@ func ReadableForums(a Actor) predicate.Forum {
 	case a.Admin():
 		return forum.DeletedAtIsNil()
 	case a.Guest():
-		return forum.And(forum.DeletedAtIsNil(), forum.ReadVisibilityEQ(forum.ReadVisibilityPublic))
+		return forum.And(forum.DeletedAtIsNil(), forum.ReadVisibilityEQ(forum.ReadVisibilityPublic), readableGroupForums(a))
 	default:
-		return forum.And(forum.DeletedAtIsNil(), forum.ReadVisibilityIn(forum.ReadVisibilityPublic, forum.ReadVisibilityMembers))
+		return forum.And(forum.DeletedAtIsNil(), forum.ReadVisibilityIn(forum.ReadVisibilityPublic, forum.ReadVisibilityMembers), readableGroupForums(a))
 	}
 }
 
@@ -95,6 +107,9 @@ func ReadableForumIDs(a Actor) func(*sql.Selector) {
 		sub := sql.Select(t.C(forum.FieldID)).From(t).Where(sql.IsNull(t.C(forum.FieldDeletedAt)))
 		if a.Guest() {
 			sub.Where(sql.EQ(t.C(forum.FieldReadVisibility), forum.ReadVisibilityPublic))
+		}
+		if !a.Admin() {
+			sub.Where(readableGroupColumn(a, t.C(forum.FieldGroupID)))
 		}
 		s.Where(sql.In(s.C("forum_id"), sub))
 	}

@@ -11,9 +11,11 @@ import (
 
 	"github.com/crn-dev/crn/ent"
 	"github.com/crn-dev/crn/ent/forum"
+	"github.com/crn-dev/crn/ent/group"
 	"github.com/crn-dev/crn/ent/post"
 	"github.com/crn-dev/crn/ent/topic"
 	"github.com/crn-dev/crn/ent/user"
+	"github.com/crn-dev/crn/internal/authz"
 	"github.com/crn-dev/crn/internal/event"
 	"github.com/crn-dev/crn/internal/markup"
 	"github.com/crn-dev/crn/internal/search"
@@ -50,7 +52,7 @@ const batchSize = 500
 // Handle implements event.Consumer: it works out which documents the
 // events touched and rewrites them from the database's current state.
 func (ix *Indexer) Handle(ctx context.Context, evs []event.Event) error {
-	posts, topics, users := map[int]bool{}, map[int]bool{}, map[int]bool{}
+	posts, topics, users, groups := map[int]bool{}, map[int]bool{}, map[int]bool{}, map[int]bool{}
 	var wholeTopics, wholeForums []int
 	for _, e := range evs {
 		switch e.Type {
@@ -66,6 +68,18 @@ func (ix *Indexer) Handle(ctx context.Context, evs []event.Event) error {
 			wholeForums = append(wholeForums, e.ForumID)
 		case event.UserCreated, event.UserUpdated:
 			users[e.UserID] = true
+		case event.GroupCreated:
+			groups[e.GroupID] = true
+		case event.GroupMemberJoined, event.GroupMemberLeft, event.GroupMemberRemoved, event.GroupMemberBanned:
+			groups[e.GroupID] = true // the member count
+		case event.GroupUpdated, event.GroupDeleted:
+			groups[e.GroupID] = true
+			// A group's visibility is copied into its forums' documents.
+			ids, err := ix.db.Forum.Query().Where(forum.GroupID(e.GroupID)).IDs(ctx)
+			if err != nil {
+				return fmt.Errorf("index: %w", err)
+			}
+			wholeForums = append(wholeForums, ids...)
 		}
 	}
 	if len(wholeForums) > 0 {
@@ -95,7 +109,7 @@ func (ix *Indexer) Handle(ctx context.Context, evs []event.Event) error {
 		return err
 	}
 	for _, batch := range chunks(keys(topics)) {
-		ts, err := ix.db.Topic.Query().Where(topic.IDIn(batch...)).WithForum().WithTags().All(ctx)
+		ts, err := ix.db.Topic.Query().Where(topic.IDIn(batch...)).WithForum(withGroup).WithTags().All(ctx)
 		if err != nil {
 			return fmt.Errorf("index topics: %w", err)
 		}
@@ -122,6 +136,16 @@ func (ix *Indexer) Handle(ctx context.Context, evs []event.Event) error {
 			return err
 		}
 	}
+	for _, batch := range chunks(keys(groups)) {
+		gs, err := ix.db.Group.Query().Where(group.IDIn(batch...)).All(ctx)
+		if err != nil {
+			return fmt.Errorf("index groups: %w", err)
+		}
+		docs = append(docs, groupDocs(gs)...)
+		if err := flush(); err != nil {
+			return err
+		}
+	}
 	for _, batch := range chunks(keys(users)) {
 		us, err := ix.db.User.Query().Where(user.IDIn(batch...)).All(ctx)
 		if err != nil {
@@ -135,17 +159,24 @@ func (ix *Indexer) Handle(ctx context.Context, evs []event.Event) error {
 	return nil
 }
 
-// visibility is who may read a forum's content, as the index filters it.
-func visibility(f *ent.Forum) string {
-	if f.ReadVisibility == forum.ReadVisibilityMembers {
-		return event.Members
+// visibility is who may read a forum's content, as the index filters it;
+// f's group must be loaded (withGroup).
+func visibility(f *ent.Forum) string { return authz.ForumContentVisibility(f) }
+
+// withGroup loads a forum's group with it.
+func withGroup(q *ent.ForumQuery) { q.WithGroup() }
+
+func groupOf(f *ent.Forum) int {
+	if f.GroupID == nil {
+		return 0
 	}
-	return event.Public
+	return *f.GroupID
 }
 
 func topicDocID(id int) string { return "topic-" + strconv.Itoa(id) }
 func postDocID(id int) string  { return "post-" + strconv.Itoa(id) }
 func userDocID(id int) string  { return "user-" + strconv.Itoa(id) }
+func groupDocID(id int) string { return "group-" + strconv.Itoa(id) }
 
 // topicDocs builds topic documents; ts must have their forum and tags loaded.
 func (ix *Indexer) topicDocs(ctx context.Context, ts []*ent.Topic) ([]search.Doc, error) {
@@ -178,7 +209,7 @@ func (ix *Indexer) topicDocs(ctx context.Context, ts []*ent.Topic) ([]search.Doc
 		}
 		out = append(out, search.Doc{
 			ID: topicDocID(t.ID), Type: search.TypeTopic, Title: t.Title, Body: body[t.ID],
-			Username: names[t.UserID], AuthorID: t.UserID, ForumID: t.ForumID, TopicID: t.ID, Tags: tags,
+			Username: names[t.UserID], AuthorID: t.UserID, ForumID: t.ForumID, TopicID: t.ID, GroupID: groupOf(f), Tags: tags,
 			Visibility: visibility(f), Deleted: t.DeletedAt != nil || f.DeletedAt != nil,
 			Votes: t.ReactionCount, CreatedAt: t.CreatedAt, UpdatedAt: t.LastPostedAt,
 		})
@@ -197,7 +228,7 @@ func (ix *Indexer) postDocs(ctx context.Context, ps []*ent.Post) ([]search.Doc, 
 		tids = append(tids, p.TopicID)
 		authors = append(authors, p.UserID)
 	}
-	ts, err := ix.db.Topic.Query().Where(topic.IDIn(tids...)).WithForum().WithTags().All(ctx)
+	ts, err := ix.db.Topic.Query().Where(topic.IDIn(tids...)).WithForum(withGroup).WithTags().All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("index posts: %w", err)
 	}
@@ -226,7 +257,7 @@ func (ix *Indexer) postDocs(ctx context.Context, ps []*ent.Post) ([]search.Doc, 
 		}
 		out = append(out, search.Doc{
 			ID: postDocID(p.ID), Type: search.TypePost, Title: t.Title, Body: ix.render.Render(p.Source).Text,
-			Username: names[p.UserID], AuthorID: p.UserID, ForumID: t.ForumID, TopicID: t.ID, Tags: tags,
+			Username: names[p.UserID], AuthorID: p.UserID, ForumID: t.ForumID, TopicID: t.ID, GroupID: groupOf(f), Tags: tags,
 			Visibility: visibility(f), Deleted: p.DeletedAt != nil || t.DeletedAt != nil || f.DeletedAt != nil,
 			Votes: p.ReactionCount, CreatedAt: p.CreatedAt, UpdatedAt: updated,
 		})
@@ -241,6 +272,23 @@ func userDocs(us []*ent.User) []search.Doc {
 		out = append(out, search.Doc{
 			ID: userDocID(u.ID), Type: search.TypeUser, Title: u.DisplayName, Body: u.Bio, Username: u.Username,
 			Visibility: event.Public, Deleted: u.Status == user.StatusSuspended, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
+		})
+	}
+	return out
+}
+
+// groupDocs builds group documents: anyone finds public and restricted
+// groups, members only private ones; deleted groups are hidden.
+func groupDocs(gs []*ent.Group) []search.Doc {
+	out := make([]search.Doc, 0, len(gs))
+	for _, g := range gs {
+		vis := event.Public
+		if string(g.Visibility) == authz.GroupPrivate {
+			vis = event.GroupOnly(g.ID)
+		}
+		out = append(out, search.Doc{
+			ID: groupDocID(g.ID), Type: search.TypeGroup, Title: g.Name, Body: g.Description, GroupID: g.ID,
+			Visibility: vis, Deleted: g.DeletedAt != nil, Votes: g.MemberCount, CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt,
 		})
 	}
 	return out

@@ -6,6 +6,7 @@ import (
 
 	"github.com/crn-dev/crn/ent"
 	"github.com/crn-dev/crn/ent/eventcursor"
+	"github.com/crn-dev/crn/ent/group"
 	"github.com/crn-dev/crn/ent/post"
 	"github.com/crn-dev/crn/ent/topic"
 	"github.com/crn-dev/crn/ent/user"
@@ -14,11 +15,11 @@ import (
 
 // Summary counts what a rebuild indexed.
 type Summary struct {
-	Topics, Posts, Users int
+	Topics, Posts, Users, Groups int
 }
 
 func (s Summary) String() string {
-	return fmt.Sprintf("indexed %d topics, %d posts, %d users", s.Topics, s.Posts, s.Users)
+	return fmt.Sprintf("indexed %d topics, %d posts, %d users, %d groups", s.Topics, s.Posts, s.Users, s.Groups)
 }
 
 // Reindex rebuilds the whole index from the database into a new generation
@@ -43,7 +44,11 @@ func (ix *Indexer) Reindex(ctx context.Context, progress func(done, total int)) 
 	if err != nil {
 		return sum, err
 	}
-	total := nTopics + nPosts + nUsers
+	nGroups, err := ix.db.Group.Query().Count(ctx)
+	if err != nil {
+		return sum, err
+	}
+	total := nTopics + nPosts + nUsers + nGroups
 	b, err := ix.index.Rebuild(ctx)
 	if err != nil {
 		return sum, fmt.Errorf("reindex: %w", err)
@@ -54,11 +59,11 @@ func (ix *Indexer) Reindex(ctx context.Context, progress func(done, total int)) 
 	}
 	report := func() {
 		if progress != nil {
-			progress(sum.Topics+sum.Posts+sum.Users, total)
+			progress(sum.Topics+sum.Posts+sum.Users+sum.Groups, total)
 		}
 	}
 	for after := 0; ; {
-		ts, err := ix.db.Topic.Query().Where(topic.IDGT(after)).Order(ent.Asc(topic.FieldID)).Limit(batchSize).WithForum().WithTags().All(ctx)
+		ts, err := ix.db.Topic.Query().Where(topic.IDGT(after)).Order(ent.Asc(topic.FieldID)).Limit(batchSize).WithForum(withGroup).WithTags().All(ctx)
 		if err != nil {
 			return fail(err)
 		}
@@ -93,6 +98,21 @@ func (ix *Indexer) Reindex(ctx context.Context, progress func(done, total int)) 
 		}
 		sum.Posts += len(ps)
 		after = ps[len(ps)-1].ID
+		report()
+	}
+	for after := 0; ; {
+		gs, err := ix.db.Group.Query().Where(group.IDGT(after)).Order(ent.Asc(group.FieldID)).Limit(batchSize).All(ctx)
+		if err != nil {
+			return fail(err)
+		}
+		if len(gs) == 0 {
+			break
+		}
+		if err := b.Upsert(ctx, groupDocs(gs)...); err != nil {
+			return fail(err)
+		}
+		sum.Groups += len(gs)
+		after = gs[len(gs)-1].ID
 		report()
 	}
 	for after := 0; ; {

@@ -41,6 +41,7 @@ type Params struct {
 	Text     string
 	Types    []string
 	ForumIDs []int
+	GroupIDs []int
 	Author   string // username
 	Tags     []string
 	Statuses []string
@@ -67,6 +68,10 @@ func accessOf(a authz.Actor) search.Access {
 		acc.Visibilities = append(acc.Visibilities, event.Staff)
 	}
 	acc.AllDeleted = a.Admin()
+	acc.AllGroups = a.Admin()
+	for _, id := range a.GroupIDs() {
+		acc.Visibilities = append(acc.Visibilities, event.GroupOnly(id))
+	}
 	for id := range a.ModeratedForums {
 		acc.DeletedInForums = append(acc.DeletedInForums, id)
 	}
@@ -79,13 +84,13 @@ type cursor struct {
 }
 
 func fingerprint(p Params) string {
-	b, _ := json.Marshal([]any{p.Text, p.Types, p.ForumIDs, p.Author, p.Tags, p.Statuses, p.From.Unix(), p.To.Unix(), p.Sort})
+	b, _ := json.Marshal([]any{p.Text, p.Types, p.ForumIDs, p.GroupIDs, p.Author, p.Tags, p.Statuses, p.From.Unix(), p.To.Unix(), p.Sort})
 	h := fnv.New64a()
 	h.Write(b)
 	return strconv.FormatUint(h.Sum64(), 36)
 }
 
-var validTypes = map[string]bool{search.TypeTopic: true, search.TypePost: true, search.TypeUser: true}
+var validTypes = map[string]bool{search.TypeTopic: true, search.TypePost: true, search.TypeUser: true, search.TypeGroup: true}
 
 // Search runs p for actor a.
 func (s *Service) Search(ctx context.Context, a authz.Actor, p Params) (*Page, error) {
@@ -98,7 +103,7 @@ func (s *Service) Search(ctx context.Context, a authz.Actor, p Params) (*Page, e
 	}
 	for _, t := range p.Types {
 		if !validTypes[t] {
-			problems["type"] = "must be topic, post or user"
+			problems["type"] = "must be topic, post, user or group"
 		}
 	}
 	switch p.Sort {
@@ -114,7 +119,7 @@ func (s *Service) Search(ctx context.Context, a authz.Actor, p Params) (*Page, e
 	if p.Limit < 1 || p.Limit > MaxLimit {
 		problems["limit"] = fmt.Sprintf("must be 1 to %d", MaxLimit)
 	}
-	if len(p.Tags) > 10 || len(p.ForumIDs) > 50 || len(p.Statuses) > 10 {
+	if len(p.Tags) > 10 || len(p.ForumIDs) > 50 || len(p.GroupIDs) > 50 || len(p.Statuses) > 10 {
 		problems["filters"] = "too many filter values"
 	}
 	if !p.From.IsZero() && !p.To.IsZero() && p.To.Before(p.From) {
@@ -133,7 +138,7 @@ func (s *Service) Search(ctx context.Context, a authz.Actor, p Params) (*Page, e
 		offset = c.Offset
 	}
 	q := search.Query{
-		Text: p.Text, Types: p.Types, ForumIDs: p.ForumIDs, Tags: lower(p.Tags), Statuses: p.Statuses,
+		Text: p.Text, Types: p.Types, ForumIDs: p.ForumIDs, GroupIDs: p.GroupIDs, Tags: lower(p.Tags), Statuses: p.Statuses,
 		From: p.From, To: p.To, Sort: p.Sort, Limit: p.Limit, Offset: offset, Access: accessOf(a), Facets: p.Facets,
 	}
 	if p.Author != "" {

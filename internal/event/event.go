@@ -37,6 +37,20 @@ const (
 
 	NotificationCreated Type = "notification.created" // written by the notification consumer; visible to its recipient only
 
+	GroupCreated           Type = "group.created"
+	GroupUpdated           Type = "group.updated"
+	GroupDeleted           Type = "group.deleted"
+	GroupMemberJoined      Type = "group.member_joined" // UserID is the member
+	GroupMemberLeft        Type = "group.member_left"
+	GroupMemberRemoved     Type = "group.member_removed"
+	GroupMemberBanned      Type = "group.member_banned"
+	GroupMemberUnbanned    Type = "group.member_unbanned"
+	GroupMemberRoleChanged Type = "group.member_role_changed"
+	GroupRequestCreated    Type = "group.request_created"
+	GroupRequestApproved   Type = "group.request_approved"
+	GroupRequestRejected   Type = "group.request_rejected"
+	GroupInviteCreated     Type = "group.invite_created"
+
 	UserCreated Type = "user.created" // an account was created
 	UserUpdated Type = "user.updated" // a public profile field changed
 )
@@ -51,6 +65,9 @@ const (
 // UserOnly is the visibility of an event meant for one user.
 func UserOnly(userID int) string { return fmt.Sprintf("user:%d", userID) }
 
+// GroupOnly is the visibility of an event meant for a group's members.
+func GroupOnly(groupID int) string { return fmt.Sprintf("group:%d", groupID) }
+
 // Event is one domain event. Zero ids mean "not about such a thing".
 type Event struct {
 	ID         int64          `json:"id"`
@@ -60,6 +77,7 @@ type Event struct {
 	TopicID    int            `json:"topic_id,omitempty"`
 	PostID     int            `json:"post_id,omitempty"`
 	UserID     int            `json:"user_id,omitempty"`
+	GroupID    int            `json:"group_id,omitempty"`
 	Visibility string         `json:"visibility"`
 	Payload    map[string]any `json:"payload,omitempty"`
 	CreatedAt  time.Time      `json:"created_at"`
@@ -68,7 +86,7 @@ type Event struct {
 func fromEnt(e *ent.Event) Event {
 	return Event{
 		ID: e.ID, Type: Type(e.Type), ActorID: deref(e.ActorID), ForumID: deref(e.ForumID), TopicID: deref(e.TopicID),
-		PostID: deref(e.PostID), UserID: deref(e.UserID), Visibility: e.Visibility, Payload: e.Payload, CreatedAt: e.CreatedAt,
+		PostID: deref(e.PostID), UserID: deref(e.UserID), GroupID: deref(e.GroupID), Visibility: e.Visibility, Payload: e.Payload, CreatedAt: e.CreatedAt,
 	}
 }
 
@@ -113,6 +131,7 @@ func Record(ctx context.Context, tx *ent.Tx, postgres bool, evs ...Event) error 
 		builders[i] = tx.Event.Create().
 			SetType(string(e.Type)).SetNillableActorID(nonZero(e.ActorID)).SetNillableForumID(nonZero(e.ForumID)).
 			SetNillableTopicID(nonZero(e.TopicID)).SetNillablePostID(nonZero(e.PostID)).SetNillableUserID(nonZero(e.UserID)).
+			SetNillableGroupID(nonZero(e.GroupID)).
 			SetVisibility(e.Visibility).SetPayload(e.Payload).SetCreatedAt(now)
 	}
 	if err := tx.Event.CreateBulk(builders...).Exec(ctx); err != nil {

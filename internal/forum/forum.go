@@ -9,8 +9,12 @@ import (
 	"fmt"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
 	"github.com/crn-dev/crn/ent"
+
 	"github.com/crn-dev/crn/ent/forum"
+	"github.com/crn-dev/crn/ent/group"
+	"github.com/crn-dev/crn/ent/groupmember"
 	"github.com/crn-dev/crn/internal/apperr"
 	"github.com/crn-dev/crn/internal/authz"
 	"github.com/crn-dev/crn/internal/database"
@@ -89,7 +93,39 @@ func (s *Service) Actor(ctx context.Context, u *ent.User) (authz.Actor, error) {
 		}
 		moderated = ids
 	}
-	return authz.ActorOf(u, moderated), nil
+	roles, forums, err := s.GroupRoles(ctx, u.ID)
+	if err != nil {
+		return authz.Actor{}, err
+	}
+	return authz.ActorOf(u, moderated).WithGroups(roles, forums), nil
+}
+
+// GroupRoles loads a user's active group memberships (role by group id, live
+// groups only) and the forums of the groups they own or moderate.
+func (s *Service) GroupRoles(ctx context.Context, userID int) (map[int]string, []int, error) {
+	ms, err := s.db.GroupMember.Query().Where(groupmember.UserID(userID), groupmember.StatusEQ(groupmember.StatusActive),
+		func(sel *sql.Selector) {
+			g := sql.Table(group.Table)
+			sel.Where(sql.In(sel.C(groupmember.FieldGroupID), sql.Select(g.C(group.FieldID)).From(g).Where(sql.IsNull(g.C(group.FieldDeletedAt)))))
+		}).All(ctx)
+	if err != nil {
+		return nil, nil, apperr.Internal("load actor groups", err)
+	}
+	roles := make(map[int]string, len(ms))
+	var moderating []int
+	for _, m := range ms {
+		roles[m.GroupID] = string(m.Role)
+		if m.Role != groupmember.RoleMember {
+			moderating = append(moderating, m.GroupID)
+		}
+	}
+	var forums []int
+	if len(moderating) > 0 {
+		if forums, err = s.db.Forum.Query().Where(forum.GroupIDIn(moderating...)).IDs(ctx); err != nil {
+			return nil, nil, apperr.Internal("load actor groups", err)
+		}
+	}
+	return roles, forums, nil
 }
 
 // tx runs fn in a transaction; the events it returns are recorded last, and
@@ -100,6 +136,9 @@ func (s *Service) tx(ctx context.Context, op string, fn func(tx *ent.Tx) ([]even
 		return apperr.Internal(op, err)
 	}
 	evs, err := fn(tx)
+	if err == nil {
+		err = groupEvents(ctx, tx, evs)
+	}
 	if err == nil {
 		err = event.Record(ctx, tx, s.postgres, evs...)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/crn-dev/crn/ent"
 	"github.com/crn-dev/crn/ent/forum"
+	"github.com/crn-dev/crn/ent/group"
 	"github.com/crn-dev/crn/ent/user"
 	"github.com/crn-dev/crn/internal/apperr"
 	"github.com/crn-dev/crn/internal/authz"
@@ -25,11 +26,15 @@ type ForumInput struct {
 	ReplyPolicy    *string
 	ReplyMinTrust  *int
 	Moderators     *[]string // usernames of the forum's moderators
+	// GroupID puts a new forum in a group's space (create only); its
+	// owners may then manage it. Ignored on update.
+	GroupID int
 }
 
-// Forums lists the forums the actor may read, by parent and position.
+// Forums lists the community forums (those outside any group) the actor
+// may read, by parent and position; GroupForums lists a group's.
 func (s *Service) Forums(ctx context.Context, a authz.Actor) ([]*ent.Forum, error) {
-	fs, err := s.db.Forum.Query().Where(authz.ReadableForums(a)).
+	fs, err := s.db.Forum.Query().Where(authz.ReadableForums(a), forum.GroupIDIsNil()).
 		Order(ent.Asc(forum.FieldPosition), ent.Asc(forum.FieldID)).All(ctx)
 	if err != nil {
 		return nil, apperr.Internal("list forums", err)
@@ -45,7 +50,7 @@ func (s *Service) Forum(ctx context.Context, a authz.Actor, id int) (*ent.Forum,
 // forum loads a readable forum; the moderators only when asked, since most
 // callers need the forum for its rules alone.
 func (s *Service) forum(ctx context.Context, a authz.Actor, id int, moderators bool) (*ent.Forum, error) {
-	q := s.db.Forum.Query().Where(forum.ID(id))
+	q := s.db.Forum.Query().Where(forum.ID(id)).WithGroup()
 	if moderators {
 		q = q.WithModerators()
 	}
@@ -120,9 +125,14 @@ func slugify(name string) string {
 	return s
 }
 
-// CreateForum creates a forum (administrators only).
+// CreateForum creates a forum: administrators anywhere, group owners in
+// their group (in.GroupID).
 func (s *Service) CreateForum(ctx context.Context, a authz.Actor, in ForumInput) (*ent.Forum, error) {
-	if !authz.CanManageForums(a) {
+	if in.GroupID != 0 {
+		if !authz.CanManageGroup(a, in.GroupID) {
+			return nil, apperr.Forbidden("forbidden", "only the group's owners manage its forums")
+		}
+	} else if !authz.CanManageForums(a) {
 		return nil, apperr.Forbidden("forbidden", "only administrators manage forums")
 	}
 	if problems := s.checkForum(in, true); len(problems) > 0 {
@@ -135,10 +145,21 @@ func (s *Service) CreateForum(ctx context.Context, a authz.Actor, in ForumInput)
 			return nil, err
 		}
 		c := tx.Forum.Create().SetName(strings.TrimSpace(*in.Name)).SetSlug(slug)
+		if in.GroupID != 0 {
+			if ok, err := tx.Group.Query().Where(group.ID(in.GroupID), group.DeletedAtIsNil()).Exist(ctx); err != nil {
+				return nil, err
+			} else if !ok {
+				return nil, notFound("group")
+			}
+			c.SetGroupID(in.GroupID)
+		}
 		if err := s.applyForum(ctx, tx, nil, c.Mutation(), in); err != nil {
 			return nil, err
 		}
 		if f, err = c.Save(ctx); err != nil {
+			return nil, err
+		}
+		if f, err = tx.Forum.Query().Where(forum.ID(f.ID)).WithGroup().Only(ctx); err != nil {
 			return nil, err
 		}
 		return []event.Event{{Type: event.ForumCreated, ActorID: a.ID, ForumID: f.ID, Visibility: forumVisibility(f), Payload: map[string]any{"slug": f.Slug}}}, nil
@@ -172,16 +193,17 @@ func (s *Service) freeSlug(ctx context.Context, tx *ent.Tx, in ForumInput) (stri
 	}
 }
 
-// UpdateForum changes a forum (administrators only).
+// UpdateForum changes a forum: administrators, and group owners their
+// group's forums.
 func (s *Service) UpdateForum(ctx context.Context, a authz.Actor, id int, in ForumInput) (*ent.Forum, error) {
-	if !authz.CanManageForums(a) {
-		return nil, apperr.Forbidden("forbidden", "only administrators manage forums")
+	if err := s.canManageForum(ctx, a, id); err != nil {
+		return nil, err
 	}
 	if problems := s.checkForum(in, false); len(problems) > 0 {
 		return nil, apperr.Validation(problems)
 	}
 	err := s.tx(ctx, "update forum", func(tx *ent.Tx) ([]event.Event, error) {
-		f, err := tx.Forum.Get(ctx, id)
+		f, err := tx.Forum.Query().Where(forum.ID(id)).WithGroup().Only(ctx)
 		if ent.IsNotFound(err) || (err == nil && f.DeletedAt != nil) {
 			return nil, notFound("forum")
 		}
@@ -205,7 +227,10 @@ func (s *Service) UpdateForum(ctx context.Context, a authz.Actor, id int, in For
 		if err := s.applyForum(ctx, tx, f, u.Mutation(), in); err != nil {
 			return nil, err
 		}
-		if f, err = u.Save(ctx); err != nil {
+		if _, err = u.Save(ctx); err != nil {
+			return nil, err
+		}
+		if f, err = tx.Forum.Query().Where(forum.ID(id)).WithGroup().Only(ctx); err != nil {
 			return nil, err
 		}
 		return []event.Event{{Type: event.ForumUpdated, ActorID: a.ID, ForumID: f.ID, Visibility: forumVisibility(f), Payload: map[string]any{"slug": f.Slug}}}, nil
@@ -253,6 +278,13 @@ func (s *Service) applyForum(ctx context.Context, tx *ent.Tx, current *ent.Forum
 			if p.ParentID != nil {
 				return apperr.Validation(map[string]string{"parent_id": "sub-forums are one level deep: the parent must be a top-level forum"})
 			}
+			groupID, _ := m.GroupID()
+			if current != nil && current.GroupID != nil {
+				groupID = *current.GroupID
+			}
+			if (p.GroupID == nil && groupID != 0) || (p.GroupID != nil && *p.GroupID != groupID) {
+				return apperr.Validation(map[string]string{"parent_id": "the parent must be in the same group"})
+			}
 			if current != nil {
 				if p.ID == current.ID {
 					return apperr.Validation(map[string]string{"parent_id": "a forum cannot be its own parent"})
@@ -291,14 +323,14 @@ func (s *Service) applyForum(ctx context.Context, tx *ent.Tx, current *ent.Forum
 	return nil
 }
 
-// DeleteForum hides a forum and its topics (administrators only); nothing
-// is removed from the database.
+// DeleteForum hides a forum and its topics (administrators, and group
+// owners their group's forums); nothing is removed from the database.
 func (s *Service) DeleteForum(ctx context.Context, a authz.Actor, id int) error {
-	if !authz.CanManageForums(a) {
-		return apperr.Forbidden("forbidden", "only administrators manage forums")
+	if err := s.canManageForum(ctx, a, id); err != nil {
+		return err
 	}
 	return s.tx(ctx, "delete forum", func(tx *ent.Tx) ([]event.Event, error) {
-		f, err := tx.Forum.Get(ctx, id)
+		f, err := tx.Forum.Query().Where(forum.ID(id)).WithGroup().Only(ctx)
 		if ent.IsNotFound(err) || (err == nil && f.DeletedAt != nil) {
 			return nil, notFound("forum")
 		}
@@ -317,11 +349,30 @@ func (s *Service) DeleteForum(ctx context.Context, a authz.Actor, id int) error 
 	})
 }
 
-func forumVisibility(f *ent.Forum) string {
-	if f.ReadVisibility == forum.ReadVisibilityMembers {
-		return event.Members
+// canManageForum checks that a may change forum id: a forum they cannot
+// read is not found, one they may not manage forbidden.
+func (s *Service) canManageForum(ctx context.Context, a authz.Actor, id int) error {
+	if a.Admin() {
+		return nil
 	}
-	return event.Public
+	f, err := s.forum(ctx, a, id, false)
+	if err != nil {
+		return err
+	}
+	if f.GroupID == nil || !authz.CanManageGroup(a, *f.GroupID) {
+		return apperr.Forbidden("forbidden", "only administrators and the group's owners manage this forum")
+	}
+	return nil
+}
+
+// GroupForums lists the forums of a group the actor may read.
+func (s *Service) GroupForums(ctx context.Context, a authz.Actor, groupID int) ([]*ent.Forum, error) {
+	fs, err := s.db.Forum.Query().Where(authz.ReadableForums(a), forum.GroupID(groupID)).WithGroup().
+		Order(ent.Asc(forum.FieldPosition), ent.Asc(forum.FieldID)).All(ctx)
+	if err != nil {
+		return nil, apperr.Internal("list group forums", err)
+	}
+	return fs, nil
 }
 
 func dedupe(in []string) []string {

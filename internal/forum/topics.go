@@ -132,7 +132,7 @@ func ensureTags(ctx context.Context, tx *ent.Tx, names []string) ([]int, error) 
 
 // Topic returns a topic the actor may read; view counts it as a view.
 func (s *Service) Topic(ctx context.Context, a authz.Actor, id int, view bool) (*TopicView, error) {
-	t, err := s.db.Topic.Query().Where(topic.ID(id)).WithForum().WithTags().Only(ctx)
+	t, err := s.db.Topic.Query().Where(topic.ID(id)).WithForum(withGroup).WithTags().Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, notFound("topic")
 	}
@@ -465,10 +465,17 @@ func (s *Service) UpdateTopic(ctx context.Context, a authz.Actor, id int, p Topi
 
 // strictest returns the narrower of two visibilities.
 func strictest(a, b string) string {
-	if a == event.Public {
+	switch {
+	case a == b || b == event.Public:
+		return a
+	case a == event.Public, a == event.Members:
 		return b
+	case b == event.Members:
+		return a
 	}
-	return a
+	// Two different scopes (say two groups): a topic that moves goes to
+	// the destination's audience; the source's loses it anyway.
+	return b
 }
 
 // AcceptAnswer marks postID as the accepted answer of a question topic (the

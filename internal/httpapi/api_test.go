@@ -22,6 +22,7 @@ import (
 	"github.com/crn-dev/crn/internal/database"
 	"github.com/crn-dev/crn/internal/database/dbtest"
 	"github.com/crn-dev/crn/internal/forum"
+	"github.com/crn-dev/crn/internal/group"
 	"github.com/crn-dev/crn/internal/httpapi"
 	"github.com/crn-dev/crn/internal/markup"
 	"github.com/crn-dev/crn/internal/notify"
@@ -55,6 +56,7 @@ func newEnv(t *testing.T, db *database.DB, opts ...option) *env {
 		Log:           slog.New(slog.DiscardHandler),
 		Accounts:      acc,
 		Forums:        forums,
+		Groups:        group.New(db, group.Options{}),
 		Notifications: notify.NewService(db.Client),
 		AuthLimiter:   ratelimit.NewMemory(1000, 1000, nil),
 		Checks:        []httpapi.Check{{Name: "database", Ping: db.Ping}},

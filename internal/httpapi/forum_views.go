@@ -32,6 +32,7 @@ type Forum struct {
 	Description    string     `json:"description"`
 	Position       int        `json:"position"`
 	ParentID       *int       `json:"parent_id"`
+	GroupID        *int       `json:"group_id"` // the group whose space the forum is in
 	ReadVisibility string     `json:"read_visibility"`
 	TopicPolicy    string     `json:"topic_policy"`
 	TopicMinTrust  int        `json:"topic_min_trust"`
@@ -49,7 +50,7 @@ type Forum struct {
 
 func forumView(a authz.Actor, f *ent.Forum, level string, unread forum.Unread) Forum {
 	v := Forum{
-		ID: f.ID, Name: f.Name, Slug: f.Slug, Description: f.Description, Position: f.Position, ParentID: f.ParentID,
+		ID: f.ID, Name: f.Name, Slug: f.Slug, Description: f.Description, Position: f.Position, ParentID: f.ParentID, GroupID: f.GroupID,
 		ReadVisibility: string(f.ReadVisibility), TopicPolicy: string(f.TopicPolicy), TopicMinTrust: f.TopicMinTrust,
 		ReplyPolicy: string(f.ReplyPolicy), ReplyMinTrust: f.ReplyMinTrust, TopicCount: f.TopicCount, PostCount: f.PostCount,
 		LastPostedAt: utc(f.LastPostedAt), Level: level, NewTopics: unread.New, UnreadTopics: unread.Unread,

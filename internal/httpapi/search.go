@@ -16,13 +16,14 @@ import (
 	"github.com/crn-dev/crn/internal/search"
 )
 
-// SearchHit is one hydrated result: exactly one of Topic, Post and User is set.
+// SearchHit is one hydrated result: exactly one of Topic, Post, User and Group is set.
 type SearchHit struct {
 	Type       string            `json:"type"`
 	Highlights map[string]string `json:"highlights"`
 	Topic      *Topic            `json:"topic,omitempty"`
 	Post       *Post             `json:"post,omitempty"`
 	User       *PublicUser       `json:"user,omitempty"`
+	Group      *Group            `json:"group,omitempty"`
 }
 
 func splitList(v string) []string {
@@ -63,8 +64,12 @@ func (s *server) search(c echo.Context) error {
 		}
 		p.ForumIDs = append(p.ForumIDs, id)
 	}
-	if c.QueryParam("group") != "" {
-		return apperr.Invalid("invalid_parameter", "groups are not available yet")
+	for _, g := range splitList(c.QueryParam("group")) {
+		id, err := strconv.Atoi(g)
+		if err != nil || id <= 0 {
+			return apperr.Invalid("invalid_parameter", "group must be a comma-separated list of group ids")
+		}
+		p.GroupIDs = append(p.GroupIDs, id)
 	}
 	var err error
 	if p.Limit, err = queryInt(c, "limit"); err != nil {
@@ -156,6 +161,13 @@ func (s *server) hydrate(c echo.Context, a authz.Actor, hits []search.Hit) ([]Se
 				return nil, err
 			}
 			hit.Post = &rendered[0]
+		case search.TypeGroup:
+			v, err := s.Groups.ByID(ctx, a, id)
+			if err != nil {
+				continue
+			}
+			g := groupView(v)
+			hit.Group = &g
 		case search.TypeUser:
 			u, err := s.Accounts.ByID(ctx, id)
 			if err != nil || u.Status == user.StatusSuspended {

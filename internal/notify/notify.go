@@ -10,12 +10,15 @@ import (
 	"time"
 
 	"github.com/crn-dev/crn/ent"
+	"github.com/crn-dev/crn/ent/forum"
 	"github.com/crn-dev/crn/ent/forumsubscription"
+	"github.com/crn-dev/crn/ent/groupmember"
 	"github.com/crn-dev/crn/ent/notification"
 	"github.com/crn-dev/crn/ent/topicuser"
 	"github.com/crn-dev/crn/ent/user"
 	"github.com/crn-dev/crn/ent/usermute"
 	"github.com/crn-dev/crn/internal/apperr"
+	"github.com/crn-dev/crn/internal/authz"
 	"github.com/crn-dev/crn/internal/event"
 )
 
@@ -193,12 +196,17 @@ func (Consumer) allowed(ctx context.Context, tx *ent.Tx, e event.Event, ids []in
 		out[id] = true
 	}
 	if e.ForumID != 0 {
-		f, err := tx.Forum.Get(ctx, e.ForumID)
+		f, err := tx.Forum.Query().Where(forum.ID(e.ForumID)).WithGroup().Only(ctx)
 		if err != nil && !ent.IsNotFound(err) {
 			return nil, err
 		}
 		if f == nil || f.DeletedAt != nil {
 			return map[int]bool{}, nil
+		}
+		if f.GroupID != nil {
+			if err := keepGroupReaders(ctx, tx, f, out); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if e.ActorID != 0 {
@@ -229,6 +237,43 @@ func (Consumer) allowed(ctx context.Context, tx *ent.Tx, e event.Event, ids []in
 		}
 	}
 	return out, nil
+}
+
+// keepGroupReaders drops the recipients who may not read a group forum's
+// content: in a restricted or private group (or a deleted one), everyone
+// but its active members and admins. A mention of an outsider in a private
+// group's post notifies no one.
+func keepGroupReaders(ctx context.Context, tx *ent.Tx, f *ent.Forum, out map[int]bool) error {
+	g := f.Edges.Group
+	if g != nil && g.DeletedAt == nil && string(g.Visibility) == authz.GroupPublic {
+		return nil
+	}
+	ids := make([]int, 0, len(out))
+	for id := range out {
+		ids = append(ids, id)
+	}
+	readers := map[int]bool{}
+	members, err := tx.GroupMember.Query().Where(groupmember.GroupID(*f.GroupID), groupmember.UserIDIn(ids...),
+		groupmember.StatusEQ(groupmember.StatusActive)).All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, m := range members {
+		readers[m.UserID] = g != nil && g.DeletedAt == nil
+	}
+	admins, err := tx.User.Query().Where(user.IDIn(ids...), user.RoleEQ(user.RoleAdmin)).IDs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range admins {
+		readers[id] = true
+	}
+	for id := range out {
+		if !readers[id] {
+			delete(out, id)
+		}
+	}
+	return nil
 }
 
 func nz(v int) *int {

@@ -4,17 +4,23 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"strings"
 
 	"github.com/crn-dev/crn/internal/authz"
 	"github.com/crn-dev/crn/internal/event"
 	"github.com/crn-dev/crn/internal/pubsub"
 )
 
-// Access answers whether an actor may read a forum or a topic; the forum
-// service implements it.
+// Access answers whether an actor may read a forum, a topic or a group's
+// content, and reloads a user's group memberships when they change; the
+// forum service implements it.
 type Access interface {
 	CanReadForum(ctx context.Context, a authz.Actor, forumID int) bool
 	CanReadTopic(ctx context.Context, a authz.Actor, topicID int) bool
+	CanReadGroup(ctx context.Context, a authz.Actor, groupID int) bool
+	// GroupRoles returns a user's active group roles by group id and the
+	// forums of the groups they own or moderate (authz.Actor.WithGroups).
+	GroupRoles(ctx context.Context, userID int) (map[int]string, []int, error)
 }
 
 // allowed reports whether a may subscribe to ch.
@@ -26,6 +32,8 @@ func allowed(ctx context.Context, acc Access, a authz.Actor, ch channel) bool {
 		return acc.CanReadTopic(ctx, a, ch.id)
 	case "user":
 		return !a.Guest() && a.ID == ch.id
+	case "group":
+		return acc.CanReadGroup(ctx, a, ch.id)
 	case "moderation":
 		return a.Admin() || len(a.ModeratedForums) > 0
 	case "presence":
@@ -49,6 +57,10 @@ func visibleTo(vis string, a authz.Actor) bool {
 	if len(vis) > 5 && vis[:5] == "user:" {
 		return !a.Guest() && vis[5:] == strconv.Itoa(a.ID)
 	}
+	if len(vis) > 6 && vis[:6] == "group:" {
+		id, err := strconv.Atoi(vis[6:])
+		return a.Admin() || (err == nil && a.MemberOf(id))
+	}
 	return a.Admin()
 }
 
@@ -62,6 +74,7 @@ type wireData struct {
 	TopicID    int            `json:"topic_id,omitempty"`
 	PostID     int            `json:"post_id,omitempty"`
 	UserID     int            `json:"user_id,omitempty"`
+	GroupID    int            `json:"group_id,omitempty"`
 	Payload    map[string]any `json:"payload,omitempty"`
 }
 
@@ -87,6 +100,18 @@ func channelsOf(e event.Event) []string {
 // e.g. to drop cached responses. Clients cannot subscribe to it.
 const SystemChannel = "system"
 
+// groupChannelOf is the group channel an event also goes to: every group
+// event, and new topics and posts in the group's forums (its activity).
+func groupChannelOf(e event.Event) string {
+	if e.GroupID == 0 {
+		return ""
+	}
+	if strings.HasPrefix(string(e.Type), "group.") || e.Type == event.TopicCreated || e.Type == event.PostCreated {
+		return "group:" + strconv.Itoa(e.GroupID)
+	}
+	return ""
+}
+
 // Publisher is the outbox consumer that publishes committed events to the
 // broker, and from there to every node's sockets.
 type Publisher struct {
@@ -102,12 +127,15 @@ func (p Publisher) Handle(ctx context.Context, evs []event.Event) error {
 	var msgs []pubsub.Message
 	for _, e := range evs {
 		chans := channelsOf(e)
+		if g := groupChannelOf(e); g != "" {
+			chans = append(chans, g)
+		}
 		if len(chans) == 0 {
 			chans = []string{SystemChannel}
 		}
 		data, err := json.Marshal(wireData{
 			Visibility: e.Visibility, ActorID: e.ActorID, ForumID: e.ForumID, TopicID: e.TopicID,
-			PostID: e.PostID, UserID: e.UserID, Payload: e.Payload,
+			PostID: e.PostID, UserID: e.UserID, GroupID: e.GroupID, Payload: e.Payload,
 		})
 		if err != nil {
 			return err

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -36,9 +37,11 @@ type sub struct {
 }
 
 type conn struct {
-	hub   *Hub
-	ws    *websocket.Conn
-	actor authz.Actor
+	hub *Hub
+	ws  *websocket.Conn
+	// actor is who the connection serves; its group memberships are
+	// replaced when they change (Hub.refreshGroups), so read it with who().
+	actor atomic.Pointer[authz.Actor]
 	ip    string
 	send  chan []byte
 	done  chan struct{} // closed when the connection starts closing
@@ -76,12 +79,13 @@ func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, actor authz.Actor, 
 		return // Accept has answered the request already
 	}
 	c := &conn{
-		hub: h, ws: ws, actor: actor, ip: ip,
+		hub: h, ws: ws, ip: ip,
 		send: make(chan []byte, h.opts.SendQueue), done: make(chan struct{}),
 		closed: make(chan struct{}), writerDone: make(chan struct{}),
 		limiter: rate.NewLimiter(rate.Limit(h.opts.InboundRate), h.opts.InboundBurst),
 		subs:    map[string]*sub{},
 	}
+	c.actor.Store(&actor)
 	h.register(c)
 	defer h.unregister(c)
 	ws.SetReadLimit(h.opts.MaxFrameBytes)
@@ -105,6 +109,9 @@ func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, actor authz.Actor, 
 		}
 	}
 }
+
+// who returns the connection's current actor.
+func (c *conn) who() authz.Actor { return *c.actor.Load() }
 
 // close ends the connection once, with code and reason.
 func (c *conn) close(code websocket.StatusCode, reason string) {
@@ -285,9 +292,9 @@ func (c *conn) subscribe(ctx context.Context, in inbound) {
 		case !ok:
 			c.fail(in.Ref, "invalid_channel", fmt.Sprintf("unknown channel %q", name))
 			continue
-		case !allowed(ctx, c.hub.access, c.actor, ch):
+		case !allowed(ctx, c.hub.access, c.who(), ch):
 			code := "forbidden"
-			if c.actor.Guest() && ch.kind != "forum" && ch.kind != "topic" {
+			if c.who().Guest() && ch.kind != "forum" && ch.kind != "topic" {
 				code = "unauthenticated"
 			}
 			c.fail(in.Ref, code, fmt.Sprintf("you may not subscribe to %q", name))
@@ -338,7 +345,7 @@ func (c *conn) catchUp(ctx context.Context, ch string, since int64, resume bool)
 				Visibility string `json:"visibility"`
 			}
 			_ = json.Unmarshal(m.Data, &meta)
-			if m.ID > since && visibleTo(meta.Visibility, c.actor) {
+			if m.ID > since && visibleTo(meta.Visibility, c.who()) {
 				backlog = append(backlog, pending{m.ID, mustJSON(eventFrame{Type: "event", Channel: ch, ID: m.ID, Event: m.Event, Data: m.Data})})
 			}
 		}

@@ -86,6 +86,8 @@ type Hub struct {
 
 	shards [shards]shard
 
+	refreshMu sync.Mutex // one group-membership reload at a time
+
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
 	perIP  map[string]int
@@ -172,13 +174,97 @@ func (h *Hub) onMessage(m pubsub.Message) {
 	}
 	frame := mustJSON(eventFrame{Type: "event", Channel: m.Channel, ID: m.ID, Event: m.Event, Data: m.Data})
 	for _, c := range h.subscribers(m.Channel) {
-		if visibleTo(meta.Visibility, c.actor) {
+		if visibleTo(meta.Visibility, c.who()) {
 			c.deliver(m.Channel, m.ID, frame)
 		}
 	}
-	if m.Event == "forum.updated" || m.Event == "forum.deleted" || m.Event == "topic.moved" {
-		go h.recheck() // visibility may have narrowed under existing subscriptions
+	switch m.Event {
+	case "forum.updated", "forum.deleted", "topic.moved", "group.updated", "group.deleted":
+		go h.recheck(nil) // visibility may have narrowed under existing subscriptions
+	case "group.member_left", "group.member_removed", "group.member_banned":
+		// Revoke at once, before the next event of the group fans out;
+		// then reload the member's groups and re-check their channels.
+		var who struct {
+			UserID  int `json:"user_id"`
+			GroupID int `json:"group_id"`
+		}
+		if json.Unmarshal(m.Data, &who) == nil && who.UserID != 0 {
+			h.dropGroup(who.UserID, who.GroupID)
+			go h.refreshGroups(who.UserID)
+		}
+	case "group.member_joined", "group.member_role_changed":
+		var who struct {
+			UserID int `json:"user_id"`
+		}
+		if json.Unmarshal(m.Data, &who) == nil && who.UserID != 0 {
+			go h.refreshGroups(who.UserID)
+		}
 	}
+}
+
+// connsOf returns this node's connections of a user.
+func (h *Hub) connsOf(userID int) []*conn {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []*conn
+	for c := range h.conns {
+		if c.who().ID == userID {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// dropGroup removes groupID from the memberships of userID's connections,
+// in memory, so the fan-out stops sending them the group's events now.
+func (h *Hub) dropGroup(userID, groupID int) {
+	for _, c := range h.connsOf(userID) {
+		for {
+			old := c.actor.Load()
+			if !old.MemberOf(groupID) {
+				break
+			}
+			roles := make(map[int]string, len(old.Groups))
+			for id, r := range old.Groups {
+				if id != groupID {
+					roles[id] = r
+				}
+			}
+			a := old.WithGroups(roles, nil)
+			a.GroupModeratedForums = old.GroupModeratedForums // until refreshGroups reloads them
+			if c.actor.CompareAndSwap(old, &a) {
+				break
+			}
+		}
+	}
+}
+
+// refreshGroups reloads a user's group memberships from the database for
+// their connections on this node and drops the channels they may no longer
+// read. Refreshes run one at a time, so the last one applies the latest state.
+func (h *Hub) refreshGroups(userID int) {
+	conns := h.connsOf(userID)
+	if len(conns) == 0 {
+		return
+	}
+	h.refreshMu.Lock()
+	defer h.refreshMu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	roles, forums, err := h.access.GroupRoles(ctx, userID)
+	if err != nil {
+		h.log.Error("realtime: reload group memberships", "user", userID, "err", err)
+		for _, c := range conns { // fail closed: no group access until a reconnect
+			a := c.who().WithGroups(nil, nil)
+			c.actor.Store(&a)
+		}
+	} else {
+		for _, c := range conns {
+			a := c.who().WithGroups(roles, forums)
+			c.actor.Store(&a)
+		}
+	}
+	h.recheck(conns)
 }
 
 // onEphemeral forwards typing and presence frames to the channel's subscribers.
@@ -224,20 +310,23 @@ func (h *Hub) removeSub(ch string, c *conn) {
 	s.mu.Unlock()
 }
 
-// recheck drops subscriptions their connections may no longer read.
-func (h *Hub) recheck() {
-	h.mu.Lock()
-	conns := make([]*conn, 0, len(h.conns))
-	for c := range h.conns {
-		conns = append(conns, c)
+// recheck drops subscriptions their connections may no longer read, on
+// conns or, when nil, on every connection of this node.
+func (h *Hub) recheck(conns []*conn) {
+	if conns == nil {
+		h.mu.Lock()
+		conns = make([]*conn, 0, len(h.conns))
+		for c := range h.conns {
+			conns = append(conns, c)
+		}
+		h.mu.Unlock()
 	}
-	h.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for _, c := range conns {
 		for _, ch := range c.channels() {
 			parsed, _ := parseChannel(ch)
-			if !allowed(ctx, h.access, c.actor, parsed) {
+			if !allowed(ctx, h.access, c.who(), parsed) {
 				c.unsubscribe(ch)
 				c.enqueue(mustJSON(errorFrame{Type: "error", Code: "subscription_revoked", Message: "you may no longer read " + ch}))
 			}
@@ -323,7 +412,7 @@ func (h *Hub) DisconnectUser(userID int) {
 	h.mu.Lock()
 	var conns []*conn
 	for c := range h.conns {
-		if c.actor.ID == userID {
+		if c.who().ID == userID {
 			conns = append(conns, c)
 		}
 	}

@@ -21,14 +21,38 @@ import (
 	"github.com/crn-dev/crn/internal/realtime"
 )
 
-// access lets everyone read everything except forum 13 and topic 13.
-type access struct{}
+// access lets everyone read everything except forum 13 and topic 13;
+// groups are readable by their members, kept in groups by user id.
+type access struct {
+	mu     sync.Mutex
+	groups map[int]map[int]string
+}
 
-func (access) CanReadForum(_ context.Context, a authz.Actor, id int) bool {
+func (*access) CanReadForum(_ context.Context, a authz.Actor, id int) bool {
 	return id != 13 || !a.Guest()
 }
-func (access) CanReadTopic(_ context.Context, a authz.Actor, id int) bool {
+func (*access) CanReadTopic(_ context.Context, a authz.Actor, id int) bool {
 	return id != 13 || !a.Guest()
+}
+func (*access) CanReadGroup(_ context.Context, a authz.Actor, id int) bool {
+	return a.MemberOf(id)
+}
+func (acc *access) GroupRoles(_ context.Context, userID int) (map[int]string, []int, error) {
+	acc.mu.Lock()
+	defer acc.mu.Unlock()
+	out := map[int]string{}
+	for g, r := range acc.groups[userID] {
+		out[g] = r
+	}
+	return out, nil, nil
+}
+func (acc *access) setGroups(userID int, roles map[int]string) {
+	acc.mu.Lock()
+	defer acc.mu.Unlock()
+	if acc.groups == nil {
+		acc.groups = map[int]map[int]string{}
+	}
+	acc.groups[userID] = roles
 }
 
 type names struct{}
@@ -42,6 +66,7 @@ type rig struct {
 	broker pubsub.Broker
 	hub    *realtime.Hub
 	srv    *httptest.Server
+	access *access
 }
 
 // newRig serves a hub on a test server; the query parameter "user" picks
@@ -50,7 +75,8 @@ func newRig(t *testing.T, opts realtime.Options) *rig {
 	t.Helper()
 	b := pubsub.NewMemory(pubsub.DefaultRetention)
 	p := presence.NewMemory("node", nil)
-	h := realtime.NewHub(b, p, access{}, names{}, slog.New(slog.DiscardHandler), opts)
+	acc := &access{}
+	h := realtime.NewHub(b, p, acc, names{}, slog.New(slog.DiscardHandler), opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { h.Run(ctx); close(done) }()
@@ -59,6 +85,8 @@ func newRig(t *testing.T, opts realtime.Options) *rig {
 		if u := r.URL.Query().Get("user"); u != "" {
 			a.ID, _ = strconv.Atoi(u)
 			a.Role, a.Status = "member", "active"
+			roles, _, _ := acc.GroupRoles(r.Context(), a.ID)
+			a = a.WithGroups(roles, nil)
 		}
 		h.Accept(w, r, a, "127.0.0.1")
 	}))
@@ -69,7 +97,7 @@ func newRig(t *testing.T, opts realtime.Options) *rig {
 		<-done
 		b.Close()
 	})
-	return &rig{t: t, broker: b, hub: h, srv: srv}
+	return &rig{t: t, broker: b, hub: h, srv: srv, access: acc}
 }
 
 type client struct {
@@ -446,5 +474,79 @@ func TestShutdownSendsGoingAway(t *testing.T) {
 	r.hub.Shutdown()
 	if code := closeCode(t, c); code != websocket.StatusGoingAway {
 		t.Fatalf("closed with %v", code)
+	}
+}
+
+func (r *rig) publishEvent(ch string, id int64, ev string, data map[string]any) {
+	r.t.Helper()
+	b, _ := json.Marshal(data)
+	if err := r.broker.Publish(context.Background(), pubsub.Message{Channel: ch, ID: id, Event: ev, Data: b, At: time.Now()}); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// A member removed from a private group stops receiving its events at
+// once (before the next event fans out) and loses the group's channel.
+func TestRemovedGroupMemberStopsReceiving(t *testing.T) {
+	r := newRig(t, realtime.Options{})
+	r.access.setGroups(5, map[int]string{7: "member"})
+	r.access.setGroups(6, map[int]string{7: "owner"})
+	removed, owner, outsider := r.dial(5), r.dial(6), r.dial(8)
+	removed.subscribe([]string{"group:7", "topic:1"}, nil)
+	owner.subscribe([]string{"group:7"}, nil)
+	outsider.send(map[string]any{"type": "subscribe", "channels": []string{"group:7"}})
+	if f := outsider.expect("error"); f.Code != "forbidden" {
+		t.Fatalf("non-member subscribing to a group: %+v", f)
+	}
+	r.publishEvent("group:7", 1, "post.created", map[string]any{"visibility": "group:7", "group_id": 7})
+	if f := removed.expect("event"); f.ID != 1 {
+		t.Fatalf("member: %+v", f)
+	}
+	r.access.setGroups(5, nil)
+	r.publishEvent("group:7", 2, "group.member_removed", map[string]any{"visibility": "group:7", "group_id": 7, "user_id": 5})
+	r.publishEvent("group:7", 3, "post.created", map[string]any{"visibility": "group:7", "group_id": 7})
+	r.publish("topic:1", 4, "public") // a marker after the group's event
+	revoked, marker := false, false
+	for !marker || !revoked {
+		f := removed.expect2("event", "error")
+		switch {
+		case f.Type == "error" && f.Code == "subscription_revoked":
+			revoked = true
+		case f.Type == "event" && f.ID == 3:
+			t.Fatal("a removed member received the group's next event")
+		case f.Type == "event" && f.ID == 4:
+			marker = true
+		}
+	}
+	for _, want := range []int64{1, 2, 3} {
+		if f := owner.expect("event"); f.ID != want {
+			t.Fatalf("owner: got %d, want %d", f.ID, want)
+		}
+	}
+	// A new member's open connection gains the group's events.
+	r.access.setGroups(8, map[int]string{7: "member"})
+	r.publishEvent("group:7", 5, "group.member_joined", map[string]any{"visibility": "group:7", "group_id": 7, "user_id": 8})
+	outsider.send(map[string]any{"type": "subscribe", "channels": []string{"group:7"}})
+	for {
+		f := outsider.expect2("subscribed", "error")
+		if f.Type == "subscribed" && len(f.Channels) == 1 {
+			break
+		}
+		// the refresh may not have landed yet: ask again
+		outsider.send(map[string]any{"type": "subscribe", "channels": []string{"group:7"}})
+	}
+}
+
+// expect2 reads frames until one of type a or b arrives.
+func (c *client) expect2(a, b string) frame {
+	c.t.Helper()
+	for {
+		f, err := c.next(5 * time.Second)
+		if err != nil {
+			c.t.Fatalf("waiting for %s or %s: %v", a, b, err)
+		}
+		if f.Type == a || f.Type == b {
+			return f
+		}
 	}
 }

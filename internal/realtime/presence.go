@@ -143,7 +143,7 @@ func (h *Hub) presenceLoop(ctx context.Context) {
 // heartbeat is a client's presence frame: it keeps the user online and
 // records which topic (if any) it is viewing.
 func (c *conn) heartbeat(ctx context.Context, in inbound) {
-	if c.actor.Guest() {
+	if c.who().Guest() {
 		return // guests are not shown in presence
 	}
 	c.mu.Lock()
@@ -152,7 +152,7 @@ func (c *conn) heartbeat(ctx context.Context, in inbound) {
 	if in.Topic == prev {
 		return
 	}
-	if in.Topic != 0 && !c.hub.access.CanReadTopic(ctx, c.actor, in.Topic) {
+	if in.Topic != 0 && !c.hub.access.CanReadTopic(ctx, c.who(), in.Topic) {
 		c.fail(in.Ref, "forbidden", "no such topic")
 		return
 	}
@@ -160,30 +160,30 @@ func (c *conn) heartbeat(ctx context.Context, in inbound) {
 	c.viewing = in.Topic
 	c.mu.Unlock()
 	if prev != 0 {
-		c.hub.leave(ctx, topicScope(prev), c.actor.ID)
+		c.hub.leave(ctx, topicScope(prev), c.who().ID)
 	}
 	if in.Topic != 0 {
-		c.hub.join(ctx, topicScope(in.Topic), c.actor.ID)
+		c.hub.join(ctx, topicScope(in.Topic), c.who().ID)
 	}
 }
 
 // typing marks the user as typing in a topic for a few seconds.
 func (c *conn) typing(ctx context.Context, in inbound) {
-	if !c.actor.CanPost() {
+	if !c.who().CanPost() {
 		c.fail(in.Ref, "forbidden", "sign in to post first")
 		return
 	}
-	if in.Topic <= 0 || !c.hub.access.CanReadTopic(ctx, c.actor, in.Topic) {
+	if in.Topic <= 0 || !c.hub.access.CanReadTopic(ctx, c.who(), in.Topic) {
 		c.fail(in.Ref, "forbidden", "no such topic")
 		return
 	}
 	scope := typingScope(in.Topic)
-	joined, err := c.hub.presence.Touch(ctx, scope, c.actor.ID, c.hub.opts.TypingTTL)
+	joined, err := c.hub.presence.Touch(ctx, scope, c.who().ID, c.hub.opts.TypingTTL)
 	if err != nil {
 		c.hub.log.Warn("typing", "err", err)
 		return
 	}
 	if joined {
-		c.hub.announce(ctx, presence.Change{Scope: scope, UserID: c.actor.ID, Joined: true})
+		c.hub.announce(ctx, presence.Change{Scope: scope, UserID: c.who().ID, Joined: true})
 	}
 }

@@ -154,6 +154,8 @@ func runContract(t *testing.T, open func(t *testing.T) Index, opts contractOptio
 			{"GroupMember", Access{Visibilities: []string{"public", "members", "group:7"}}, []string{"topic-1", "post-2", "topic-3", "post-4", "topic-5", "post-8", "user-1"}},
 			{"ModeratorOfForum3", accessModerator3, []string{"topic-1", "post-2", "topic-3", "post-4", "topic-5", "post-6", "user-1"}},
 			{"Admin", accessAdmin, all},
+			{"AdminOfEveryGroup", Access{Visibilities: []string{"public", "members", "staff"}, AllDeleted: true, AllGroups: true}, all},
+			{"MemberOfAnotherGroup", Access{Visibilities: []string{"public", "members", "group:8"}}, []string{"topic-1", "post-2", "topic-3", "post-4", "topic-5", "user-1"}},
 			{"Nobody", Access{}, nil},
 		} {
 			t.Run(tc.name, func(t *testing.T) {

@@ -262,7 +262,14 @@ func filterQuery(q Query) query.Query {
 	if len(q.Access.Visibilities) == 0 {
 		return bleve.NewMatchNoneQuery()
 	}
-	must = append(must, anyTerm(fieldVisibility, q.Access.Visibilities))
+	visible := anyTerm(fieldVisibility, q.Access.Visibilities)
+	if q.Access.AllGroups {
+		first := 1.0
+		inGroup := bleve.NewNumericRangeInclusiveQuery(&first, nil, &yes, nil)
+		inGroup.SetField(fieldGroupID)
+		visible = either(visible, inGroup)
+	}
+	must = append(must, visible)
 	if !q.Access.AllDeleted {
 		notDeleted := bleve.NewBoolFieldQuery(false)
 		notDeleted.SetField(fieldDeleted)

@@ -159,6 +159,9 @@ func meiliFilter(q Query) (filter string, ok bool) {
 		return "", false
 	}
 	c := []string{"visibility IN " + meiliStrings(a.Visibilities)}
+	if a.AllGroups {
+		c[0] = "(" + c[0] + " OR group_id > 0)"
+	}
 	if !a.AllDeleted {
 		if len(a.DeletedInForums) > 0 {
 			c = append(c, "(deleted = false OR forum_id IN "+meiliInts(a.DeletedInForums)+")")

@@ -15,6 +15,7 @@ const (
 	TypeTopic = "topic"
 	TypePost  = "post"
 	TypeUser  = "user"
+	TypeGroup = "group"
 )
 
 // Doc is one searchable document. IDs are "<type>-<id>" (e.g. "post-12"),
@@ -48,6 +49,9 @@ type Access struct {
 	// see (forums they moderate); AllDeleted lets an admin see every one.
 	DeletedInForums []int
 	AllDeleted      bool
+	// AllGroups lets an admin see the documents of every group (those with
+	// a group_id), whatever their visibility, besides Visibilities.
+	AllGroups bool
 }
 
 // Sorts of a query.

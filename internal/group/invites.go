@@ -1,0 +1,188 @@
+package group
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/crn-dev/crn/ent"
+	"github.com/crn-dev/crn/ent/group"
+	"github.com/crn-dev/crn/ent/groupinvite"
+	"github.com/crn-dev/crn/ent/groupmember"
+	"github.com/crn-dev/crn/internal/apperr"
+	"github.com/crn-dev/crn/internal/authz"
+	"github.com/crn-dev/crn/internal/event"
+)
+
+// InviteInput creates an invite: a personal one when Username is set,
+// otherwise a link anyone holding the token may use.
+type InviteInput struct {
+	Username  string
+	ExpiresIn time.Duration // 0: InviteTTLDefault
+	MaxUses   *int          // link invites: nil means 1, 0 unlimited; personal invites are single-use
+}
+
+// Invite is a new invite and its token, which is shown once and never stored.
+type Invite struct {
+	*ent.GroupInvite
+	Token   string
+	Invitee *ent.User // personal invites
+}
+
+// invitePrefix marks crn invite tokens, so they are recognisable when leaked.
+const invitePrefix = "crn_inv_"
+
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateInvite invites someone into the group (owners, group moderators,
+// admins).
+func (s *Service) CreateInvite(ctx context.Context, a authz.Actor, slug string, in InviteInput) (*Invite, error) {
+	g, err := s.visible(ctx, s.db, a, slug)
+	if err != nil {
+		return nil, err
+	}
+	if !authz.CanModerateGroup(a, g.ID) {
+		return nil, apperr.Forbidden("forbidden", "only the group's owners and moderators invite")
+	}
+	problems := map[string]string{}
+	if in.ExpiresIn == 0 {
+		in.ExpiresIn = InviteTTLDefault
+	}
+	if in.ExpiresIn < time.Minute || in.ExpiresIn > InviteTTLMax {
+		problems["expires_in"] = "must be between 60 seconds and 90 days (in seconds)"
+	}
+	uses := 1
+	if in.MaxUses != nil {
+		uses = *in.MaxUses
+		if uses < 0 || uses > InviteUsesMax || (in.Username != "" && uses != 1) {
+			problems["max_uses"] = "must be 0 (unlimited) to 1000 for a link, and 1 for a personal invite"
+		}
+	}
+	if len(problems) > 0 {
+		return nil, apperr.Validation(problems)
+	}
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return nil, apperr.Internal("create invite", err)
+	}
+	token := invitePrefix + base64.RawURLEncoding.EncodeToString(raw[:])
+	out := &Invite{Token: token}
+	err = s.tx(ctx, "create invite", func(tx *ent.Tx) ([]event.Event, error) {
+		c := tx.GroupInvite.Create().SetGroupID(g.ID).SetTokenHash(hashToken(token)).SetCreatedBy(a.ID).
+			SetExpiresAt(s.now().Add(in.ExpiresIn)).SetMaxUses(uses).SetCreatedAt(s.now())
+		if in.Username != "" {
+			u, err := target(ctx, tx, in.Username)
+			if apperr.Is(err, apperr.KindNotFound) {
+				return nil, apperr.Validation(map[string]string{"username": "no such user"})
+			}
+			if err != nil {
+				return nil, err
+			}
+			m, err := membership(ctx, tx, g.ID, u.ID)
+			if err != nil {
+				return nil, err
+			}
+			switch {
+			case m != nil && m.Status == groupmember.StatusBanned:
+				return nil, apperr.Conflict("user_banned", "that user is banned from this group; lift the ban first")
+			case m != nil:
+				return nil, apperr.Conflict("already_member", "that user is a member already")
+			}
+			c.SetInviteeID(u.ID)
+			out.Invitee = u
+		}
+		inv, err := c.Save(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out.GroupInvite = inv
+		return []event.Event{{Type: event.GroupInviteCreated, ActorID: a.ID, GroupID: g.ID, UserID: inviteeOf(inv),
+			Visibility: event.GroupOnly(g.ID), Payload: map[string]any{
+				"slug": g.Slug, "invite_id": inv.ID, "personal": inv.InviteeID != nil, "max_uses": inv.MaxUses,
+				"expires_at": inv.ExpiresAt.UTC().Format(time.RFC3339),
+			}}}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func inviteeOf(inv *ent.GroupInvite) int {
+	if inv.InviteeID == nil {
+		return 0
+	}
+	return *inv.InviteeID
+}
+
+// AcceptInvite joins the group an invite is for. Unknown tokens, personal
+// invites naming someone else and invites of deleted groups are not found;
+// expired, revoked and used-up invites are not found either, with the
+// codes invite_expired and invite_used_up (docs/groups.md).
+func (s *Service) AcceptInvite(ctx context.Context, a authz.Actor, token string) (*View, error) {
+	if a.Guest() {
+		return nil, apperr.Unauthenticated("unauthenticated", "sign in first")
+	}
+	token = strings.TrimSpace(token)
+	if !strings.HasPrefix(token, invitePrefix) || len(token) > 100 {
+		return nil, notFound("invite")
+	}
+	var g *ent.Group
+	err := s.tx(ctx, "accept invite", func(tx *ent.Tx) ([]event.Event, error) {
+		inv, err := tx.GroupInvite.Query().Where(groupinvite.TokenHash(hashToken(token))).Only(ctx)
+		if ent.IsNotFound(err) {
+			return nil, notFound("invite")
+		}
+		if err != nil {
+			return nil, err
+		}
+		if inv.InviteeID != nil && *inv.InviteeID != a.ID {
+			return nil, notFound("invite")
+		}
+		if g, err = tx.Group.Query().Where(group.ID(inv.GroupID), group.DeletedAtIsNil()).Only(ctx); ent.IsNotFound(err) {
+			return nil, notFound("invite")
+		} else if err != nil {
+			return nil, err
+		}
+		if inv.RevokedAt != nil || (inv.ExpiresAt != nil && !s.now().Before(*inv.ExpiresAt)) {
+			return nil, apperr.NotFound("invite_expired", "this invite has expired")
+		}
+		m, err := membership(ctx, tx, g.ID, a.ID)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case m != nil && m.Status == groupmember.StatusBanned:
+			return nil, banned()
+		case m != nil:
+			return nil, alreadyMember()
+		}
+		// Count the use only if one is left, in one statement, so that
+		// concurrent accepts never exceed the limit.
+		n, err := tx.GroupInvite.Update().Where(groupinvite.ID(inv.ID),
+			groupinvite.Or(groupinvite.MaxUses(0), func(sel *sql.Selector) {
+				sel.Where(sql.ColumnsLT(sel.C(groupinvite.FieldUses), sel.C(groupinvite.FieldMaxUses)))
+			})).
+			AddUses(1).Save(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			return nil, apperr.NotFound("invite_used_up", "this invite has been used up")
+		}
+		return s.addMember(ctx, tx, a.ID, g, a.ID, "invite")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.joined(ctx, g.ID)
+}
