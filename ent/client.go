@@ -15,20 +15,26 @@ import (
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/crn-dev/crn/ent/auditentry"
 	"github.com/crn-dev/crn/ent/authtoken"
 	"github.com/crn-dev/crn/ent/bookmark"
 	"github.com/crn-dev/crn/ent/event"
 	"github.com/crn-dev/crn/ent/eventcursor"
+	"github.com/crn-dev/crn/ent/flag"
 	"github.com/crn-dev/crn/ent/forum"
 	"github.com/crn-dev/crn/ent/forumsubscription"
 	"github.com/crn-dev/crn/ent/group"
 	"github.com/crn-dev/crn/ent/groupinvite"
 	"github.com/crn-dev/crn/ent/groupmember"
 	"github.com/crn-dev/crn/ent/grouprequest"
+	"github.com/crn-dev/crn/ent/moderationsettings"
 	"github.com/crn-dev/crn/ent/notification"
 	"github.com/crn-dev/crn/ent/post"
 	"github.com/crn-dev/crn/ent/postrevision"
 	"github.com/crn-dev/crn/ent/reaction"
+	"github.com/crn-dev/crn/ent/reviewitem"
+	"github.com/crn-dev/crn/ent/reviewnote"
+	"github.com/crn-dev/crn/ent/sanction"
 	"github.com/crn-dev/crn/ent/tag"
 	"github.com/crn-dev/crn/ent/topic"
 	"github.com/crn-dev/crn/ent/topicuser"
@@ -43,6 +49,8 @@ type Client struct {
 	config
 	// Schema is the client for creating, migrating and dropping schema.
 	Schema *migrate.Schema
+	// AuditEntry is the client for interacting with the AuditEntry builders.
+	AuditEntry *AuditEntryClient
 	// AuthToken is the client for interacting with the AuthToken builders.
 	AuthToken *AuthTokenClient
 	// Bookmark is the client for interacting with the Bookmark builders.
@@ -51,6 +59,8 @@ type Client struct {
 	Event *EventClient
 	// EventCursor is the client for interacting with the EventCursor builders.
 	EventCursor *EventCursorClient
+	// Flag is the client for interacting with the Flag builders.
+	Flag *FlagClient
 	// Forum is the client for interacting with the Forum builders.
 	Forum *ForumClient
 	// ForumSubscription is the client for interacting with the ForumSubscription builders.
@@ -63,6 +73,8 @@ type Client struct {
 	GroupMember *GroupMemberClient
 	// GroupRequest is the client for interacting with the GroupRequest builders.
 	GroupRequest *GroupRequestClient
+	// ModerationSettings is the client for interacting with the ModerationSettings builders.
+	ModerationSettings *ModerationSettingsClient
 	// Notification is the client for interacting with the Notification builders.
 	Notification *NotificationClient
 	// Post is the client for interacting with the Post builders.
@@ -71,6 +83,12 @@ type Client struct {
 	PostRevision *PostRevisionClient
 	// Reaction is the client for interacting with the Reaction builders.
 	Reaction *ReactionClient
+	// ReviewItem is the client for interacting with the ReviewItem builders.
+	ReviewItem *ReviewItemClient
+	// ReviewNote is the client for interacting with the ReviewNote builders.
+	ReviewNote *ReviewNoteClient
+	// Sanction is the client for interacting with the Sanction builders.
+	Sanction *SanctionClient
 	// Tag is the client for interacting with the Tag builders.
 	Tag *TagClient
 	// Topic is the client for interacting with the Topic builders.
@@ -92,20 +110,26 @@ func NewClient(opts ...Option) *Client {
 
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
+	c.AuditEntry = NewAuditEntryClient(c.config)
 	c.AuthToken = NewAuthTokenClient(c.config)
 	c.Bookmark = NewBookmarkClient(c.config)
 	c.Event = NewEventClient(c.config)
 	c.EventCursor = NewEventCursorClient(c.config)
+	c.Flag = NewFlagClient(c.config)
 	c.Forum = NewForumClient(c.config)
 	c.ForumSubscription = NewForumSubscriptionClient(c.config)
 	c.Group = NewGroupClient(c.config)
 	c.GroupInvite = NewGroupInviteClient(c.config)
 	c.GroupMember = NewGroupMemberClient(c.config)
 	c.GroupRequest = NewGroupRequestClient(c.config)
+	c.ModerationSettings = NewModerationSettingsClient(c.config)
 	c.Notification = NewNotificationClient(c.config)
 	c.Post = NewPostClient(c.config)
 	c.PostRevision = NewPostRevisionClient(c.config)
 	c.Reaction = NewReactionClient(c.config)
+	c.ReviewItem = NewReviewItemClient(c.config)
+	c.ReviewNote = NewReviewNoteClient(c.config)
+	c.Sanction = NewSanctionClient(c.config)
 	c.Tag = NewTagClient(c.config)
 	c.Topic = NewTopicClient(c.config)
 	c.TopicUser = NewTopicUserClient(c.config)
@@ -201,27 +225,33 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:               ctx,
-		config:            cfg,
-		AuthToken:         NewAuthTokenClient(cfg),
-		Bookmark:          NewBookmarkClient(cfg),
-		Event:             NewEventClient(cfg),
-		EventCursor:       NewEventCursorClient(cfg),
-		Forum:             NewForumClient(cfg),
-		ForumSubscription: NewForumSubscriptionClient(cfg),
-		Group:             NewGroupClient(cfg),
-		GroupInvite:       NewGroupInviteClient(cfg),
-		GroupMember:       NewGroupMemberClient(cfg),
-		GroupRequest:      NewGroupRequestClient(cfg),
-		Notification:      NewNotificationClient(cfg),
-		Post:              NewPostClient(cfg),
-		PostRevision:      NewPostRevisionClient(cfg),
-		Reaction:          NewReactionClient(cfg),
-		Tag:               NewTagClient(cfg),
-		Topic:             NewTopicClient(cfg),
-		TopicUser:         NewTopicUserClient(cfg),
-		User:              NewUserClient(cfg),
-		UserMute:          NewUserMuteClient(cfg),
+		ctx:                ctx,
+		config:             cfg,
+		AuditEntry:         NewAuditEntryClient(cfg),
+		AuthToken:          NewAuthTokenClient(cfg),
+		Bookmark:           NewBookmarkClient(cfg),
+		Event:              NewEventClient(cfg),
+		EventCursor:        NewEventCursorClient(cfg),
+		Flag:               NewFlagClient(cfg),
+		Forum:              NewForumClient(cfg),
+		ForumSubscription:  NewForumSubscriptionClient(cfg),
+		Group:              NewGroupClient(cfg),
+		GroupInvite:        NewGroupInviteClient(cfg),
+		GroupMember:        NewGroupMemberClient(cfg),
+		GroupRequest:       NewGroupRequestClient(cfg),
+		ModerationSettings: NewModerationSettingsClient(cfg),
+		Notification:       NewNotificationClient(cfg),
+		Post:               NewPostClient(cfg),
+		PostRevision:       NewPostRevisionClient(cfg),
+		Reaction:           NewReactionClient(cfg),
+		ReviewItem:         NewReviewItemClient(cfg),
+		ReviewNote:         NewReviewNoteClient(cfg),
+		Sanction:           NewSanctionClient(cfg),
+		Tag:                NewTagClient(cfg),
+		Topic:              NewTopicClient(cfg),
+		TopicUser:          NewTopicUserClient(cfg),
+		User:               NewUserClient(cfg),
+		UserMute:           NewUserMuteClient(cfg),
 	}, nil
 }
 
@@ -239,34 +269,40 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:               ctx,
-		config:            cfg,
-		AuthToken:         NewAuthTokenClient(cfg),
-		Bookmark:          NewBookmarkClient(cfg),
-		Event:             NewEventClient(cfg),
-		EventCursor:       NewEventCursorClient(cfg),
-		Forum:             NewForumClient(cfg),
-		ForumSubscription: NewForumSubscriptionClient(cfg),
-		Group:             NewGroupClient(cfg),
-		GroupInvite:       NewGroupInviteClient(cfg),
-		GroupMember:       NewGroupMemberClient(cfg),
-		GroupRequest:      NewGroupRequestClient(cfg),
-		Notification:      NewNotificationClient(cfg),
-		Post:              NewPostClient(cfg),
-		PostRevision:      NewPostRevisionClient(cfg),
-		Reaction:          NewReactionClient(cfg),
-		Tag:               NewTagClient(cfg),
-		Topic:             NewTopicClient(cfg),
-		TopicUser:         NewTopicUserClient(cfg),
-		User:              NewUserClient(cfg),
-		UserMute:          NewUserMuteClient(cfg),
+		ctx:                ctx,
+		config:             cfg,
+		AuditEntry:         NewAuditEntryClient(cfg),
+		AuthToken:          NewAuthTokenClient(cfg),
+		Bookmark:           NewBookmarkClient(cfg),
+		Event:              NewEventClient(cfg),
+		EventCursor:        NewEventCursorClient(cfg),
+		Flag:               NewFlagClient(cfg),
+		Forum:              NewForumClient(cfg),
+		ForumSubscription:  NewForumSubscriptionClient(cfg),
+		Group:              NewGroupClient(cfg),
+		GroupInvite:        NewGroupInviteClient(cfg),
+		GroupMember:        NewGroupMemberClient(cfg),
+		GroupRequest:       NewGroupRequestClient(cfg),
+		ModerationSettings: NewModerationSettingsClient(cfg),
+		Notification:       NewNotificationClient(cfg),
+		Post:               NewPostClient(cfg),
+		PostRevision:       NewPostRevisionClient(cfg),
+		Reaction:           NewReactionClient(cfg),
+		ReviewItem:         NewReviewItemClient(cfg),
+		ReviewNote:         NewReviewNoteClient(cfg),
+		Sanction:           NewSanctionClient(cfg),
+		Tag:                NewTagClient(cfg),
+		Topic:              NewTopicClient(cfg),
+		TopicUser:          NewTopicUserClient(cfg),
+		User:               NewUserClient(cfg),
+		UserMute:           NewUserMuteClient(cfg),
 	}, nil
 }
 
 // Debug returns a new debug-client. It's used to get verbose logging on specific operations.
 //
 //	client.Debug().
-//		AuthToken.
+//		AuditEntry.
 //		Query().
 //		Count(ctx)
 func (c *Client) Debug() *Client {
@@ -289,9 +325,11 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.AuthToken, c.Bookmark, c.Event, c.EventCursor, c.Forum, c.ForumSubscription,
-		c.Group, c.GroupInvite, c.GroupMember, c.GroupRequest, c.Notification, c.Post,
-		c.PostRevision, c.Reaction, c.Tag, c.Topic, c.TopicUser, c.User, c.UserMute,
+		c.AuditEntry, c.AuthToken, c.Bookmark, c.Event, c.EventCursor, c.Flag, c.Forum,
+		c.ForumSubscription, c.Group, c.GroupInvite, c.GroupMember, c.GroupRequest,
+		c.ModerationSettings, c.Notification, c.Post, c.PostRevision, c.Reaction,
+		c.ReviewItem, c.ReviewNote, c.Sanction, c.Tag, c.Topic, c.TopicUser, c.User,
+		c.UserMute,
 	} {
 		n.Use(hooks...)
 	}
@@ -301,9 +339,11 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.AuthToken, c.Bookmark, c.Event, c.EventCursor, c.Forum, c.ForumSubscription,
-		c.Group, c.GroupInvite, c.GroupMember, c.GroupRequest, c.Notification, c.Post,
-		c.PostRevision, c.Reaction, c.Tag, c.Topic, c.TopicUser, c.User, c.UserMute,
+		c.AuditEntry, c.AuthToken, c.Bookmark, c.Event, c.EventCursor, c.Flag, c.Forum,
+		c.ForumSubscription, c.Group, c.GroupInvite, c.GroupMember, c.GroupRequest,
+		c.ModerationSettings, c.Notification, c.Post, c.PostRevision, c.Reaction,
+		c.ReviewItem, c.ReviewNote, c.Sanction, c.Tag, c.Topic, c.TopicUser, c.User,
+		c.UserMute,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -312,6 +352,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 // Mutate implements the ent.Mutator interface.
 func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
+	case *AuditEntryMutation:
+		return c.AuditEntry.mutate(ctx, m)
 	case *AuthTokenMutation:
 		return c.AuthToken.mutate(ctx, m)
 	case *BookmarkMutation:
@@ -320,6 +362,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Event.mutate(ctx, m)
 	case *EventCursorMutation:
 		return c.EventCursor.mutate(ctx, m)
+	case *FlagMutation:
+		return c.Flag.mutate(ctx, m)
 	case *ForumMutation:
 		return c.Forum.mutate(ctx, m)
 	case *ForumSubscriptionMutation:
@@ -332,6 +376,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.GroupMember.mutate(ctx, m)
 	case *GroupRequestMutation:
 		return c.GroupRequest.mutate(ctx, m)
+	case *ModerationSettingsMutation:
+		return c.ModerationSettings.mutate(ctx, m)
 	case *NotificationMutation:
 		return c.Notification.mutate(ctx, m)
 	case *PostMutation:
@@ -340,6 +386,12 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.PostRevision.mutate(ctx, m)
 	case *ReactionMutation:
 		return c.Reaction.mutate(ctx, m)
+	case *ReviewItemMutation:
+		return c.ReviewItem.mutate(ctx, m)
+	case *ReviewNoteMutation:
+		return c.ReviewNote.mutate(ctx, m)
+	case *SanctionMutation:
+		return c.Sanction.mutate(ctx, m)
 	case *TagMutation:
 		return c.Tag.mutate(ctx, m)
 	case *TopicMutation:
@@ -352,6 +404,139 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.UserMute.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
+	}
+}
+
+// AuditEntryClient is a client for the AuditEntry schema.
+type AuditEntryClient struct {
+	config
+}
+
+// NewAuditEntryClient returns a client for the AuditEntry from the given config.
+func NewAuditEntryClient(c config) *AuditEntryClient {
+	return &AuditEntryClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `auditentry.Hooks(f(g(h())))`.
+func (c *AuditEntryClient) Use(hooks ...Hook) {
+	c.hooks.AuditEntry = append(c.hooks.AuditEntry, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `auditentry.Intercept(f(g(h())))`.
+func (c *AuditEntryClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AuditEntry = append(c.inters.AuditEntry, interceptors...)
+}
+
+// Create returns a builder for creating a AuditEntry entity.
+func (c *AuditEntryClient) Create() *AuditEntryCreate {
+	mutation := newAuditEntryMutation(c.config, OpCreate)
+	return &AuditEntryCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AuditEntry entities.
+func (c *AuditEntryClient) CreateBulk(builders ...*AuditEntryCreate) *AuditEntryCreateBulk {
+	return &AuditEntryCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AuditEntryClient) MapCreateBulk(slice any, setFunc func(*AuditEntryCreate, int)) *AuditEntryCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AuditEntryCreateBulk{err: fmt.Errorf("calling to AuditEntryClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AuditEntryCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AuditEntryCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AuditEntry.
+func (c *AuditEntryClient) Update() *AuditEntryUpdate {
+	mutation := newAuditEntryMutation(c.config, OpUpdate)
+	return &AuditEntryUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AuditEntryClient) UpdateOne(_m *AuditEntry) *AuditEntryUpdateOne {
+	mutation := newAuditEntryMutation(c.config, OpUpdateOne, withAuditEntry(_m))
+	return &AuditEntryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AuditEntryClient) UpdateOneID(id int) *AuditEntryUpdateOne {
+	mutation := newAuditEntryMutation(c.config, OpUpdateOne, withAuditEntryID(id))
+	return &AuditEntryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AuditEntry.
+func (c *AuditEntryClient) Delete() *AuditEntryDelete {
+	mutation := newAuditEntryMutation(c.config, OpDelete)
+	return &AuditEntryDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AuditEntryClient) DeleteOne(_m *AuditEntry) *AuditEntryDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AuditEntryClient) DeleteOneID(id int) *AuditEntryDeleteOne {
+	builder := c.Delete().Where(auditentry.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AuditEntryDeleteOne{builder}
+}
+
+// Query returns a query builder for AuditEntry.
+func (c *AuditEntryClient) Query() *AuditEntryQuery {
+	return &AuditEntryQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAuditEntry},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AuditEntry entity by its id.
+func (c *AuditEntryClient) Get(ctx context.Context, id int) (*AuditEntry, error) {
+	return c.Query().Where(auditentry.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AuditEntryClient) GetX(ctx context.Context, id int) *AuditEntry {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *AuditEntryClient) Hooks() []Hook {
+	return c.hooks.AuditEntry
+}
+
+// Interceptors returns the client interceptors.
+func (c *AuditEntryClient) Interceptors() []Interceptor {
+	return c.inters.AuditEntry
+}
+
+func (c *AuditEntryClient) mutate(ctx context.Context, m *AuditEntryMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AuditEntryCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AuditEntryUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AuditEntryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AuditEntryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AuditEntry mutation op: %q", m.Op())
 	}
 }
 
@@ -900,6 +1085,139 @@ func (c *EventCursorClient) mutate(ctx context.Context, m *EventCursorMutation) 
 		return (&EventCursorDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown EventCursor mutation op: %q", m.Op())
+	}
+}
+
+// FlagClient is a client for the Flag schema.
+type FlagClient struct {
+	config
+}
+
+// NewFlagClient returns a client for the Flag from the given config.
+func NewFlagClient(c config) *FlagClient {
+	return &FlagClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `flag.Hooks(f(g(h())))`.
+func (c *FlagClient) Use(hooks ...Hook) {
+	c.hooks.Flag = append(c.hooks.Flag, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `flag.Intercept(f(g(h())))`.
+func (c *FlagClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Flag = append(c.inters.Flag, interceptors...)
+}
+
+// Create returns a builder for creating a Flag entity.
+func (c *FlagClient) Create() *FlagCreate {
+	mutation := newFlagMutation(c.config, OpCreate)
+	return &FlagCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Flag entities.
+func (c *FlagClient) CreateBulk(builders ...*FlagCreate) *FlagCreateBulk {
+	return &FlagCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *FlagClient) MapCreateBulk(slice any, setFunc func(*FlagCreate, int)) *FlagCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &FlagCreateBulk{err: fmt.Errorf("calling to FlagClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*FlagCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &FlagCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Flag.
+func (c *FlagClient) Update() *FlagUpdate {
+	mutation := newFlagMutation(c.config, OpUpdate)
+	return &FlagUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *FlagClient) UpdateOne(_m *Flag) *FlagUpdateOne {
+	mutation := newFlagMutation(c.config, OpUpdateOne, withFlag(_m))
+	return &FlagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *FlagClient) UpdateOneID(id int) *FlagUpdateOne {
+	mutation := newFlagMutation(c.config, OpUpdateOne, withFlagID(id))
+	return &FlagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Flag.
+func (c *FlagClient) Delete() *FlagDelete {
+	mutation := newFlagMutation(c.config, OpDelete)
+	return &FlagDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *FlagClient) DeleteOne(_m *Flag) *FlagDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *FlagClient) DeleteOneID(id int) *FlagDeleteOne {
+	builder := c.Delete().Where(flag.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &FlagDeleteOne{builder}
+}
+
+// Query returns a query builder for Flag.
+func (c *FlagClient) Query() *FlagQuery {
+	return &FlagQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeFlag},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Flag entity by its id.
+func (c *FlagClient) Get(ctx context.Context, id int) (*Flag, error) {
+	return c.Query().Where(flag.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *FlagClient) GetX(ctx context.Context, id int) *Flag {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *FlagClient) Hooks() []Hook {
+	return c.hooks.Flag
+}
+
+// Interceptors returns the client interceptors.
+func (c *FlagClient) Interceptors() []Interceptor {
+	return c.inters.Flag
+}
+
+func (c *FlagClient) mutate(ctx context.Context, m *FlagMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&FlagCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&FlagUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&FlagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&FlagDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Flag mutation op: %q", m.Op())
 	}
 }
 
@@ -1797,6 +2115,139 @@ func (c *GroupRequestClient) mutate(ctx context.Context, m *GroupRequestMutation
 	}
 }
 
+// ModerationSettingsClient is a client for the ModerationSettings schema.
+type ModerationSettingsClient struct {
+	config
+}
+
+// NewModerationSettingsClient returns a client for the ModerationSettings from the given config.
+func NewModerationSettingsClient(c config) *ModerationSettingsClient {
+	return &ModerationSettingsClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `moderationsettings.Hooks(f(g(h())))`.
+func (c *ModerationSettingsClient) Use(hooks ...Hook) {
+	c.hooks.ModerationSettings = append(c.hooks.ModerationSettings, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `moderationsettings.Intercept(f(g(h())))`.
+func (c *ModerationSettingsClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ModerationSettings = append(c.inters.ModerationSettings, interceptors...)
+}
+
+// Create returns a builder for creating a ModerationSettings entity.
+func (c *ModerationSettingsClient) Create() *ModerationSettingsCreate {
+	mutation := newModerationSettingsMutation(c.config, OpCreate)
+	return &ModerationSettingsCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ModerationSettings entities.
+func (c *ModerationSettingsClient) CreateBulk(builders ...*ModerationSettingsCreate) *ModerationSettingsCreateBulk {
+	return &ModerationSettingsCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ModerationSettingsClient) MapCreateBulk(slice any, setFunc func(*ModerationSettingsCreate, int)) *ModerationSettingsCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ModerationSettingsCreateBulk{err: fmt.Errorf("calling to ModerationSettingsClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ModerationSettingsCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ModerationSettingsCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ModerationSettings.
+func (c *ModerationSettingsClient) Update() *ModerationSettingsUpdate {
+	mutation := newModerationSettingsMutation(c.config, OpUpdate)
+	return &ModerationSettingsUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ModerationSettingsClient) UpdateOne(_m *ModerationSettings) *ModerationSettingsUpdateOne {
+	mutation := newModerationSettingsMutation(c.config, OpUpdateOne, withModerationSettings(_m))
+	return &ModerationSettingsUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ModerationSettingsClient) UpdateOneID(id int) *ModerationSettingsUpdateOne {
+	mutation := newModerationSettingsMutation(c.config, OpUpdateOne, withModerationSettingsID(id))
+	return &ModerationSettingsUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ModerationSettings.
+func (c *ModerationSettingsClient) Delete() *ModerationSettingsDelete {
+	mutation := newModerationSettingsMutation(c.config, OpDelete)
+	return &ModerationSettingsDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ModerationSettingsClient) DeleteOne(_m *ModerationSettings) *ModerationSettingsDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ModerationSettingsClient) DeleteOneID(id int) *ModerationSettingsDeleteOne {
+	builder := c.Delete().Where(moderationsettings.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ModerationSettingsDeleteOne{builder}
+}
+
+// Query returns a query builder for ModerationSettings.
+func (c *ModerationSettingsClient) Query() *ModerationSettingsQuery {
+	return &ModerationSettingsQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeModerationSettings},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ModerationSettings entity by its id.
+func (c *ModerationSettingsClient) Get(ctx context.Context, id int) (*ModerationSettings, error) {
+	return c.Query().Where(moderationsettings.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ModerationSettingsClient) GetX(ctx context.Context, id int) *ModerationSettings {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ModerationSettingsClient) Hooks() []Hook {
+	return c.hooks.ModerationSettings
+}
+
+// Interceptors returns the client interceptors.
+func (c *ModerationSettingsClient) Interceptors() []Interceptor {
+	return c.inters.ModerationSettings
+}
+
+func (c *ModerationSettingsClient) mutate(ctx context.Context, m *ModerationSettingsMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ModerationSettingsCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ModerationSettingsUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ModerationSettingsUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ModerationSettingsDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ModerationSettings mutation op: %q", m.Op())
+	}
+}
+
 // NotificationClient is a client for the Notification schema.
 type NotificationClient struct {
 	config
@@ -2390,6 +2841,405 @@ func (c *ReactionClient) mutate(ctx context.Context, m *ReactionMutation) (Value
 		return (&ReactionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Reaction mutation op: %q", m.Op())
+	}
+}
+
+// ReviewItemClient is a client for the ReviewItem schema.
+type ReviewItemClient struct {
+	config
+}
+
+// NewReviewItemClient returns a client for the ReviewItem from the given config.
+func NewReviewItemClient(c config) *ReviewItemClient {
+	return &ReviewItemClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `reviewitem.Hooks(f(g(h())))`.
+func (c *ReviewItemClient) Use(hooks ...Hook) {
+	c.hooks.ReviewItem = append(c.hooks.ReviewItem, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `reviewitem.Intercept(f(g(h())))`.
+func (c *ReviewItemClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ReviewItem = append(c.inters.ReviewItem, interceptors...)
+}
+
+// Create returns a builder for creating a ReviewItem entity.
+func (c *ReviewItemClient) Create() *ReviewItemCreate {
+	mutation := newReviewItemMutation(c.config, OpCreate)
+	return &ReviewItemCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ReviewItem entities.
+func (c *ReviewItemClient) CreateBulk(builders ...*ReviewItemCreate) *ReviewItemCreateBulk {
+	return &ReviewItemCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ReviewItemClient) MapCreateBulk(slice any, setFunc func(*ReviewItemCreate, int)) *ReviewItemCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ReviewItemCreateBulk{err: fmt.Errorf("calling to ReviewItemClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ReviewItemCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ReviewItemCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ReviewItem.
+func (c *ReviewItemClient) Update() *ReviewItemUpdate {
+	mutation := newReviewItemMutation(c.config, OpUpdate)
+	return &ReviewItemUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ReviewItemClient) UpdateOne(_m *ReviewItem) *ReviewItemUpdateOne {
+	mutation := newReviewItemMutation(c.config, OpUpdateOne, withReviewItem(_m))
+	return &ReviewItemUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ReviewItemClient) UpdateOneID(id int) *ReviewItemUpdateOne {
+	mutation := newReviewItemMutation(c.config, OpUpdateOne, withReviewItemID(id))
+	return &ReviewItemUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ReviewItem.
+func (c *ReviewItemClient) Delete() *ReviewItemDelete {
+	mutation := newReviewItemMutation(c.config, OpDelete)
+	return &ReviewItemDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ReviewItemClient) DeleteOne(_m *ReviewItem) *ReviewItemDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ReviewItemClient) DeleteOneID(id int) *ReviewItemDeleteOne {
+	builder := c.Delete().Where(reviewitem.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ReviewItemDeleteOne{builder}
+}
+
+// Query returns a query builder for ReviewItem.
+func (c *ReviewItemClient) Query() *ReviewItemQuery {
+	return &ReviewItemQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeReviewItem},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ReviewItem entity by its id.
+func (c *ReviewItemClient) Get(ctx context.Context, id int) (*ReviewItem, error) {
+	return c.Query().Where(reviewitem.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ReviewItemClient) GetX(ctx context.Context, id int) *ReviewItem {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ReviewItemClient) Hooks() []Hook {
+	return c.hooks.ReviewItem
+}
+
+// Interceptors returns the client interceptors.
+func (c *ReviewItemClient) Interceptors() []Interceptor {
+	return c.inters.ReviewItem
+}
+
+func (c *ReviewItemClient) mutate(ctx context.Context, m *ReviewItemMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ReviewItemCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ReviewItemUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ReviewItemUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ReviewItemDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ReviewItem mutation op: %q", m.Op())
+	}
+}
+
+// ReviewNoteClient is a client for the ReviewNote schema.
+type ReviewNoteClient struct {
+	config
+}
+
+// NewReviewNoteClient returns a client for the ReviewNote from the given config.
+func NewReviewNoteClient(c config) *ReviewNoteClient {
+	return &ReviewNoteClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `reviewnote.Hooks(f(g(h())))`.
+func (c *ReviewNoteClient) Use(hooks ...Hook) {
+	c.hooks.ReviewNote = append(c.hooks.ReviewNote, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `reviewnote.Intercept(f(g(h())))`.
+func (c *ReviewNoteClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ReviewNote = append(c.inters.ReviewNote, interceptors...)
+}
+
+// Create returns a builder for creating a ReviewNote entity.
+func (c *ReviewNoteClient) Create() *ReviewNoteCreate {
+	mutation := newReviewNoteMutation(c.config, OpCreate)
+	return &ReviewNoteCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ReviewNote entities.
+func (c *ReviewNoteClient) CreateBulk(builders ...*ReviewNoteCreate) *ReviewNoteCreateBulk {
+	return &ReviewNoteCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ReviewNoteClient) MapCreateBulk(slice any, setFunc func(*ReviewNoteCreate, int)) *ReviewNoteCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ReviewNoteCreateBulk{err: fmt.Errorf("calling to ReviewNoteClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ReviewNoteCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ReviewNoteCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ReviewNote.
+func (c *ReviewNoteClient) Update() *ReviewNoteUpdate {
+	mutation := newReviewNoteMutation(c.config, OpUpdate)
+	return &ReviewNoteUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ReviewNoteClient) UpdateOne(_m *ReviewNote) *ReviewNoteUpdateOne {
+	mutation := newReviewNoteMutation(c.config, OpUpdateOne, withReviewNote(_m))
+	return &ReviewNoteUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ReviewNoteClient) UpdateOneID(id int) *ReviewNoteUpdateOne {
+	mutation := newReviewNoteMutation(c.config, OpUpdateOne, withReviewNoteID(id))
+	return &ReviewNoteUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ReviewNote.
+func (c *ReviewNoteClient) Delete() *ReviewNoteDelete {
+	mutation := newReviewNoteMutation(c.config, OpDelete)
+	return &ReviewNoteDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ReviewNoteClient) DeleteOne(_m *ReviewNote) *ReviewNoteDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ReviewNoteClient) DeleteOneID(id int) *ReviewNoteDeleteOne {
+	builder := c.Delete().Where(reviewnote.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ReviewNoteDeleteOne{builder}
+}
+
+// Query returns a query builder for ReviewNote.
+func (c *ReviewNoteClient) Query() *ReviewNoteQuery {
+	return &ReviewNoteQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeReviewNote},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ReviewNote entity by its id.
+func (c *ReviewNoteClient) Get(ctx context.Context, id int) (*ReviewNote, error) {
+	return c.Query().Where(reviewnote.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ReviewNoteClient) GetX(ctx context.Context, id int) *ReviewNote {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ReviewNoteClient) Hooks() []Hook {
+	return c.hooks.ReviewNote
+}
+
+// Interceptors returns the client interceptors.
+func (c *ReviewNoteClient) Interceptors() []Interceptor {
+	return c.inters.ReviewNote
+}
+
+func (c *ReviewNoteClient) mutate(ctx context.Context, m *ReviewNoteMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ReviewNoteCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ReviewNoteUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ReviewNoteUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ReviewNoteDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ReviewNote mutation op: %q", m.Op())
+	}
+}
+
+// SanctionClient is a client for the Sanction schema.
+type SanctionClient struct {
+	config
+}
+
+// NewSanctionClient returns a client for the Sanction from the given config.
+func NewSanctionClient(c config) *SanctionClient {
+	return &SanctionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `sanction.Hooks(f(g(h())))`.
+func (c *SanctionClient) Use(hooks ...Hook) {
+	c.hooks.Sanction = append(c.hooks.Sanction, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `sanction.Intercept(f(g(h())))`.
+func (c *SanctionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Sanction = append(c.inters.Sanction, interceptors...)
+}
+
+// Create returns a builder for creating a Sanction entity.
+func (c *SanctionClient) Create() *SanctionCreate {
+	mutation := newSanctionMutation(c.config, OpCreate)
+	return &SanctionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Sanction entities.
+func (c *SanctionClient) CreateBulk(builders ...*SanctionCreate) *SanctionCreateBulk {
+	return &SanctionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SanctionClient) MapCreateBulk(slice any, setFunc func(*SanctionCreate, int)) *SanctionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SanctionCreateBulk{err: fmt.Errorf("calling to SanctionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SanctionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SanctionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Sanction.
+func (c *SanctionClient) Update() *SanctionUpdate {
+	mutation := newSanctionMutation(c.config, OpUpdate)
+	return &SanctionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SanctionClient) UpdateOne(_m *Sanction) *SanctionUpdateOne {
+	mutation := newSanctionMutation(c.config, OpUpdateOne, withSanction(_m))
+	return &SanctionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SanctionClient) UpdateOneID(id int) *SanctionUpdateOne {
+	mutation := newSanctionMutation(c.config, OpUpdateOne, withSanctionID(id))
+	return &SanctionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Sanction.
+func (c *SanctionClient) Delete() *SanctionDelete {
+	mutation := newSanctionMutation(c.config, OpDelete)
+	return &SanctionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SanctionClient) DeleteOne(_m *Sanction) *SanctionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SanctionClient) DeleteOneID(id int) *SanctionDeleteOne {
+	builder := c.Delete().Where(sanction.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SanctionDeleteOne{builder}
+}
+
+// Query returns a query builder for Sanction.
+func (c *SanctionClient) Query() *SanctionQuery {
+	return &SanctionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSanction},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Sanction entity by its id.
+func (c *SanctionClient) Get(ctx context.Context, id int) (*Sanction, error) {
+	return c.Query().Where(sanction.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SanctionClient) GetX(ctx context.Context, id int) *Sanction {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *SanctionClient) Hooks() []Hook {
+	return c.hooks.Sanction
+}
+
+// Interceptors returns the client interceptors.
+func (c *SanctionClient) Interceptors() []Interceptor {
+	return c.inters.Sanction
+}
+
+func (c *SanctionClient) mutate(ctx context.Context, m *SanctionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SanctionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SanctionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SanctionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SanctionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Sanction mutation op: %q", m.Op())
 	}
 }
 
@@ -3173,14 +4023,16 @@ func (c *UserMuteClient) mutate(ctx context.Context, m *UserMuteMutation) (Value
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		AuthToken, Bookmark, Event, EventCursor, Forum, ForumSubscription, Group,
-		GroupInvite, GroupMember, GroupRequest, Notification, Post, PostRevision,
-		Reaction, Tag, Topic, TopicUser, User, UserMute []ent.Hook
+		AuditEntry, AuthToken, Bookmark, Event, EventCursor, Flag, Forum,
+		ForumSubscription, Group, GroupInvite, GroupMember, GroupRequest,
+		ModerationSettings, Notification, Post, PostRevision, Reaction, ReviewItem,
+		ReviewNote, Sanction, Tag, Topic, TopicUser, User, UserMute []ent.Hook
 	}
 	inters struct {
-		AuthToken, Bookmark, Event, EventCursor, Forum, ForumSubscription, Group,
-		GroupInvite, GroupMember, GroupRequest, Notification, Post, PostRevision,
-		Reaction, Tag, Topic, TopicUser, User, UserMute []ent.Interceptor
+		AuditEntry, AuthToken, Bookmark, Event, EventCursor, Flag, Forum,
+		ForumSubscription, Group, GroupInvite, GroupMember, GroupRequest,
+		ModerationSettings, Notification, Post, PostRevision, Reaction, ReviewItem,
+		ReviewNote, Sanction, Tag, Topic, TopicUser, User, UserMute []ent.Interceptor
 	}
 )
 

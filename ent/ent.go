@@ -12,20 +12,26 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/crn-dev/crn/ent/auditentry"
 	"github.com/crn-dev/crn/ent/authtoken"
 	"github.com/crn-dev/crn/ent/bookmark"
 	"github.com/crn-dev/crn/ent/event"
 	"github.com/crn-dev/crn/ent/eventcursor"
+	"github.com/crn-dev/crn/ent/flag"
 	"github.com/crn-dev/crn/ent/forum"
 	"github.com/crn-dev/crn/ent/forumsubscription"
 	"github.com/crn-dev/crn/ent/group"
 	"github.com/crn-dev/crn/ent/groupinvite"
 	"github.com/crn-dev/crn/ent/groupmember"
 	"github.com/crn-dev/crn/ent/grouprequest"
+	"github.com/crn-dev/crn/ent/moderationsettings"
 	"github.com/crn-dev/crn/ent/notification"
 	"github.com/crn-dev/crn/ent/post"
 	"github.com/crn-dev/crn/ent/postrevision"
 	"github.com/crn-dev/crn/ent/reaction"
+	"github.com/crn-dev/crn/ent/reviewitem"
+	"github.com/crn-dev/crn/ent/reviewnote"
+	"github.com/crn-dev/crn/ent/sanction"
 	"github.com/crn-dev/crn/ent/tag"
 	"github.com/crn-dev/crn/ent/topic"
 	"github.com/crn-dev/crn/ent/topicuser"
@@ -91,25 +97,31 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			authtoken.Table:         authtoken.ValidColumn,
-			bookmark.Table:          bookmark.ValidColumn,
-			event.Table:             event.ValidColumn,
-			eventcursor.Table:       eventcursor.ValidColumn,
-			forum.Table:             forum.ValidColumn,
-			forumsubscription.Table: forumsubscription.ValidColumn,
-			group.Table:             group.ValidColumn,
-			groupinvite.Table:       groupinvite.ValidColumn,
-			groupmember.Table:       groupmember.ValidColumn,
-			grouprequest.Table:      grouprequest.ValidColumn,
-			notification.Table:      notification.ValidColumn,
-			post.Table:              post.ValidColumn,
-			postrevision.Table:      postrevision.ValidColumn,
-			reaction.Table:          reaction.ValidColumn,
-			tag.Table:               tag.ValidColumn,
-			topic.Table:             topic.ValidColumn,
-			topicuser.Table:         topicuser.ValidColumn,
-			user.Table:              user.ValidColumn,
-			usermute.Table:          usermute.ValidColumn,
+			auditentry.Table:         auditentry.ValidColumn,
+			authtoken.Table:          authtoken.ValidColumn,
+			bookmark.Table:           bookmark.ValidColumn,
+			event.Table:              event.ValidColumn,
+			eventcursor.Table:        eventcursor.ValidColumn,
+			flag.Table:               flag.ValidColumn,
+			forum.Table:              forum.ValidColumn,
+			forumsubscription.Table:  forumsubscription.ValidColumn,
+			group.Table:              group.ValidColumn,
+			groupinvite.Table:        groupinvite.ValidColumn,
+			groupmember.Table:        groupmember.ValidColumn,
+			grouprequest.Table:       grouprequest.ValidColumn,
+			moderationsettings.Table: moderationsettings.ValidColumn,
+			notification.Table:       notification.ValidColumn,
+			post.Table:               post.ValidColumn,
+			postrevision.Table:       postrevision.ValidColumn,
+			reaction.Table:           reaction.ValidColumn,
+			reviewitem.Table:         reviewitem.ValidColumn,
+			reviewnote.Table:         reviewnote.ValidColumn,
+			sanction.Table:           sanction.ValidColumn,
+			tag.Table:                tag.ValidColumn,
+			topic.Table:              topic.ValidColumn,
+			topicuser.Table:          topicuser.ValidColumn,
+			user.Table:               user.ValidColumn,
+			usermute.Table:           usermute.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -11,21 +11,27 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/crn-dev/crn/ent/auditentry"
 	"github.com/crn-dev/crn/ent/authtoken"
 	"github.com/crn-dev/crn/ent/bookmark"
 	"github.com/crn-dev/crn/ent/event"
 	"github.com/crn-dev/crn/ent/eventcursor"
+	"github.com/crn-dev/crn/ent/flag"
 	"github.com/crn-dev/crn/ent/forum"
 	"github.com/crn-dev/crn/ent/forumsubscription"
 	"github.com/crn-dev/crn/ent/group"
 	"github.com/crn-dev/crn/ent/groupinvite"
 	"github.com/crn-dev/crn/ent/groupmember"
 	"github.com/crn-dev/crn/ent/grouprequest"
+	"github.com/crn-dev/crn/ent/moderationsettings"
 	"github.com/crn-dev/crn/ent/notification"
 	"github.com/crn-dev/crn/ent/post"
 	"github.com/crn-dev/crn/ent/postrevision"
 	"github.com/crn-dev/crn/ent/predicate"
 	"github.com/crn-dev/crn/ent/reaction"
+	"github.com/crn-dev/crn/ent/reviewitem"
+	"github.com/crn-dev/crn/ent/reviewnote"
+	"github.com/crn-dev/crn/ent/sanction"
 	"github.com/crn-dev/crn/ent/tag"
 	"github.com/crn-dev/crn/ent/topic"
 	"github.com/crn-dev/crn/ent/topicuser"
@@ -42,26 +48,1100 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAuthToken         = "AuthToken"
-	TypeBookmark          = "Bookmark"
-	TypeEvent             = "Event"
-	TypeEventCursor       = "EventCursor"
-	TypeForum             = "Forum"
-	TypeForumSubscription = "ForumSubscription"
-	TypeGroup             = "Group"
-	TypeGroupInvite       = "GroupInvite"
-	TypeGroupMember       = "GroupMember"
-	TypeGroupRequest      = "GroupRequest"
-	TypeNotification      = "Notification"
-	TypePost              = "Post"
-	TypePostRevision      = "PostRevision"
-	TypeReaction          = "Reaction"
-	TypeTag               = "Tag"
-	TypeTopic             = "Topic"
-	TypeTopicUser         = "TopicUser"
-	TypeUser              = "User"
-	TypeUserMute          = "UserMute"
+	TypeAuditEntry         = "AuditEntry"
+	TypeAuthToken          = "AuthToken"
+	TypeBookmark           = "Bookmark"
+	TypeEvent              = "Event"
+	TypeEventCursor        = "EventCursor"
+	TypeFlag               = "Flag"
+	TypeForum              = "Forum"
+	TypeForumSubscription  = "ForumSubscription"
+	TypeGroup              = "Group"
+	TypeGroupInvite        = "GroupInvite"
+	TypeGroupMember        = "GroupMember"
+	TypeGroupRequest       = "GroupRequest"
+	TypeModerationSettings = "ModerationSettings"
+	TypeNotification       = "Notification"
+	TypePost               = "Post"
+	TypePostRevision       = "PostRevision"
+	TypeReaction           = "Reaction"
+	TypeReviewItem         = "ReviewItem"
+	TypeReviewNote         = "ReviewNote"
+	TypeSanction           = "Sanction"
+	TypeTag                = "Tag"
+	TypeTopic              = "Topic"
+	TypeTopicUser          = "TopicUser"
+	TypeUser               = "User"
+	TypeUserMute           = "UserMute"
 )
+
+// AuditEntryMutation represents an operation that mutates the AuditEntry nodes in the graph.
+type AuditEntryMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	actor_id      *int
+	addactor_id   *int
+	action        *string
+	target_type   *string
+	target_id     *int
+	addtarget_id  *int
+	forum_id      *int
+	addforum_id   *int
+	reason        *string
+	before        *map[string]interface{}
+	after         *map[string]interface{}
+	reverts_id    *int
+	addreverts_id *int
+	created_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*AuditEntry, error)
+	predicates    []predicate.AuditEntry
+}
+
+var _ ent.Mutation = (*AuditEntryMutation)(nil)
+
+// auditentryOption allows management of the mutation configuration using functional options.
+type auditentryOption func(*AuditEntryMutation)
+
+// newAuditEntryMutation creates new mutation for the AuditEntry entity.
+func newAuditEntryMutation(c config, op Op, opts ...auditentryOption) *AuditEntryMutation {
+	m := &AuditEntryMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAuditEntry,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAuditEntryID sets the ID field of the mutation.
+func withAuditEntryID(id int) auditentryOption {
+	return func(m *AuditEntryMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AuditEntry
+		)
+		m.oldValue = func(ctx context.Context) (*AuditEntry, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AuditEntry.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAuditEntry sets the old AuditEntry of the mutation.
+func withAuditEntry(node *AuditEntry) auditentryOption {
+	return func(m *AuditEntryMutation) {
+		m.oldValue = func(context.Context) (*AuditEntry, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AuditEntryMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AuditEntryMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AuditEntryMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AuditEntryMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AuditEntry.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetActorID sets the "actor_id" field.
+func (m *AuditEntryMutation) SetActorID(i int) {
+	m.actor_id = &i
+	m.addactor_id = nil
+}
+
+// ActorID returns the value of the "actor_id" field in the mutation.
+func (m *AuditEntryMutation) ActorID() (r int, exists bool) {
+	v := m.actor_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActorID returns the old "actor_id" field's value of the AuditEntry entity.
+// If the AuditEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEntryMutation) OldActorID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActorID: %w", err)
+	}
+	return oldValue.ActorID, nil
+}
+
+// AddActorID adds i to the "actor_id" field.
+func (m *AuditEntryMutation) AddActorID(i int) {
+	if m.addactor_id != nil {
+		*m.addactor_id += i
+	} else {
+		m.addactor_id = &i
+	}
+}
+
+// AddedActorID returns the value that was added to the "actor_id" field in this mutation.
+func (m *AuditEntryMutation) AddedActorID() (r int, exists bool) {
+	v := m.addactor_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearActorID clears the value of the "actor_id" field.
+func (m *AuditEntryMutation) ClearActorID() {
+	m.actor_id = nil
+	m.addactor_id = nil
+	m.clearedFields[auditentry.FieldActorID] = struct{}{}
+}
+
+// ActorIDCleared returns if the "actor_id" field was cleared in this mutation.
+func (m *AuditEntryMutation) ActorIDCleared() bool {
+	_, ok := m.clearedFields[auditentry.FieldActorID]
+	return ok
+}
+
+// ResetActorID resets all changes to the "actor_id" field.
+func (m *AuditEntryMutation) ResetActorID() {
+	m.actor_id = nil
+	m.addactor_id = nil
+	delete(m.clearedFields, auditentry.FieldActorID)
+}
+
+// SetAction sets the "action" field.
+func (m *AuditEntryMutation) SetAction(s string) {
+	m.action = &s
+}
+
+// Action returns the value of the "action" field in the mutation.
+func (m *AuditEntryMutation) Action() (r string, exists bool) {
+	v := m.action
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAction returns the old "action" field's value of the AuditEntry entity.
+// If the AuditEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEntryMutation) OldAction(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAction is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAction requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAction: %w", err)
+	}
+	return oldValue.Action, nil
+}
+
+// ResetAction resets all changes to the "action" field.
+func (m *AuditEntryMutation) ResetAction() {
+	m.action = nil
+}
+
+// SetTargetType sets the "target_type" field.
+func (m *AuditEntryMutation) SetTargetType(s string) {
+	m.target_type = &s
+}
+
+// TargetType returns the value of the "target_type" field in the mutation.
+func (m *AuditEntryMutation) TargetType() (r string, exists bool) {
+	v := m.target_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTargetType returns the old "target_type" field's value of the AuditEntry entity.
+// If the AuditEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEntryMutation) OldTargetType(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTargetType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTargetType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTargetType: %w", err)
+	}
+	return oldValue.TargetType, nil
+}
+
+// ResetTargetType resets all changes to the "target_type" field.
+func (m *AuditEntryMutation) ResetTargetType() {
+	m.target_type = nil
+}
+
+// SetTargetID sets the "target_id" field.
+func (m *AuditEntryMutation) SetTargetID(i int) {
+	m.target_id = &i
+	m.addtarget_id = nil
+}
+
+// TargetID returns the value of the "target_id" field in the mutation.
+func (m *AuditEntryMutation) TargetID() (r int, exists bool) {
+	v := m.target_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTargetID returns the old "target_id" field's value of the AuditEntry entity.
+// If the AuditEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEntryMutation) OldTargetID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTargetID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTargetID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTargetID: %w", err)
+	}
+	return oldValue.TargetID, nil
+}
+
+// AddTargetID adds i to the "target_id" field.
+func (m *AuditEntryMutation) AddTargetID(i int) {
+	if m.addtarget_id != nil {
+		*m.addtarget_id += i
+	} else {
+		m.addtarget_id = &i
+	}
+}
+
+// AddedTargetID returns the value that was added to the "target_id" field in this mutation.
+func (m *AuditEntryMutation) AddedTargetID() (r int, exists bool) {
+	v := m.addtarget_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearTargetID clears the value of the "target_id" field.
+func (m *AuditEntryMutation) ClearTargetID() {
+	m.target_id = nil
+	m.addtarget_id = nil
+	m.clearedFields[auditentry.FieldTargetID] = struct{}{}
+}
+
+// TargetIDCleared returns if the "target_id" field was cleared in this mutation.
+func (m *AuditEntryMutation) TargetIDCleared() bool {
+	_, ok := m.clearedFields[auditentry.FieldTargetID]
+	return ok
+}
+
+// ResetTargetID resets all changes to the "target_id" field.
+func (m *AuditEntryMutation) ResetTargetID() {
+	m.target_id = nil
+	m.addtarget_id = nil
+	delete(m.clearedFields, auditentry.FieldTargetID)
+}
+
+// SetForumID sets the "forum_id" field.
+func (m *AuditEntryMutation) SetForumID(i int) {
+	m.forum_id = &i
+	m.addforum_id = nil
+}
+
+// ForumID returns the value of the "forum_id" field in the mutation.
+func (m *AuditEntryMutation) ForumID() (r int, exists bool) {
+	v := m.forum_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldForumID returns the old "forum_id" field's value of the AuditEntry entity.
+// If the AuditEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEntryMutation) OldForumID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldForumID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldForumID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldForumID: %w", err)
+	}
+	return oldValue.ForumID, nil
+}
+
+// AddForumID adds i to the "forum_id" field.
+func (m *AuditEntryMutation) AddForumID(i int) {
+	if m.addforum_id != nil {
+		*m.addforum_id += i
+	} else {
+		m.addforum_id = &i
+	}
+}
+
+// AddedForumID returns the value that was added to the "forum_id" field in this mutation.
+func (m *AuditEntryMutation) AddedForumID() (r int, exists bool) {
+	v := m.addforum_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearForumID clears the value of the "forum_id" field.
+func (m *AuditEntryMutation) ClearForumID() {
+	m.forum_id = nil
+	m.addforum_id = nil
+	m.clearedFields[auditentry.FieldForumID] = struct{}{}
+}
+
+// ForumIDCleared returns if the "forum_id" field was cleared in this mutation.
+func (m *AuditEntryMutation) ForumIDCleared() bool {
+	_, ok := m.clearedFields[auditentry.FieldForumID]
+	return ok
+}
+
+// ResetForumID resets all changes to the "forum_id" field.
+func (m *AuditEntryMutation) ResetForumID() {
+	m.forum_id = nil
+	m.addforum_id = nil
+	delete(m.clearedFields, auditentry.FieldForumID)
+}
+
+// SetReason sets the "reason" field.
+func (m *AuditEntryMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *AuditEntryMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the AuditEntry entity.
+// If the AuditEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEntryMutation) OldReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *AuditEntryMutation) ResetReason() {
+	m.reason = nil
+}
+
+// SetBefore sets the "before" field.
+func (m *AuditEntryMutation) SetBefore(value map[string]interface{}) {
+	m.before = &value
+}
+
+// Before returns the value of the "before" field in the mutation.
+func (m *AuditEntryMutation) Before() (r map[string]interface{}, exists bool) {
+	v := m.before
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBefore returns the old "before" field's value of the AuditEntry entity.
+// If the AuditEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEntryMutation) OldBefore(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBefore is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBefore requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBefore: %w", err)
+	}
+	return oldValue.Before, nil
+}
+
+// ClearBefore clears the value of the "before" field.
+func (m *AuditEntryMutation) ClearBefore() {
+	m.before = nil
+	m.clearedFields[auditentry.FieldBefore] = struct{}{}
+}
+
+// BeforeCleared returns if the "before" field was cleared in this mutation.
+func (m *AuditEntryMutation) BeforeCleared() bool {
+	_, ok := m.clearedFields[auditentry.FieldBefore]
+	return ok
+}
+
+// ResetBefore resets all changes to the "before" field.
+func (m *AuditEntryMutation) ResetBefore() {
+	m.before = nil
+	delete(m.clearedFields, auditentry.FieldBefore)
+}
+
+// SetAfter sets the "after" field.
+func (m *AuditEntryMutation) SetAfter(value map[string]interface{}) {
+	m.after = &value
+}
+
+// After returns the value of the "after" field in the mutation.
+func (m *AuditEntryMutation) After() (r map[string]interface{}, exists bool) {
+	v := m.after
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAfter returns the old "after" field's value of the AuditEntry entity.
+// If the AuditEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEntryMutation) OldAfter(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAfter is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAfter requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAfter: %w", err)
+	}
+	return oldValue.After, nil
+}
+
+// ClearAfter clears the value of the "after" field.
+func (m *AuditEntryMutation) ClearAfter() {
+	m.after = nil
+	m.clearedFields[auditentry.FieldAfter] = struct{}{}
+}
+
+// AfterCleared returns if the "after" field was cleared in this mutation.
+func (m *AuditEntryMutation) AfterCleared() bool {
+	_, ok := m.clearedFields[auditentry.FieldAfter]
+	return ok
+}
+
+// ResetAfter resets all changes to the "after" field.
+func (m *AuditEntryMutation) ResetAfter() {
+	m.after = nil
+	delete(m.clearedFields, auditentry.FieldAfter)
+}
+
+// SetRevertsID sets the "reverts_id" field.
+func (m *AuditEntryMutation) SetRevertsID(i int) {
+	m.reverts_id = &i
+	m.addreverts_id = nil
+}
+
+// RevertsID returns the value of the "reverts_id" field in the mutation.
+func (m *AuditEntryMutation) RevertsID() (r int, exists bool) {
+	v := m.reverts_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRevertsID returns the old "reverts_id" field's value of the AuditEntry entity.
+// If the AuditEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEntryMutation) OldRevertsID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRevertsID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRevertsID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRevertsID: %w", err)
+	}
+	return oldValue.RevertsID, nil
+}
+
+// AddRevertsID adds i to the "reverts_id" field.
+func (m *AuditEntryMutation) AddRevertsID(i int) {
+	if m.addreverts_id != nil {
+		*m.addreverts_id += i
+	} else {
+		m.addreverts_id = &i
+	}
+}
+
+// AddedRevertsID returns the value that was added to the "reverts_id" field in this mutation.
+func (m *AuditEntryMutation) AddedRevertsID() (r int, exists bool) {
+	v := m.addreverts_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearRevertsID clears the value of the "reverts_id" field.
+func (m *AuditEntryMutation) ClearRevertsID() {
+	m.reverts_id = nil
+	m.addreverts_id = nil
+	m.clearedFields[auditentry.FieldRevertsID] = struct{}{}
+}
+
+// RevertsIDCleared returns if the "reverts_id" field was cleared in this mutation.
+func (m *AuditEntryMutation) RevertsIDCleared() bool {
+	_, ok := m.clearedFields[auditentry.FieldRevertsID]
+	return ok
+}
+
+// ResetRevertsID resets all changes to the "reverts_id" field.
+func (m *AuditEntryMutation) ResetRevertsID() {
+	m.reverts_id = nil
+	m.addreverts_id = nil
+	delete(m.clearedFields, auditentry.FieldRevertsID)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AuditEntryMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AuditEntryMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the AuditEntry entity.
+// If the AuditEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEntryMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AuditEntryMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the AuditEntryMutation builder.
+func (m *AuditEntryMutation) Where(ps ...predicate.AuditEntry) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AuditEntryMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AuditEntryMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AuditEntry, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AuditEntryMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AuditEntryMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AuditEntry).
+func (m *AuditEntryMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AuditEntryMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.actor_id != nil {
+		fields = append(fields, auditentry.FieldActorID)
+	}
+	if m.action != nil {
+		fields = append(fields, auditentry.FieldAction)
+	}
+	if m.target_type != nil {
+		fields = append(fields, auditentry.FieldTargetType)
+	}
+	if m.target_id != nil {
+		fields = append(fields, auditentry.FieldTargetID)
+	}
+	if m.forum_id != nil {
+		fields = append(fields, auditentry.FieldForumID)
+	}
+	if m.reason != nil {
+		fields = append(fields, auditentry.FieldReason)
+	}
+	if m.before != nil {
+		fields = append(fields, auditentry.FieldBefore)
+	}
+	if m.after != nil {
+		fields = append(fields, auditentry.FieldAfter)
+	}
+	if m.reverts_id != nil {
+		fields = append(fields, auditentry.FieldRevertsID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, auditentry.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AuditEntryMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case auditentry.FieldActorID:
+		return m.ActorID()
+	case auditentry.FieldAction:
+		return m.Action()
+	case auditentry.FieldTargetType:
+		return m.TargetType()
+	case auditentry.FieldTargetID:
+		return m.TargetID()
+	case auditentry.FieldForumID:
+		return m.ForumID()
+	case auditentry.FieldReason:
+		return m.Reason()
+	case auditentry.FieldBefore:
+		return m.Before()
+	case auditentry.FieldAfter:
+		return m.After()
+	case auditentry.FieldRevertsID:
+		return m.RevertsID()
+	case auditentry.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AuditEntryMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case auditentry.FieldActorID:
+		return m.OldActorID(ctx)
+	case auditentry.FieldAction:
+		return m.OldAction(ctx)
+	case auditentry.FieldTargetType:
+		return m.OldTargetType(ctx)
+	case auditentry.FieldTargetID:
+		return m.OldTargetID(ctx)
+	case auditentry.FieldForumID:
+		return m.OldForumID(ctx)
+	case auditentry.FieldReason:
+		return m.OldReason(ctx)
+	case auditentry.FieldBefore:
+		return m.OldBefore(ctx)
+	case auditentry.FieldAfter:
+		return m.OldAfter(ctx)
+	case auditentry.FieldRevertsID:
+		return m.OldRevertsID(ctx)
+	case auditentry.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown AuditEntry field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AuditEntryMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case auditentry.FieldActorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActorID(v)
+		return nil
+	case auditentry.FieldAction:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAction(v)
+		return nil
+	case auditentry.FieldTargetType:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTargetType(v)
+		return nil
+	case auditentry.FieldTargetID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTargetID(v)
+		return nil
+	case auditentry.FieldForumID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetForumID(v)
+		return nil
+	case auditentry.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case auditentry.FieldBefore:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBefore(v)
+		return nil
+	case auditentry.FieldAfter:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAfter(v)
+		return nil
+	case auditentry.FieldRevertsID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRevertsID(v)
+		return nil
+	case auditentry.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AuditEntry field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AuditEntryMutation) AddedFields() []string {
+	var fields []string
+	if m.addactor_id != nil {
+		fields = append(fields, auditentry.FieldActorID)
+	}
+	if m.addtarget_id != nil {
+		fields = append(fields, auditentry.FieldTargetID)
+	}
+	if m.addforum_id != nil {
+		fields = append(fields, auditentry.FieldForumID)
+	}
+	if m.addreverts_id != nil {
+		fields = append(fields, auditentry.FieldRevertsID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AuditEntryMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case auditentry.FieldActorID:
+		return m.AddedActorID()
+	case auditentry.FieldTargetID:
+		return m.AddedTargetID()
+	case auditentry.FieldForumID:
+		return m.AddedForumID()
+	case auditentry.FieldRevertsID:
+		return m.AddedRevertsID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AuditEntryMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case auditentry.FieldActorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddActorID(v)
+		return nil
+	case auditentry.FieldTargetID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTargetID(v)
+		return nil
+	case auditentry.FieldForumID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddForumID(v)
+		return nil
+	case auditentry.FieldRevertsID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRevertsID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AuditEntry numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AuditEntryMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(auditentry.FieldActorID) {
+		fields = append(fields, auditentry.FieldActorID)
+	}
+	if m.FieldCleared(auditentry.FieldTargetID) {
+		fields = append(fields, auditentry.FieldTargetID)
+	}
+	if m.FieldCleared(auditentry.FieldForumID) {
+		fields = append(fields, auditentry.FieldForumID)
+	}
+	if m.FieldCleared(auditentry.FieldBefore) {
+		fields = append(fields, auditentry.FieldBefore)
+	}
+	if m.FieldCleared(auditentry.FieldAfter) {
+		fields = append(fields, auditentry.FieldAfter)
+	}
+	if m.FieldCleared(auditentry.FieldRevertsID) {
+		fields = append(fields, auditentry.FieldRevertsID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AuditEntryMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AuditEntryMutation) ClearField(name string) error {
+	switch name {
+	case auditentry.FieldActorID:
+		m.ClearActorID()
+		return nil
+	case auditentry.FieldTargetID:
+		m.ClearTargetID()
+		return nil
+	case auditentry.FieldForumID:
+		m.ClearForumID()
+		return nil
+	case auditentry.FieldBefore:
+		m.ClearBefore()
+		return nil
+	case auditentry.FieldAfter:
+		m.ClearAfter()
+		return nil
+	case auditentry.FieldRevertsID:
+		m.ClearRevertsID()
+		return nil
+	}
+	return fmt.Errorf("unknown AuditEntry nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AuditEntryMutation) ResetField(name string) error {
+	switch name {
+	case auditentry.FieldActorID:
+		m.ResetActorID()
+		return nil
+	case auditentry.FieldAction:
+		m.ResetAction()
+		return nil
+	case auditentry.FieldTargetType:
+		m.ResetTargetType()
+		return nil
+	case auditentry.FieldTargetID:
+		m.ResetTargetID()
+		return nil
+	case auditentry.FieldForumID:
+		m.ResetForumID()
+		return nil
+	case auditentry.FieldReason:
+		m.ResetReason()
+		return nil
+	case auditentry.FieldBefore:
+		m.ResetBefore()
+		return nil
+	case auditentry.FieldAfter:
+		m.ResetAfter()
+		return nil
+	case auditentry.FieldRevertsID:
+		m.ResetRevertsID()
+		return nil
+	case auditentry.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown AuditEntry field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AuditEntryMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AuditEntryMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AuditEntryMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AuditEntryMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AuditEntryMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AuditEntryMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AuditEntryMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown AuditEntry unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AuditEntryMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown AuditEntry edge %s", name)
+}
 
 // AuthTokenMutation represents an operation that mutates the AuthToken nodes in the graph.
 type AuthTokenMutation struct {
@@ -3124,6 +4204,995 @@ func (m *EventCursorMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *EventCursorMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown EventCursor edge %s", name)
+}
+
+// FlagMutation represents an operation that mutates the Flag nodes in the graph.
+type FlagMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	target_type       *flag.TargetType
+	target_id         *int
+	addtarget_id      *int
+	user_id           *int
+	adduser_id        *int
+	reason            *flag.Reason
+	text              *string
+	weight            *int
+	addweight         *int
+	status            *flag.Status
+	review_item_id    *int
+	addreview_item_id *int
+	created_at        *time.Time
+	resolved_at       *time.Time
+	clearedFields     map[string]struct{}
+	done              bool
+	oldValue          func(context.Context) (*Flag, error)
+	predicates        []predicate.Flag
+}
+
+var _ ent.Mutation = (*FlagMutation)(nil)
+
+// flagOption allows management of the mutation configuration using functional options.
+type flagOption func(*FlagMutation)
+
+// newFlagMutation creates new mutation for the Flag entity.
+func newFlagMutation(c config, op Op, opts ...flagOption) *FlagMutation {
+	m := &FlagMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeFlag,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withFlagID sets the ID field of the mutation.
+func withFlagID(id int) flagOption {
+	return func(m *FlagMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Flag
+		)
+		m.oldValue = func(ctx context.Context) (*Flag, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Flag.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withFlag sets the old Flag of the mutation.
+func withFlag(node *Flag) flagOption {
+	return func(m *FlagMutation) {
+		m.oldValue = func(context.Context) (*Flag, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m FlagMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m FlagMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *FlagMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *FlagMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Flag.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetTargetType sets the "target_type" field.
+func (m *FlagMutation) SetTargetType(ft flag.TargetType) {
+	m.target_type = &ft
+}
+
+// TargetType returns the value of the "target_type" field in the mutation.
+func (m *FlagMutation) TargetType() (r flag.TargetType, exists bool) {
+	v := m.target_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTargetType returns the old "target_type" field's value of the Flag entity.
+// If the Flag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FlagMutation) OldTargetType(ctx context.Context) (v flag.TargetType, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTargetType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTargetType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTargetType: %w", err)
+	}
+	return oldValue.TargetType, nil
+}
+
+// ResetTargetType resets all changes to the "target_type" field.
+func (m *FlagMutation) ResetTargetType() {
+	m.target_type = nil
+}
+
+// SetTargetID sets the "target_id" field.
+func (m *FlagMutation) SetTargetID(i int) {
+	m.target_id = &i
+	m.addtarget_id = nil
+}
+
+// TargetID returns the value of the "target_id" field in the mutation.
+func (m *FlagMutation) TargetID() (r int, exists bool) {
+	v := m.target_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTargetID returns the old "target_id" field's value of the Flag entity.
+// If the Flag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FlagMutation) OldTargetID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTargetID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTargetID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTargetID: %w", err)
+	}
+	return oldValue.TargetID, nil
+}
+
+// AddTargetID adds i to the "target_id" field.
+func (m *FlagMutation) AddTargetID(i int) {
+	if m.addtarget_id != nil {
+		*m.addtarget_id += i
+	} else {
+		m.addtarget_id = &i
+	}
+}
+
+// AddedTargetID returns the value that was added to the "target_id" field in this mutation.
+func (m *FlagMutation) AddedTargetID() (r int, exists bool) {
+	v := m.addtarget_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTargetID resets all changes to the "target_id" field.
+func (m *FlagMutation) ResetTargetID() {
+	m.target_id = nil
+	m.addtarget_id = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *FlagMutation) SetUserID(i int) {
+	m.user_id = &i
+	m.adduser_id = nil
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *FlagMutation) UserID() (r int, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the Flag entity.
+// If the Flag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FlagMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// AddUserID adds i to the "user_id" field.
+func (m *FlagMutation) AddUserID(i int) {
+	if m.adduser_id != nil {
+		*m.adduser_id += i
+	} else {
+		m.adduser_id = &i
+	}
+}
+
+// AddedUserID returns the value that was added to the "user_id" field in this mutation.
+func (m *FlagMutation) AddedUserID() (r int, exists bool) {
+	v := m.adduser_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *FlagMutation) ResetUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+}
+
+// SetReason sets the "reason" field.
+func (m *FlagMutation) SetReason(f flag.Reason) {
+	m.reason = &f
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *FlagMutation) Reason() (r flag.Reason, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the Flag entity.
+// If the Flag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FlagMutation) OldReason(ctx context.Context) (v flag.Reason, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *FlagMutation) ResetReason() {
+	m.reason = nil
+}
+
+// SetText sets the "text" field.
+func (m *FlagMutation) SetText(s string) {
+	m.text = &s
+}
+
+// Text returns the value of the "text" field in the mutation.
+func (m *FlagMutation) Text() (r string, exists bool) {
+	v := m.text
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldText returns the old "text" field's value of the Flag entity.
+// If the Flag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FlagMutation) OldText(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldText is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldText requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldText: %w", err)
+	}
+	return oldValue.Text, nil
+}
+
+// ResetText resets all changes to the "text" field.
+func (m *FlagMutation) ResetText() {
+	m.text = nil
+}
+
+// SetWeight sets the "weight" field.
+func (m *FlagMutation) SetWeight(i int) {
+	m.weight = &i
+	m.addweight = nil
+}
+
+// Weight returns the value of the "weight" field in the mutation.
+func (m *FlagMutation) Weight() (r int, exists bool) {
+	v := m.weight
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWeight returns the old "weight" field's value of the Flag entity.
+// If the Flag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FlagMutation) OldWeight(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWeight is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWeight requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWeight: %w", err)
+	}
+	return oldValue.Weight, nil
+}
+
+// AddWeight adds i to the "weight" field.
+func (m *FlagMutation) AddWeight(i int) {
+	if m.addweight != nil {
+		*m.addweight += i
+	} else {
+		m.addweight = &i
+	}
+}
+
+// AddedWeight returns the value that was added to the "weight" field in this mutation.
+func (m *FlagMutation) AddedWeight() (r int, exists bool) {
+	v := m.addweight
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetWeight resets all changes to the "weight" field.
+func (m *FlagMutation) ResetWeight() {
+	m.weight = nil
+	m.addweight = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *FlagMutation) SetStatus(f flag.Status) {
+	m.status = &f
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *FlagMutation) Status() (r flag.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Flag entity.
+// If the Flag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FlagMutation) OldStatus(ctx context.Context) (v flag.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *FlagMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetReviewItemID sets the "review_item_id" field.
+func (m *FlagMutation) SetReviewItemID(i int) {
+	m.review_item_id = &i
+	m.addreview_item_id = nil
+}
+
+// ReviewItemID returns the value of the "review_item_id" field in the mutation.
+func (m *FlagMutation) ReviewItemID() (r int, exists bool) {
+	v := m.review_item_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReviewItemID returns the old "review_item_id" field's value of the Flag entity.
+// If the Flag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FlagMutation) OldReviewItemID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReviewItemID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReviewItemID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReviewItemID: %w", err)
+	}
+	return oldValue.ReviewItemID, nil
+}
+
+// AddReviewItemID adds i to the "review_item_id" field.
+func (m *FlagMutation) AddReviewItemID(i int) {
+	if m.addreview_item_id != nil {
+		*m.addreview_item_id += i
+	} else {
+		m.addreview_item_id = &i
+	}
+}
+
+// AddedReviewItemID returns the value that was added to the "review_item_id" field in this mutation.
+func (m *FlagMutation) AddedReviewItemID() (r int, exists bool) {
+	v := m.addreview_item_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearReviewItemID clears the value of the "review_item_id" field.
+func (m *FlagMutation) ClearReviewItemID() {
+	m.review_item_id = nil
+	m.addreview_item_id = nil
+	m.clearedFields[flag.FieldReviewItemID] = struct{}{}
+}
+
+// ReviewItemIDCleared returns if the "review_item_id" field was cleared in this mutation.
+func (m *FlagMutation) ReviewItemIDCleared() bool {
+	_, ok := m.clearedFields[flag.FieldReviewItemID]
+	return ok
+}
+
+// ResetReviewItemID resets all changes to the "review_item_id" field.
+func (m *FlagMutation) ResetReviewItemID() {
+	m.review_item_id = nil
+	m.addreview_item_id = nil
+	delete(m.clearedFields, flag.FieldReviewItemID)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *FlagMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *FlagMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Flag entity.
+// If the Flag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FlagMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *FlagMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetResolvedAt sets the "resolved_at" field.
+func (m *FlagMutation) SetResolvedAt(t time.Time) {
+	m.resolved_at = &t
+}
+
+// ResolvedAt returns the value of the "resolved_at" field in the mutation.
+func (m *FlagMutation) ResolvedAt() (r time.Time, exists bool) {
+	v := m.resolved_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResolvedAt returns the old "resolved_at" field's value of the Flag entity.
+// If the Flag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FlagMutation) OldResolvedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResolvedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResolvedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResolvedAt: %w", err)
+	}
+	return oldValue.ResolvedAt, nil
+}
+
+// ClearResolvedAt clears the value of the "resolved_at" field.
+func (m *FlagMutation) ClearResolvedAt() {
+	m.resolved_at = nil
+	m.clearedFields[flag.FieldResolvedAt] = struct{}{}
+}
+
+// ResolvedAtCleared returns if the "resolved_at" field was cleared in this mutation.
+func (m *FlagMutation) ResolvedAtCleared() bool {
+	_, ok := m.clearedFields[flag.FieldResolvedAt]
+	return ok
+}
+
+// ResetResolvedAt resets all changes to the "resolved_at" field.
+func (m *FlagMutation) ResetResolvedAt() {
+	m.resolved_at = nil
+	delete(m.clearedFields, flag.FieldResolvedAt)
+}
+
+// Where appends a list predicates to the FlagMutation builder.
+func (m *FlagMutation) Where(ps ...predicate.Flag) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the FlagMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *FlagMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Flag, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *FlagMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *FlagMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Flag).
+func (m *FlagMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *FlagMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.target_type != nil {
+		fields = append(fields, flag.FieldTargetType)
+	}
+	if m.target_id != nil {
+		fields = append(fields, flag.FieldTargetID)
+	}
+	if m.user_id != nil {
+		fields = append(fields, flag.FieldUserID)
+	}
+	if m.reason != nil {
+		fields = append(fields, flag.FieldReason)
+	}
+	if m.text != nil {
+		fields = append(fields, flag.FieldText)
+	}
+	if m.weight != nil {
+		fields = append(fields, flag.FieldWeight)
+	}
+	if m.status != nil {
+		fields = append(fields, flag.FieldStatus)
+	}
+	if m.review_item_id != nil {
+		fields = append(fields, flag.FieldReviewItemID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, flag.FieldCreatedAt)
+	}
+	if m.resolved_at != nil {
+		fields = append(fields, flag.FieldResolvedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *FlagMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case flag.FieldTargetType:
+		return m.TargetType()
+	case flag.FieldTargetID:
+		return m.TargetID()
+	case flag.FieldUserID:
+		return m.UserID()
+	case flag.FieldReason:
+		return m.Reason()
+	case flag.FieldText:
+		return m.Text()
+	case flag.FieldWeight:
+		return m.Weight()
+	case flag.FieldStatus:
+		return m.Status()
+	case flag.FieldReviewItemID:
+		return m.ReviewItemID()
+	case flag.FieldCreatedAt:
+		return m.CreatedAt()
+	case flag.FieldResolvedAt:
+		return m.ResolvedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *FlagMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case flag.FieldTargetType:
+		return m.OldTargetType(ctx)
+	case flag.FieldTargetID:
+		return m.OldTargetID(ctx)
+	case flag.FieldUserID:
+		return m.OldUserID(ctx)
+	case flag.FieldReason:
+		return m.OldReason(ctx)
+	case flag.FieldText:
+		return m.OldText(ctx)
+	case flag.FieldWeight:
+		return m.OldWeight(ctx)
+	case flag.FieldStatus:
+		return m.OldStatus(ctx)
+	case flag.FieldReviewItemID:
+		return m.OldReviewItemID(ctx)
+	case flag.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case flag.FieldResolvedAt:
+		return m.OldResolvedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Flag field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FlagMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case flag.FieldTargetType:
+		v, ok := value.(flag.TargetType)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTargetType(v)
+		return nil
+	case flag.FieldTargetID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTargetID(v)
+		return nil
+	case flag.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case flag.FieldReason:
+		v, ok := value.(flag.Reason)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case flag.FieldText:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetText(v)
+		return nil
+	case flag.FieldWeight:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWeight(v)
+		return nil
+	case flag.FieldStatus:
+		v, ok := value.(flag.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case flag.FieldReviewItemID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReviewItemID(v)
+		return nil
+	case flag.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case flag.FieldResolvedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResolvedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Flag field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *FlagMutation) AddedFields() []string {
+	var fields []string
+	if m.addtarget_id != nil {
+		fields = append(fields, flag.FieldTargetID)
+	}
+	if m.adduser_id != nil {
+		fields = append(fields, flag.FieldUserID)
+	}
+	if m.addweight != nil {
+		fields = append(fields, flag.FieldWeight)
+	}
+	if m.addreview_item_id != nil {
+		fields = append(fields, flag.FieldReviewItemID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *FlagMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case flag.FieldTargetID:
+		return m.AddedTargetID()
+	case flag.FieldUserID:
+		return m.AddedUserID()
+	case flag.FieldWeight:
+		return m.AddedWeight()
+	case flag.FieldReviewItemID:
+		return m.AddedReviewItemID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FlagMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case flag.FieldTargetID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTargetID(v)
+		return nil
+	case flag.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUserID(v)
+		return nil
+	case flag.FieldWeight:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddWeight(v)
+		return nil
+	case flag.FieldReviewItemID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddReviewItemID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Flag numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *FlagMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(flag.FieldReviewItemID) {
+		fields = append(fields, flag.FieldReviewItemID)
+	}
+	if m.FieldCleared(flag.FieldResolvedAt) {
+		fields = append(fields, flag.FieldResolvedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *FlagMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *FlagMutation) ClearField(name string) error {
+	switch name {
+	case flag.FieldReviewItemID:
+		m.ClearReviewItemID()
+		return nil
+	case flag.FieldResolvedAt:
+		m.ClearResolvedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Flag nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *FlagMutation) ResetField(name string) error {
+	switch name {
+	case flag.FieldTargetType:
+		m.ResetTargetType()
+		return nil
+	case flag.FieldTargetID:
+		m.ResetTargetID()
+		return nil
+	case flag.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case flag.FieldReason:
+		m.ResetReason()
+		return nil
+	case flag.FieldText:
+		m.ResetText()
+		return nil
+	case flag.FieldWeight:
+		m.ResetWeight()
+		return nil
+	case flag.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case flag.FieldReviewItemID:
+		m.ResetReviewItemID()
+		return nil
+	case flag.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case flag.FieldResolvedAt:
+		m.ResetResolvedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Flag field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *FlagMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *FlagMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *FlagMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *FlagMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *FlagMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *FlagMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *FlagMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Flag unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *FlagMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Flag edge %s", name)
 }
 
 // ForumMutation represents an operation that mutates the Forum nodes in the graph.
@@ -8987,6 +11056,499 @@ func (m *GroupRequestMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown GroupRequest edge %s", name)
 }
 
+// ModerationSettingsMutation represents an operation that mutates the ModerationSettings nodes in the graph.
+type ModerationSettingsMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	settings         *map[string]interface{}
+	updated_by_id    *int
+	addupdated_by_id *int
+	updated_at       *time.Time
+	clearedFields    map[string]struct{}
+	done             bool
+	oldValue         func(context.Context) (*ModerationSettings, error)
+	predicates       []predicate.ModerationSettings
+}
+
+var _ ent.Mutation = (*ModerationSettingsMutation)(nil)
+
+// moderationsettingsOption allows management of the mutation configuration using functional options.
+type moderationsettingsOption func(*ModerationSettingsMutation)
+
+// newModerationSettingsMutation creates new mutation for the ModerationSettings entity.
+func newModerationSettingsMutation(c config, op Op, opts ...moderationsettingsOption) *ModerationSettingsMutation {
+	m := &ModerationSettingsMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeModerationSettings,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withModerationSettingsID sets the ID field of the mutation.
+func withModerationSettingsID(id int) moderationsettingsOption {
+	return func(m *ModerationSettingsMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ModerationSettings
+		)
+		m.oldValue = func(ctx context.Context) (*ModerationSettings, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ModerationSettings.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withModerationSettings sets the old ModerationSettings of the mutation.
+func withModerationSettings(node *ModerationSettings) moderationsettingsOption {
+	return func(m *ModerationSettingsMutation) {
+		m.oldValue = func(context.Context) (*ModerationSettings, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ModerationSettingsMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ModerationSettingsMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ModerationSettingsMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ModerationSettingsMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ModerationSettings.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetSettings sets the "settings" field.
+func (m *ModerationSettingsMutation) SetSettings(value map[string]interface{}) {
+	m.settings = &value
+}
+
+// Settings returns the value of the "settings" field in the mutation.
+func (m *ModerationSettingsMutation) Settings() (r map[string]interface{}, exists bool) {
+	v := m.settings
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSettings returns the old "settings" field's value of the ModerationSettings entity.
+// If the ModerationSettings object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ModerationSettingsMutation) OldSettings(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSettings is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSettings requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSettings: %w", err)
+	}
+	return oldValue.Settings, nil
+}
+
+// ResetSettings resets all changes to the "settings" field.
+func (m *ModerationSettingsMutation) ResetSettings() {
+	m.settings = nil
+}
+
+// SetUpdatedByID sets the "updated_by_id" field.
+func (m *ModerationSettingsMutation) SetUpdatedByID(i int) {
+	m.updated_by_id = &i
+	m.addupdated_by_id = nil
+}
+
+// UpdatedByID returns the value of the "updated_by_id" field in the mutation.
+func (m *ModerationSettingsMutation) UpdatedByID() (r int, exists bool) {
+	v := m.updated_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedByID returns the old "updated_by_id" field's value of the ModerationSettings entity.
+// If the ModerationSettings object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ModerationSettingsMutation) OldUpdatedByID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedByID: %w", err)
+	}
+	return oldValue.UpdatedByID, nil
+}
+
+// AddUpdatedByID adds i to the "updated_by_id" field.
+func (m *ModerationSettingsMutation) AddUpdatedByID(i int) {
+	if m.addupdated_by_id != nil {
+		*m.addupdated_by_id += i
+	} else {
+		m.addupdated_by_id = &i
+	}
+}
+
+// AddedUpdatedByID returns the value that was added to the "updated_by_id" field in this mutation.
+func (m *ModerationSettingsMutation) AddedUpdatedByID() (r int, exists bool) {
+	v := m.addupdated_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearUpdatedByID clears the value of the "updated_by_id" field.
+func (m *ModerationSettingsMutation) ClearUpdatedByID() {
+	m.updated_by_id = nil
+	m.addupdated_by_id = nil
+	m.clearedFields[moderationsettings.FieldUpdatedByID] = struct{}{}
+}
+
+// UpdatedByIDCleared returns if the "updated_by_id" field was cleared in this mutation.
+func (m *ModerationSettingsMutation) UpdatedByIDCleared() bool {
+	_, ok := m.clearedFields[moderationsettings.FieldUpdatedByID]
+	return ok
+}
+
+// ResetUpdatedByID resets all changes to the "updated_by_id" field.
+func (m *ModerationSettingsMutation) ResetUpdatedByID() {
+	m.updated_by_id = nil
+	m.addupdated_by_id = nil
+	delete(m.clearedFields, moderationsettings.FieldUpdatedByID)
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ModerationSettingsMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ModerationSettingsMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the ModerationSettings entity.
+// If the ModerationSettings object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ModerationSettingsMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ModerationSettingsMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// Where appends a list predicates to the ModerationSettingsMutation builder.
+func (m *ModerationSettingsMutation) Where(ps ...predicate.ModerationSettings) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ModerationSettingsMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ModerationSettingsMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ModerationSettings, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ModerationSettingsMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ModerationSettingsMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ModerationSettings).
+func (m *ModerationSettingsMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ModerationSettingsMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m.settings != nil {
+		fields = append(fields, moderationsettings.FieldSettings)
+	}
+	if m.updated_by_id != nil {
+		fields = append(fields, moderationsettings.FieldUpdatedByID)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, moderationsettings.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ModerationSettingsMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case moderationsettings.FieldSettings:
+		return m.Settings()
+	case moderationsettings.FieldUpdatedByID:
+		return m.UpdatedByID()
+	case moderationsettings.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ModerationSettingsMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case moderationsettings.FieldSettings:
+		return m.OldSettings(ctx)
+	case moderationsettings.FieldUpdatedByID:
+		return m.OldUpdatedByID(ctx)
+	case moderationsettings.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown ModerationSettings field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ModerationSettingsMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case moderationsettings.FieldSettings:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSettings(v)
+		return nil
+	case moderationsettings.FieldUpdatedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedByID(v)
+		return nil
+	case moderationsettings.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ModerationSettings field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ModerationSettingsMutation) AddedFields() []string {
+	var fields []string
+	if m.addupdated_by_id != nil {
+		fields = append(fields, moderationsettings.FieldUpdatedByID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ModerationSettingsMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case moderationsettings.FieldUpdatedByID:
+		return m.AddedUpdatedByID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ModerationSettingsMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case moderationsettings.FieldUpdatedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUpdatedByID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ModerationSettings numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ModerationSettingsMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(moderationsettings.FieldUpdatedByID) {
+		fields = append(fields, moderationsettings.FieldUpdatedByID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ModerationSettingsMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ModerationSettingsMutation) ClearField(name string) error {
+	switch name {
+	case moderationsettings.FieldUpdatedByID:
+		m.ClearUpdatedByID()
+		return nil
+	}
+	return fmt.Errorf("unknown ModerationSettings nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ModerationSettingsMutation) ResetField(name string) error {
+	switch name {
+	case moderationsettings.FieldSettings:
+		m.ResetSettings()
+		return nil
+	case moderationsettings.FieldUpdatedByID:
+		m.ResetUpdatedByID()
+		return nil
+	case moderationsettings.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ModerationSettings field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ModerationSettingsMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ModerationSettingsMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ModerationSettingsMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ModerationSettingsMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ModerationSettingsMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ModerationSettingsMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ModerationSettingsMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown ModerationSettings unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ModerationSettingsMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown ModerationSettings edge %s", name)
+}
+
 // NotificationMutation represents an operation that mutates the Notification nodes in the graph.
 type NotificationMutation struct {
 	config
@@ -10039,6 +12601,9 @@ type PostMutation struct {
 	deleted_at          *time.Time
 	deleted_by_id       *int
 	adddeleted_by_id    *int
+	pending             *bool
+	hidden_at           *time.Time
+	hidden_reason       *string
 	clearedFields       map[string]struct{}
 	topic               *int
 	clearedtopic        bool
@@ -10891,6 +13456,127 @@ func (m *PostMutation) ResetDeletedByID() {
 	delete(m.clearedFields, post.FieldDeletedByID)
 }
 
+// SetPending sets the "pending" field.
+func (m *PostMutation) SetPending(b bool) {
+	m.pending = &b
+}
+
+// Pending returns the value of the "pending" field in the mutation.
+func (m *PostMutation) Pending() (r bool, exists bool) {
+	v := m.pending
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPending returns the old "pending" field's value of the Post entity.
+// If the Post object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PostMutation) OldPending(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPending is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPending requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPending: %w", err)
+	}
+	return oldValue.Pending, nil
+}
+
+// ResetPending resets all changes to the "pending" field.
+func (m *PostMutation) ResetPending() {
+	m.pending = nil
+}
+
+// SetHiddenAt sets the "hidden_at" field.
+func (m *PostMutation) SetHiddenAt(t time.Time) {
+	m.hidden_at = &t
+}
+
+// HiddenAt returns the value of the "hidden_at" field in the mutation.
+func (m *PostMutation) HiddenAt() (r time.Time, exists bool) {
+	v := m.hidden_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHiddenAt returns the old "hidden_at" field's value of the Post entity.
+// If the Post object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PostMutation) OldHiddenAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHiddenAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHiddenAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHiddenAt: %w", err)
+	}
+	return oldValue.HiddenAt, nil
+}
+
+// ClearHiddenAt clears the value of the "hidden_at" field.
+func (m *PostMutation) ClearHiddenAt() {
+	m.hidden_at = nil
+	m.clearedFields[post.FieldHiddenAt] = struct{}{}
+}
+
+// HiddenAtCleared returns if the "hidden_at" field was cleared in this mutation.
+func (m *PostMutation) HiddenAtCleared() bool {
+	_, ok := m.clearedFields[post.FieldHiddenAt]
+	return ok
+}
+
+// ResetHiddenAt resets all changes to the "hidden_at" field.
+func (m *PostMutation) ResetHiddenAt() {
+	m.hidden_at = nil
+	delete(m.clearedFields, post.FieldHiddenAt)
+}
+
+// SetHiddenReason sets the "hidden_reason" field.
+func (m *PostMutation) SetHiddenReason(s string) {
+	m.hidden_reason = &s
+}
+
+// HiddenReason returns the value of the "hidden_reason" field in the mutation.
+func (m *PostMutation) HiddenReason() (r string, exists bool) {
+	v := m.hidden_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHiddenReason returns the old "hidden_reason" field's value of the Post entity.
+// If the Post object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PostMutation) OldHiddenReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHiddenReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHiddenReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHiddenReason: %w", err)
+	}
+	return oldValue.HiddenReason, nil
+}
+
+// ResetHiddenReason resets all changes to the "hidden_reason" field.
+func (m *PostMutation) ResetHiddenReason() {
+	m.hidden_reason = nil
+}
+
 // ClearTopic clears the "topic" edge to the Topic entity.
 func (m *PostMutation) ClearTopic() {
 	m.clearedtopic = true
@@ -11046,7 +13732,7 @@ func (m *PostMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PostMutation) Fields() []string {
-	fields := make([]string, 0, 15)
+	fields := make([]string, 0, 18)
 	if m.topic != nil {
 		fields = append(fields, post.FieldTopicID)
 	}
@@ -11092,6 +13778,15 @@ func (m *PostMutation) Fields() []string {
 	if m.deleted_by_id != nil {
 		fields = append(fields, post.FieldDeletedByID)
 	}
+	if m.pending != nil {
+		fields = append(fields, post.FieldPending)
+	}
+	if m.hidden_at != nil {
+		fields = append(fields, post.FieldHiddenAt)
+	}
+	if m.hidden_reason != nil {
+		fields = append(fields, post.FieldHiddenReason)
+	}
 	return fields
 }
 
@@ -11130,6 +13825,12 @@ func (m *PostMutation) Field(name string) (ent.Value, bool) {
 		return m.DeletedAt()
 	case post.FieldDeletedByID:
 		return m.DeletedByID()
+	case post.FieldPending:
+		return m.Pending()
+	case post.FieldHiddenAt:
+		return m.HiddenAt()
+	case post.FieldHiddenReason:
+		return m.HiddenReason()
 	}
 	return nil, false
 }
@@ -11169,6 +13870,12 @@ func (m *PostMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldDeletedAt(ctx)
 	case post.FieldDeletedByID:
 		return m.OldDeletedByID(ctx)
+	case post.FieldPending:
+		return m.OldPending(ctx)
+	case post.FieldHiddenAt:
+		return m.OldHiddenAt(ctx)
+	case post.FieldHiddenReason:
+		return m.OldHiddenReason(ctx)
 	}
 	return nil, fmt.Errorf("unknown Post field %s", name)
 }
@@ -11282,6 +13989,27 @@ func (m *PostMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetDeletedByID(v)
+		return nil
+	case post.FieldPending:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPending(v)
+		return nil
+	case post.FieldHiddenAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHiddenAt(v)
+		return nil
+	case post.FieldHiddenReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHiddenReason(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Post field %s", name)
@@ -11406,6 +14134,9 @@ func (m *PostMutation) ClearedFields() []string {
 	if m.FieldCleared(post.FieldDeletedByID) {
 		fields = append(fields, post.FieldDeletedByID)
 	}
+	if m.FieldCleared(post.FieldHiddenAt) {
+		fields = append(fields, post.FieldHiddenAt)
+	}
 	return fields
 }
 
@@ -11437,6 +14168,9 @@ func (m *PostMutation) ClearField(name string) error {
 		return nil
 	case post.FieldDeletedByID:
 		m.ClearDeletedByID()
+		return nil
+	case post.FieldHiddenAt:
+		m.ClearHiddenAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Post nullable field %s", name)
@@ -11490,6 +14224,15 @@ func (m *PostMutation) ResetField(name string) error {
 		return nil
 	case post.FieldDeletedByID:
 		m.ResetDeletedByID()
+		return nil
+	case post.FieldPending:
+		m.ResetPending()
+		return nil
+	case post.FieldHiddenAt:
+		m.ResetHiddenAt()
+		return nil
+	case post.FieldHiddenReason:
+		m.ResetHiddenReason()
 		return nil
 	}
 	return fmt.Errorf("unknown Post field %s", name)
@@ -12913,6 +15656,2890 @@ func (m *ReactionMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Reaction edge %s", name)
 }
 
+// ReviewItemMutation represents an operation that mutates the ReviewItem nodes in the graph.
+type ReviewItemMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	target_type       *reviewitem.TargetType
+	target_id         *int
+	addtarget_id      *int
+	forum_id          *int
+	addforum_id       *int
+	author_id         *int
+	addauthor_id      *int
+	kind              *reviewitem.Kind
+	reasons           *[]string
+	appendreasons     []string
+	score             *int
+	addscore          *int
+	status            *reviewitem.Status
+	resolution        *string
+	assigned_to_id    *int
+	addassigned_to_id *int
+	resolved_by_id    *int
+	addresolved_by_id *int
+	created_at        *time.Time
+	updated_at        *time.Time
+	first_action_at   *time.Time
+	resolved_at       *time.Time
+	clearedFields     map[string]struct{}
+	done              bool
+	oldValue          func(context.Context) (*ReviewItem, error)
+	predicates        []predicate.ReviewItem
+}
+
+var _ ent.Mutation = (*ReviewItemMutation)(nil)
+
+// reviewitemOption allows management of the mutation configuration using functional options.
+type reviewitemOption func(*ReviewItemMutation)
+
+// newReviewItemMutation creates new mutation for the ReviewItem entity.
+func newReviewItemMutation(c config, op Op, opts ...reviewitemOption) *ReviewItemMutation {
+	m := &ReviewItemMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeReviewItem,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withReviewItemID sets the ID field of the mutation.
+func withReviewItemID(id int) reviewitemOption {
+	return func(m *ReviewItemMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ReviewItem
+		)
+		m.oldValue = func(ctx context.Context) (*ReviewItem, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ReviewItem.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withReviewItem sets the old ReviewItem of the mutation.
+func withReviewItem(node *ReviewItem) reviewitemOption {
+	return func(m *ReviewItemMutation) {
+		m.oldValue = func(context.Context) (*ReviewItem, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ReviewItemMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ReviewItemMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ReviewItemMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ReviewItemMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ReviewItem.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetTargetType sets the "target_type" field.
+func (m *ReviewItemMutation) SetTargetType(rt reviewitem.TargetType) {
+	m.target_type = &rt
+}
+
+// TargetType returns the value of the "target_type" field in the mutation.
+func (m *ReviewItemMutation) TargetType() (r reviewitem.TargetType, exists bool) {
+	v := m.target_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTargetType returns the old "target_type" field's value of the ReviewItem entity.
+// If the ReviewItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewItemMutation) OldTargetType(ctx context.Context) (v reviewitem.TargetType, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTargetType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTargetType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTargetType: %w", err)
+	}
+	return oldValue.TargetType, nil
+}
+
+// ResetTargetType resets all changes to the "target_type" field.
+func (m *ReviewItemMutation) ResetTargetType() {
+	m.target_type = nil
+}
+
+// SetTargetID sets the "target_id" field.
+func (m *ReviewItemMutation) SetTargetID(i int) {
+	m.target_id = &i
+	m.addtarget_id = nil
+}
+
+// TargetID returns the value of the "target_id" field in the mutation.
+func (m *ReviewItemMutation) TargetID() (r int, exists bool) {
+	v := m.target_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTargetID returns the old "target_id" field's value of the ReviewItem entity.
+// If the ReviewItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewItemMutation) OldTargetID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTargetID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTargetID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTargetID: %w", err)
+	}
+	return oldValue.TargetID, nil
+}
+
+// AddTargetID adds i to the "target_id" field.
+func (m *ReviewItemMutation) AddTargetID(i int) {
+	if m.addtarget_id != nil {
+		*m.addtarget_id += i
+	} else {
+		m.addtarget_id = &i
+	}
+}
+
+// AddedTargetID returns the value that was added to the "target_id" field in this mutation.
+func (m *ReviewItemMutation) AddedTargetID() (r int, exists bool) {
+	v := m.addtarget_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTargetID resets all changes to the "target_id" field.
+func (m *ReviewItemMutation) ResetTargetID() {
+	m.target_id = nil
+	m.addtarget_id = nil
+}
+
+// SetForumID sets the "forum_id" field.
+func (m *ReviewItemMutation) SetForumID(i int) {
+	m.forum_id = &i
+	m.addforum_id = nil
+}
+
+// ForumID returns the value of the "forum_id" field in the mutation.
+func (m *ReviewItemMutation) ForumID() (r int, exists bool) {
+	v := m.forum_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldForumID returns the old "forum_id" field's value of the ReviewItem entity.
+// If the ReviewItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewItemMutation) OldForumID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldForumID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldForumID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldForumID: %w", err)
+	}
+	return oldValue.ForumID, nil
+}
+
+// AddForumID adds i to the "forum_id" field.
+func (m *ReviewItemMutation) AddForumID(i int) {
+	if m.addforum_id != nil {
+		*m.addforum_id += i
+	} else {
+		m.addforum_id = &i
+	}
+}
+
+// AddedForumID returns the value that was added to the "forum_id" field in this mutation.
+func (m *ReviewItemMutation) AddedForumID() (r int, exists bool) {
+	v := m.addforum_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearForumID clears the value of the "forum_id" field.
+func (m *ReviewItemMutation) ClearForumID() {
+	m.forum_id = nil
+	m.addforum_id = nil
+	m.clearedFields[reviewitem.FieldForumID] = struct{}{}
+}
+
+// ForumIDCleared returns if the "forum_id" field was cleared in this mutation.
+func (m *ReviewItemMutation) ForumIDCleared() bool {
+	_, ok := m.clearedFields[reviewitem.FieldForumID]
+	return ok
+}
+
+// ResetForumID resets all changes to the "forum_id" field.
+func (m *ReviewItemMutation) ResetForumID() {
+	m.forum_id = nil
+	m.addforum_id = nil
+	delete(m.clearedFields, reviewitem.FieldForumID)
+}
+
+// SetAuthorID sets the "author_id" field.
+func (m *ReviewItemMutation) SetAuthorID(i int) {
+	m.author_id = &i
+	m.addauthor_id = nil
+}
+
+// AuthorID returns the value of the "author_id" field in the mutation.
+func (m *ReviewItemMutation) AuthorID() (r int, exists bool) {
+	v := m.author_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAuthorID returns the old "author_id" field's value of the ReviewItem entity.
+// If the ReviewItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewItemMutation) OldAuthorID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAuthorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAuthorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAuthorID: %w", err)
+	}
+	return oldValue.AuthorID, nil
+}
+
+// AddAuthorID adds i to the "author_id" field.
+func (m *ReviewItemMutation) AddAuthorID(i int) {
+	if m.addauthor_id != nil {
+		*m.addauthor_id += i
+	} else {
+		m.addauthor_id = &i
+	}
+}
+
+// AddedAuthorID returns the value that was added to the "author_id" field in this mutation.
+func (m *ReviewItemMutation) AddedAuthorID() (r int, exists bool) {
+	v := m.addauthor_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearAuthorID clears the value of the "author_id" field.
+func (m *ReviewItemMutation) ClearAuthorID() {
+	m.author_id = nil
+	m.addauthor_id = nil
+	m.clearedFields[reviewitem.FieldAuthorID] = struct{}{}
+}
+
+// AuthorIDCleared returns if the "author_id" field was cleared in this mutation.
+func (m *ReviewItemMutation) AuthorIDCleared() bool {
+	_, ok := m.clearedFields[reviewitem.FieldAuthorID]
+	return ok
+}
+
+// ResetAuthorID resets all changes to the "author_id" field.
+func (m *ReviewItemMutation) ResetAuthorID() {
+	m.author_id = nil
+	m.addauthor_id = nil
+	delete(m.clearedFields, reviewitem.FieldAuthorID)
+}
+
+// SetKind sets the "kind" field.
+func (m *ReviewItemMutation) SetKind(r reviewitem.Kind) {
+	m.kind = &r
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *ReviewItemMutation) Kind() (r reviewitem.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the ReviewItem entity.
+// If the ReviewItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewItemMutation) OldKind(ctx context.Context) (v reviewitem.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *ReviewItemMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetReasons sets the "reasons" field.
+func (m *ReviewItemMutation) SetReasons(s []string) {
+	m.reasons = &s
+	m.appendreasons = nil
+}
+
+// Reasons returns the value of the "reasons" field in the mutation.
+func (m *ReviewItemMutation) Reasons() (r []string, exists bool) {
+	v := m.reasons
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReasons returns the old "reasons" field's value of the ReviewItem entity.
+// If the ReviewItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewItemMutation) OldReasons(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReasons is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReasons requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReasons: %w", err)
+	}
+	return oldValue.Reasons, nil
+}
+
+// AppendReasons adds s to the "reasons" field.
+func (m *ReviewItemMutation) AppendReasons(s []string) {
+	m.appendreasons = append(m.appendreasons, s...)
+}
+
+// AppendedReasons returns the list of values that were appended to the "reasons" field in this mutation.
+func (m *ReviewItemMutation) AppendedReasons() ([]string, bool) {
+	if len(m.appendreasons) == 0 {
+		return nil, false
+	}
+	return m.appendreasons, true
+}
+
+// ClearReasons clears the value of the "reasons" field.
+func (m *ReviewItemMutation) ClearReasons() {
+	m.reasons = nil
+	m.appendreasons = nil
+	m.clearedFields[reviewitem.FieldReasons] = struct{}{}
+}
+
+// ReasonsCleared returns if the "reasons" field was cleared in this mutation.
+func (m *ReviewItemMutation) ReasonsCleared() bool {
+	_, ok := m.clearedFields[reviewitem.FieldReasons]
+	return ok
+}
+
+// ResetReasons resets all changes to the "reasons" field.
+func (m *ReviewItemMutation) ResetReasons() {
+	m.reasons = nil
+	m.appendreasons = nil
+	delete(m.clearedFields, reviewitem.FieldReasons)
+}
+
+// SetScore sets the "score" field.
+func (m *ReviewItemMutation) SetScore(i int) {
+	m.score = &i
+	m.addscore = nil
+}
+
+// Score returns the value of the "score" field in the mutation.
+func (m *ReviewItemMutation) Score() (r int, exists bool) {
+	v := m.score
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScore returns the old "score" field's value of the ReviewItem entity.
+// If the ReviewItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewItemMutation) OldScore(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScore is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScore requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScore: %w", err)
+	}
+	return oldValue.Score, nil
+}
+
+// AddScore adds i to the "score" field.
+func (m *ReviewItemMutation) AddScore(i int) {
+	if m.addscore != nil {
+		*m.addscore += i
+	} else {
+		m.addscore = &i
+	}
+}
+
+// AddedScore returns the value that was added to the "score" field in this mutation.
+func (m *ReviewItemMutation) AddedScore() (r int, exists bool) {
+	v := m.addscore
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetScore resets all changes to the "score" field.
+func (m *ReviewItemMutation) ResetScore() {
+	m.score = nil
+	m.addscore = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *ReviewItemMutation) SetStatus(r reviewitem.Status) {
+	m.status = &r
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *ReviewItemMutation) Status() (r reviewitem.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the ReviewItem entity.
+// If the ReviewItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewItemMutation) OldStatus(ctx context.Context) (v reviewitem.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *ReviewItemMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetResolution sets the "resolution" field.
+func (m *ReviewItemMutation) SetResolution(s string) {
+	m.resolution = &s
+}
+
+// Resolution returns the value of the "resolution" field in the mutation.
+func (m *ReviewItemMutation) Resolution() (r string, exists bool) {
+	v := m.resolution
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResolution returns the old "resolution" field's value of the ReviewItem entity.
+// If the ReviewItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewItemMutation) OldResolution(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResolution is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResolution requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResolution: %w", err)
+	}
+	return oldValue.Resolution, nil
+}
+
+// ResetResolution resets all changes to the "resolution" field.
+func (m *ReviewItemMutation) ResetResolution() {
+	m.resolution = nil
+}
+
+// SetAssignedToID sets the "assigned_to_id" field.
+func (m *ReviewItemMutation) SetAssignedToID(i int) {
+	m.assigned_to_id = &i
+	m.addassigned_to_id = nil
+}
+
+// AssignedToID returns the value of the "assigned_to_id" field in the mutation.
+func (m *ReviewItemMutation) AssignedToID() (r int, exists bool) {
+	v := m.assigned_to_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAssignedToID returns the old "assigned_to_id" field's value of the ReviewItem entity.
+// If the ReviewItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewItemMutation) OldAssignedToID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAssignedToID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAssignedToID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAssignedToID: %w", err)
+	}
+	return oldValue.AssignedToID, nil
+}
+
+// AddAssignedToID adds i to the "assigned_to_id" field.
+func (m *ReviewItemMutation) AddAssignedToID(i int) {
+	if m.addassigned_to_id != nil {
+		*m.addassigned_to_id += i
+	} else {
+		m.addassigned_to_id = &i
+	}
+}
+
+// AddedAssignedToID returns the value that was added to the "assigned_to_id" field in this mutation.
+func (m *ReviewItemMutation) AddedAssignedToID() (r int, exists bool) {
+	v := m.addassigned_to_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearAssignedToID clears the value of the "assigned_to_id" field.
+func (m *ReviewItemMutation) ClearAssignedToID() {
+	m.assigned_to_id = nil
+	m.addassigned_to_id = nil
+	m.clearedFields[reviewitem.FieldAssignedToID] = struct{}{}
+}
+
+// AssignedToIDCleared returns if the "assigned_to_id" field was cleared in this mutation.
+func (m *ReviewItemMutation) AssignedToIDCleared() bool {
+	_, ok := m.clearedFields[reviewitem.FieldAssignedToID]
+	return ok
+}
+
+// ResetAssignedToID resets all changes to the "assigned_to_id" field.
+func (m *ReviewItemMutation) ResetAssignedToID() {
+	m.assigned_to_id = nil
+	m.addassigned_to_id = nil
+	delete(m.clearedFields, reviewitem.FieldAssignedToID)
+}
+
+// SetResolvedByID sets the "resolved_by_id" field.
+func (m *ReviewItemMutation) SetResolvedByID(i int) {
+	m.resolved_by_id = &i
+	m.addresolved_by_id = nil
+}
+
+// ResolvedByID returns the value of the "resolved_by_id" field in the mutation.
+func (m *ReviewItemMutation) ResolvedByID() (r int, exists bool) {
+	v := m.resolved_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResolvedByID returns the old "resolved_by_id" field's value of the ReviewItem entity.
+// If the ReviewItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewItemMutation) OldResolvedByID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResolvedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResolvedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResolvedByID: %w", err)
+	}
+	return oldValue.ResolvedByID, nil
+}
+
+// AddResolvedByID adds i to the "resolved_by_id" field.
+func (m *ReviewItemMutation) AddResolvedByID(i int) {
+	if m.addresolved_by_id != nil {
+		*m.addresolved_by_id += i
+	} else {
+		m.addresolved_by_id = &i
+	}
+}
+
+// AddedResolvedByID returns the value that was added to the "resolved_by_id" field in this mutation.
+func (m *ReviewItemMutation) AddedResolvedByID() (r int, exists bool) {
+	v := m.addresolved_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearResolvedByID clears the value of the "resolved_by_id" field.
+func (m *ReviewItemMutation) ClearResolvedByID() {
+	m.resolved_by_id = nil
+	m.addresolved_by_id = nil
+	m.clearedFields[reviewitem.FieldResolvedByID] = struct{}{}
+}
+
+// ResolvedByIDCleared returns if the "resolved_by_id" field was cleared in this mutation.
+func (m *ReviewItemMutation) ResolvedByIDCleared() bool {
+	_, ok := m.clearedFields[reviewitem.FieldResolvedByID]
+	return ok
+}
+
+// ResetResolvedByID resets all changes to the "resolved_by_id" field.
+func (m *ReviewItemMutation) ResetResolvedByID() {
+	m.resolved_by_id = nil
+	m.addresolved_by_id = nil
+	delete(m.clearedFields, reviewitem.FieldResolvedByID)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ReviewItemMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ReviewItemMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ReviewItem entity.
+// If the ReviewItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewItemMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ReviewItemMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ReviewItemMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ReviewItemMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the ReviewItem entity.
+// If the ReviewItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewItemMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ReviewItemMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetFirstActionAt sets the "first_action_at" field.
+func (m *ReviewItemMutation) SetFirstActionAt(t time.Time) {
+	m.first_action_at = &t
+}
+
+// FirstActionAt returns the value of the "first_action_at" field in the mutation.
+func (m *ReviewItemMutation) FirstActionAt() (r time.Time, exists bool) {
+	v := m.first_action_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFirstActionAt returns the old "first_action_at" field's value of the ReviewItem entity.
+// If the ReviewItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewItemMutation) OldFirstActionAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFirstActionAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFirstActionAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFirstActionAt: %w", err)
+	}
+	return oldValue.FirstActionAt, nil
+}
+
+// ClearFirstActionAt clears the value of the "first_action_at" field.
+func (m *ReviewItemMutation) ClearFirstActionAt() {
+	m.first_action_at = nil
+	m.clearedFields[reviewitem.FieldFirstActionAt] = struct{}{}
+}
+
+// FirstActionAtCleared returns if the "first_action_at" field was cleared in this mutation.
+func (m *ReviewItemMutation) FirstActionAtCleared() bool {
+	_, ok := m.clearedFields[reviewitem.FieldFirstActionAt]
+	return ok
+}
+
+// ResetFirstActionAt resets all changes to the "first_action_at" field.
+func (m *ReviewItemMutation) ResetFirstActionAt() {
+	m.first_action_at = nil
+	delete(m.clearedFields, reviewitem.FieldFirstActionAt)
+}
+
+// SetResolvedAt sets the "resolved_at" field.
+func (m *ReviewItemMutation) SetResolvedAt(t time.Time) {
+	m.resolved_at = &t
+}
+
+// ResolvedAt returns the value of the "resolved_at" field in the mutation.
+func (m *ReviewItemMutation) ResolvedAt() (r time.Time, exists bool) {
+	v := m.resolved_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResolvedAt returns the old "resolved_at" field's value of the ReviewItem entity.
+// If the ReviewItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewItemMutation) OldResolvedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResolvedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResolvedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResolvedAt: %w", err)
+	}
+	return oldValue.ResolvedAt, nil
+}
+
+// ClearResolvedAt clears the value of the "resolved_at" field.
+func (m *ReviewItemMutation) ClearResolvedAt() {
+	m.resolved_at = nil
+	m.clearedFields[reviewitem.FieldResolvedAt] = struct{}{}
+}
+
+// ResolvedAtCleared returns if the "resolved_at" field was cleared in this mutation.
+func (m *ReviewItemMutation) ResolvedAtCleared() bool {
+	_, ok := m.clearedFields[reviewitem.FieldResolvedAt]
+	return ok
+}
+
+// ResetResolvedAt resets all changes to the "resolved_at" field.
+func (m *ReviewItemMutation) ResetResolvedAt() {
+	m.resolved_at = nil
+	delete(m.clearedFields, reviewitem.FieldResolvedAt)
+}
+
+// Where appends a list predicates to the ReviewItemMutation builder.
+func (m *ReviewItemMutation) Where(ps ...predicate.ReviewItem) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ReviewItemMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ReviewItemMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ReviewItem, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ReviewItemMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ReviewItemMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ReviewItem).
+func (m *ReviewItemMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ReviewItemMutation) Fields() []string {
+	fields := make([]string, 0, 15)
+	if m.target_type != nil {
+		fields = append(fields, reviewitem.FieldTargetType)
+	}
+	if m.target_id != nil {
+		fields = append(fields, reviewitem.FieldTargetID)
+	}
+	if m.forum_id != nil {
+		fields = append(fields, reviewitem.FieldForumID)
+	}
+	if m.author_id != nil {
+		fields = append(fields, reviewitem.FieldAuthorID)
+	}
+	if m.kind != nil {
+		fields = append(fields, reviewitem.FieldKind)
+	}
+	if m.reasons != nil {
+		fields = append(fields, reviewitem.FieldReasons)
+	}
+	if m.score != nil {
+		fields = append(fields, reviewitem.FieldScore)
+	}
+	if m.status != nil {
+		fields = append(fields, reviewitem.FieldStatus)
+	}
+	if m.resolution != nil {
+		fields = append(fields, reviewitem.FieldResolution)
+	}
+	if m.assigned_to_id != nil {
+		fields = append(fields, reviewitem.FieldAssignedToID)
+	}
+	if m.resolved_by_id != nil {
+		fields = append(fields, reviewitem.FieldResolvedByID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, reviewitem.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, reviewitem.FieldUpdatedAt)
+	}
+	if m.first_action_at != nil {
+		fields = append(fields, reviewitem.FieldFirstActionAt)
+	}
+	if m.resolved_at != nil {
+		fields = append(fields, reviewitem.FieldResolvedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ReviewItemMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case reviewitem.FieldTargetType:
+		return m.TargetType()
+	case reviewitem.FieldTargetID:
+		return m.TargetID()
+	case reviewitem.FieldForumID:
+		return m.ForumID()
+	case reviewitem.FieldAuthorID:
+		return m.AuthorID()
+	case reviewitem.FieldKind:
+		return m.Kind()
+	case reviewitem.FieldReasons:
+		return m.Reasons()
+	case reviewitem.FieldScore:
+		return m.Score()
+	case reviewitem.FieldStatus:
+		return m.Status()
+	case reviewitem.FieldResolution:
+		return m.Resolution()
+	case reviewitem.FieldAssignedToID:
+		return m.AssignedToID()
+	case reviewitem.FieldResolvedByID:
+		return m.ResolvedByID()
+	case reviewitem.FieldCreatedAt:
+		return m.CreatedAt()
+	case reviewitem.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case reviewitem.FieldFirstActionAt:
+		return m.FirstActionAt()
+	case reviewitem.FieldResolvedAt:
+		return m.ResolvedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ReviewItemMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case reviewitem.FieldTargetType:
+		return m.OldTargetType(ctx)
+	case reviewitem.FieldTargetID:
+		return m.OldTargetID(ctx)
+	case reviewitem.FieldForumID:
+		return m.OldForumID(ctx)
+	case reviewitem.FieldAuthorID:
+		return m.OldAuthorID(ctx)
+	case reviewitem.FieldKind:
+		return m.OldKind(ctx)
+	case reviewitem.FieldReasons:
+		return m.OldReasons(ctx)
+	case reviewitem.FieldScore:
+		return m.OldScore(ctx)
+	case reviewitem.FieldStatus:
+		return m.OldStatus(ctx)
+	case reviewitem.FieldResolution:
+		return m.OldResolution(ctx)
+	case reviewitem.FieldAssignedToID:
+		return m.OldAssignedToID(ctx)
+	case reviewitem.FieldResolvedByID:
+		return m.OldResolvedByID(ctx)
+	case reviewitem.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case reviewitem.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case reviewitem.FieldFirstActionAt:
+		return m.OldFirstActionAt(ctx)
+	case reviewitem.FieldResolvedAt:
+		return m.OldResolvedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown ReviewItem field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ReviewItemMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case reviewitem.FieldTargetType:
+		v, ok := value.(reviewitem.TargetType)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTargetType(v)
+		return nil
+	case reviewitem.FieldTargetID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTargetID(v)
+		return nil
+	case reviewitem.FieldForumID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetForumID(v)
+		return nil
+	case reviewitem.FieldAuthorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAuthorID(v)
+		return nil
+	case reviewitem.FieldKind:
+		v, ok := value.(reviewitem.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case reviewitem.FieldReasons:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReasons(v)
+		return nil
+	case reviewitem.FieldScore:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScore(v)
+		return nil
+	case reviewitem.FieldStatus:
+		v, ok := value.(reviewitem.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case reviewitem.FieldResolution:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResolution(v)
+		return nil
+	case reviewitem.FieldAssignedToID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAssignedToID(v)
+		return nil
+	case reviewitem.FieldResolvedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResolvedByID(v)
+		return nil
+	case reviewitem.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case reviewitem.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case reviewitem.FieldFirstActionAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFirstActionAt(v)
+		return nil
+	case reviewitem.FieldResolvedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResolvedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ReviewItem field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ReviewItemMutation) AddedFields() []string {
+	var fields []string
+	if m.addtarget_id != nil {
+		fields = append(fields, reviewitem.FieldTargetID)
+	}
+	if m.addforum_id != nil {
+		fields = append(fields, reviewitem.FieldForumID)
+	}
+	if m.addauthor_id != nil {
+		fields = append(fields, reviewitem.FieldAuthorID)
+	}
+	if m.addscore != nil {
+		fields = append(fields, reviewitem.FieldScore)
+	}
+	if m.addassigned_to_id != nil {
+		fields = append(fields, reviewitem.FieldAssignedToID)
+	}
+	if m.addresolved_by_id != nil {
+		fields = append(fields, reviewitem.FieldResolvedByID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ReviewItemMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case reviewitem.FieldTargetID:
+		return m.AddedTargetID()
+	case reviewitem.FieldForumID:
+		return m.AddedForumID()
+	case reviewitem.FieldAuthorID:
+		return m.AddedAuthorID()
+	case reviewitem.FieldScore:
+		return m.AddedScore()
+	case reviewitem.FieldAssignedToID:
+		return m.AddedAssignedToID()
+	case reviewitem.FieldResolvedByID:
+		return m.AddedResolvedByID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ReviewItemMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case reviewitem.FieldTargetID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTargetID(v)
+		return nil
+	case reviewitem.FieldForumID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddForumID(v)
+		return nil
+	case reviewitem.FieldAuthorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAuthorID(v)
+		return nil
+	case reviewitem.FieldScore:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddScore(v)
+		return nil
+	case reviewitem.FieldAssignedToID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAssignedToID(v)
+		return nil
+	case reviewitem.FieldResolvedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddResolvedByID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ReviewItem numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ReviewItemMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(reviewitem.FieldForumID) {
+		fields = append(fields, reviewitem.FieldForumID)
+	}
+	if m.FieldCleared(reviewitem.FieldAuthorID) {
+		fields = append(fields, reviewitem.FieldAuthorID)
+	}
+	if m.FieldCleared(reviewitem.FieldReasons) {
+		fields = append(fields, reviewitem.FieldReasons)
+	}
+	if m.FieldCleared(reviewitem.FieldAssignedToID) {
+		fields = append(fields, reviewitem.FieldAssignedToID)
+	}
+	if m.FieldCleared(reviewitem.FieldResolvedByID) {
+		fields = append(fields, reviewitem.FieldResolvedByID)
+	}
+	if m.FieldCleared(reviewitem.FieldFirstActionAt) {
+		fields = append(fields, reviewitem.FieldFirstActionAt)
+	}
+	if m.FieldCleared(reviewitem.FieldResolvedAt) {
+		fields = append(fields, reviewitem.FieldResolvedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ReviewItemMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ReviewItemMutation) ClearField(name string) error {
+	switch name {
+	case reviewitem.FieldForumID:
+		m.ClearForumID()
+		return nil
+	case reviewitem.FieldAuthorID:
+		m.ClearAuthorID()
+		return nil
+	case reviewitem.FieldReasons:
+		m.ClearReasons()
+		return nil
+	case reviewitem.FieldAssignedToID:
+		m.ClearAssignedToID()
+		return nil
+	case reviewitem.FieldResolvedByID:
+		m.ClearResolvedByID()
+		return nil
+	case reviewitem.FieldFirstActionAt:
+		m.ClearFirstActionAt()
+		return nil
+	case reviewitem.FieldResolvedAt:
+		m.ClearResolvedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ReviewItem nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ReviewItemMutation) ResetField(name string) error {
+	switch name {
+	case reviewitem.FieldTargetType:
+		m.ResetTargetType()
+		return nil
+	case reviewitem.FieldTargetID:
+		m.ResetTargetID()
+		return nil
+	case reviewitem.FieldForumID:
+		m.ResetForumID()
+		return nil
+	case reviewitem.FieldAuthorID:
+		m.ResetAuthorID()
+		return nil
+	case reviewitem.FieldKind:
+		m.ResetKind()
+		return nil
+	case reviewitem.FieldReasons:
+		m.ResetReasons()
+		return nil
+	case reviewitem.FieldScore:
+		m.ResetScore()
+		return nil
+	case reviewitem.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case reviewitem.FieldResolution:
+		m.ResetResolution()
+		return nil
+	case reviewitem.FieldAssignedToID:
+		m.ResetAssignedToID()
+		return nil
+	case reviewitem.FieldResolvedByID:
+		m.ResetResolvedByID()
+		return nil
+	case reviewitem.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case reviewitem.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case reviewitem.FieldFirstActionAt:
+		m.ResetFirstActionAt()
+		return nil
+	case reviewitem.FieldResolvedAt:
+		m.ResetResolvedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ReviewItem field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ReviewItemMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ReviewItemMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ReviewItemMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ReviewItemMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ReviewItemMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ReviewItemMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ReviewItemMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown ReviewItem unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ReviewItemMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown ReviewItem edge %s", name)
+}
+
+// ReviewNoteMutation represents an operation that mutates the ReviewNote nodes in the graph.
+type ReviewNoteMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	review_item_id    *int
+	addreview_item_id *int
+	user_id           *int
+	adduser_id        *int
+	body              *string
+	created_at        *time.Time
+	clearedFields     map[string]struct{}
+	done              bool
+	oldValue          func(context.Context) (*ReviewNote, error)
+	predicates        []predicate.ReviewNote
+}
+
+var _ ent.Mutation = (*ReviewNoteMutation)(nil)
+
+// reviewnoteOption allows management of the mutation configuration using functional options.
+type reviewnoteOption func(*ReviewNoteMutation)
+
+// newReviewNoteMutation creates new mutation for the ReviewNote entity.
+func newReviewNoteMutation(c config, op Op, opts ...reviewnoteOption) *ReviewNoteMutation {
+	m := &ReviewNoteMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeReviewNote,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withReviewNoteID sets the ID field of the mutation.
+func withReviewNoteID(id int) reviewnoteOption {
+	return func(m *ReviewNoteMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ReviewNote
+		)
+		m.oldValue = func(ctx context.Context) (*ReviewNote, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ReviewNote.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withReviewNote sets the old ReviewNote of the mutation.
+func withReviewNote(node *ReviewNote) reviewnoteOption {
+	return func(m *ReviewNoteMutation) {
+		m.oldValue = func(context.Context) (*ReviewNote, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ReviewNoteMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ReviewNoteMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ReviewNoteMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ReviewNoteMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ReviewNote.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetReviewItemID sets the "review_item_id" field.
+func (m *ReviewNoteMutation) SetReviewItemID(i int) {
+	m.review_item_id = &i
+	m.addreview_item_id = nil
+}
+
+// ReviewItemID returns the value of the "review_item_id" field in the mutation.
+func (m *ReviewNoteMutation) ReviewItemID() (r int, exists bool) {
+	v := m.review_item_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReviewItemID returns the old "review_item_id" field's value of the ReviewNote entity.
+// If the ReviewNote object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewNoteMutation) OldReviewItemID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReviewItemID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReviewItemID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReviewItemID: %w", err)
+	}
+	return oldValue.ReviewItemID, nil
+}
+
+// AddReviewItemID adds i to the "review_item_id" field.
+func (m *ReviewNoteMutation) AddReviewItemID(i int) {
+	if m.addreview_item_id != nil {
+		*m.addreview_item_id += i
+	} else {
+		m.addreview_item_id = &i
+	}
+}
+
+// AddedReviewItemID returns the value that was added to the "review_item_id" field in this mutation.
+func (m *ReviewNoteMutation) AddedReviewItemID() (r int, exists bool) {
+	v := m.addreview_item_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetReviewItemID resets all changes to the "review_item_id" field.
+func (m *ReviewNoteMutation) ResetReviewItemID() {
+	m.review_item_id = nil
+	m.addreview_item_id = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *ReviewNoteMutation) SetUserID(i int) {
+	m.user_id = &i
+	m.adduser_id = nil
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *ReviewNoteMutation) UserID() (r int, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the ReviewNote entity.
+// If the ReviewNote object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewNoteMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// AddUserID adds i to the "user_id" field.
+func (m *ReviewNoteMutation) AddUserID(i int) {
+	if m.adduser_id != nil {
+		*m.adduser_id += i
+	} else {
+		m.adduser_id = &i
+	}
+}
+
+// AddedUserID returns the value that was added to the "user_id" field in this mutation.
+func (m *ReviewNoteMutation) AddedUserID() (r int, exists bool) {
+	v := m.adduser_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *ReviewNoteMutation) ResetUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+}
+
+// SetBody sets the "body" field.
+func (m *ReviewNoteMutation) SetBody(s string) {
+	m.body = &s
+}
+
+// Body returns the value of the "body" field in the mutation.
+func (m *ReviewNoteMutation) Body() (r string, exists bool) {
+	v := m.body
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBody returns the old "body" field's value of the ReviewNote entity.
+// If the ReviewNote object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewNoteMutation) OldBody(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBody is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBody requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBody: %w", err)
+	}
+	return oldValue.Body, nil
+}
+
+// ResetBody resets all changes to the "body" field.
+func (m *ReviewNoteMutation) ResetBody() {
+	m.body = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ReviewNoteMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ReviewNoteMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ReviewNote entity.
+// If the ReviewNote object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewNoteMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ReviewNoteMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the ReviewNoteMutation builder.
+func (m *ReviewNoteMutation) Where(ps ...predicate.ReviewNote) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ReviewNoteMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ReviewNoteMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ReviewNote, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ReviewNoteMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ReviewNoteMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ReviewNote).
+func (m *ReviewNoteMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ReviewNoteMutation) Fields() []string {
+	fields := make([]string, 0, 4)
+	if m.review_item_id != nil {
+		fields = append(fields, reviewnote.FieldReviewItemID)
+	}
+	if m.user_id != nil {
+		fields = append(fields, reviewnote.FieldUserID)
+	}
+	if m.body != nil {
+		fields = append(fields, reviewnote.FieldBody)
+	}
+	if m.created_at != nil {
+		fields = append(fields, reviewnote.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ReviewNoteMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case reviewnote.FieldReviewItemID:
+		return m.ReviewItemID()
+	case reviewnote.FieldUserID:
+		return m.UserID()
+	case reviewnote.FieldBody:
+		return m.Body()
+	case reviewnote.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ReviewNoteMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case reviewnote.FieldReviewItemID:
+		return m.OldReviewItemID(ctx)
+	case reviewnote.FieldUserID:
+		return m.OldUserID(ctx)
+	case reviewnote.FieldBody:
+		return m.OldBody(ctx)
+	case reviewnote.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown ReviewNote field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ReviewNoteMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case reviewnote.FieldReviewItemID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReviewItemID(v)
+		return nil
+	case reviewnote.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case reviewnote.FieldBody:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBody(v)
+		return nil
+	case reviewnote.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ReviewNote field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ReviewNoteMutation) AddedFields() []string {
+	var fields []string
+	if m.addreview_item_id != nil {
+		fields = append(fields, reviewnote.FieldReviewItemID)
+	}
+	if m.adduser_id != nil {
+		fields = append(fields, reviewnote.FieldUserID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ReviewNoteMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case reviewnote.FieldReviewItemID:
+		return m.AddedReviewItemID()
+	case reviewnote.FieldUserID:
+		return m.AddedUserID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ReviewNoteMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case reviewnote.FieldReviewItemID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddReviewItemID(v)
+		return nil
+	case reviewnote.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUserID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ReviewNote numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ReviewNoteMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ReviewNoteMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ReviewNoteMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown ReviewNote nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ReviewNoteMutation) ResetField(name string) error {
+	switch name {
+	case reviewnote.FieldReviewItemID:
+		m.ResetReviewItemID()
+		return nil
+	case reviewnote.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case reviewnote.FieldBody:
+		m.ResetBody()
+		return nil
+	case reviewnote.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ReviewNote field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ReviewNoteMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ReviewNoteMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ReviewNoteMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ReviewNoteMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ReviewNoteMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ReviewNoteMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ReviewNoteMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown ReviewNote unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ReviewNoteMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown ReviewNote edge %s", name)
+}
+
+// SanctionMutation represents an operation that mutates the Sanction nodes in the graph.
+type SanctionMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	user_id         *int
+	adduser_id      *int
+	kind            *sanction.Kind
+	actor_id        *int
+	addactor_id     *int
+	reason          *string
+	created_at      *time.Time
+	ends_at         *time.Time
+	lifted_at       *time.Time
+	lifted_by_id    *int
+	addlifted_by_id *int
+	clearedFields   map[string]struct{}
+	done            bool
+	oldValue        func(context.Context) (*Sanction, error)
+	predicates      []predicate.Sanction
+}
+
+var _ ent.Mutation = (*SanctionMutation)(nil)
+
+// sanctionOption allows management of the mutation configuration using functional options.
+type sanctionOption func(*SanctionMutation)
+
+// newSanctionMutation creates new mutation for the Sanction entity.
+func newSanctionMutation(c config, op Op, opts ...sanctionOption) *SanctionMutation {
+	m := &SanctionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSanction,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSanctionID sets the ID field of the mutation.
+func withSanctionID(id int) sanctionOption {
+	return func(m *SanctionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Sanction
+		)
+		m.oldValue = func(ctx context.Context) (*Sanction, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Sanction.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSanction sets the old Sanction of the mutation.
+func withSanction(node *Sanction) sanctionOption {
+	return func(m *SanctionMutation) {
+		m.oldValue = func(context.Context) (*Sanction, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SanctionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SanctionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SanctionMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SanctionMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Sanction.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUserID sets the "user_id" field.
+func (m *SanctionMutation) SetUserID(i int) {
+	m.user_id = &i
+	m.adduser_id = nil
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *SanctionMutation) UserID() (r int, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the Sanction entity.
+// If the Sanction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SanctionMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// AddUserID adds i to the "user_id" field.
+func (m *SanctionMutation) AddUserID(i int) {
+	if m.adduser_id != nil {
+		*m.adduser_id += i
+	} else {
+		m.adduser_id = &i
+	}
+}
+
+// AddedUserID returns the value that was added to the "user_id" field in this mutation.
+func (m *SanctionMutation) AddedUserID() (r int, exists bool) {
+	v := m.adduser_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *SanctionMutation) ResetUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *SanctionMutation) SetKind(s sanction.Kind) {
+	m.kind = &s
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *SanctionMutation) Kind() (r sanction.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the Sanction entity.
+// If the Sanction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SanctionMutation) OldKind(ctx context.Context) (v sanction.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *SanctionMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetActorID sets the "actor_id" field.
+func (m *SanctionMutation) SetActorID(i int) {
+	m.actor_id = &i
+	m.addactor_id = nil
+}
+
+// ActorID returns the value of the "actor_id" field in the mutation.
+func (m *SanctionMutation) ActorID() (r int, exists bool) {
+	v := m.actor_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActorID returns the old "actor_id" field's value of the Sanction entity.
+// If the Sanction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SanctionMutation) OldActorID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActorID: %w", err)
+	}
+	return oldValue.ActorID, nil
+}
+
+// AddActorID adds i to the "actor_id" field.
+func (m *SanctionMutation) AddActorID(i int) {
+	if m.addactor_id != nil {
+		*m.addactor_id += i
+	} else {
+		m.addactor_id = &i
+	}
+}
+
+// AddedActorID returns the value that was added to the "actor_id" field in this mutation.
+func (m *SanctionMutation) AddedActorID() (r int, exists bool) {
+	v := m.addactor_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearActorID clears the value of the "actor_id" field.
+func (m *SanctionMutation) ClearActorID() {
+	m.actor_id = nil
+	m.addactor_id = nil
+	m.clearedFields[sanction.FieldActorID] = struct{}{}
+}
+
+// ActorIDCleared returns if the "actor_id" field was cleared in this mutation.
+func (m *SanctionMutation) ActorIDCleared() bool {
+	_, ok := m.clearedFields[sanction.FieldActorID]
+	return ok
+}
+
+// ResetActorID resets all changes to the "actor_id" field.
+func (m *SanctionMutation) ResetActorID() {
+	m.actor_id = nil
+	m.addactor_id = nil
+	delete(m.clearedFields, sanction.FieldActorID)
+}
+
+// SetReason sets the "reason" field.
+func (m *SanctionMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *SanctionMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the Sanction entity.
+// If the Sanction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SanctionMutation) OldReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *SanctionMutation) ResetReason() {
+	m.reason = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *SanctionMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *SanctionMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Sanction entity.
+// If the Sanction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SanctionMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *SanctionMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetEndsAt sets the "ends_at" field.
+func (m *SanctionMutation) SetEndsAt(t time.Time) {
+	m.ends_at = &t
+}
+
+// EndsAt returns the value of the "ends_at" field in the mutation.
+func (m *SanctionMutation) EndsAt() (r time.Time, exists bool) {
+	v := m.ends_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEndsAt returns the old "ends_at" field's value of the Sanction entity.
+// If the Sanction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SanctionMutation) OldEndsAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEndsAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEndsAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEndsAt: %w", err)
+	}
+	return oldValue.EndsAt, nil
+}
+
+// ClearEndsAt clears the value of the "ends_at" field.
+func (m *SanctionMutation) ClearEndsAt() {
+	m.ends_at = nil
+	m.clearedFields[sanction.FieldEndsAt] = struct{}{}
+}
+
+// EndsAtCleared returns if the "ends_at" field was cleared in this mutation.
+func (m *SanctionMutation) EndsAtCleared() bool {
+	_, ok := m.clearedFields[sanction.FieldEndsAt]
+	return ok
+}
+
+// ResetEndsAt resets all changes to the "ends_at" field.
+func (m *SanctionMutation) ResetEndsAt() {
+	m.ends_at = nil
+	delete(m.clearedFields, sanction.FieldEndsAt)
+}
+
+// SetLiftedAt sets the "lifted_at" field.
+func (m *SanctionMutation) SetLiftedAt(t time.Time) {
+	m.lifted_at = &t
+}
+
+// LiftedAt returns the value of the "lifted_at" field in the mutation.
+func (m *SanctionMutation) LiftedAt() (r time.Time, exists bool) {
+	v := m.lifted_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLiftedAt returns the old "lifted_at" field's value of the Sanction entity.
+// If the Sanction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SanctionMutation) OldLiftedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLiftedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLiftedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLiftedAt: %w", err)
+	}
+	return oldValue.LiftedAt, nil
+}
+
+// ClearLiftedAt clears the value of the "lifted_at" field.
+func (m *SanctionMutation) ClearLiftedAt() {
+	m.lifted_at = nil
+	m.clearedFields[sanction.FieldLiftedAt] = struct{}{}
+}
+
+// LiftedAtCleared returns if the "lifted_at" field was cleared in this mutation.
+func (m *SanctionMutation) LiftedAtCleared() bool {
+	_, ok := m.clearedFields[sanction.FieldLiftedAt]
+	return ok
+}
+
+// ResetLiftedAt resets all changes to the "lifted_at" field.
+func (m *SanctionMutation) ResetLiftedAt() {
+	m.lifted_at = nil
+	delete(m.clearedFields, sanction.FieldLiftedAt)
+}
+
+// SetLiftedByID sets the "lifted_by_id" field.
+func (m *SanctionMutation) SetLiftedByID(i int) {
+	m.lifted_by_id = &i
+	m.addlifted_by_id = nil
+}
+
+// LiftedByID returns the value of the "lifted_by_id" field in the mutation.
+func (m *SanctionMutation) LiftedByID() (r int, exists bool) {
+	v := m.lifted_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLiftedByID returns the old "lifted_by_id" field's value of the Sanction entity.
+// If the Sanction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SanctionMutation) OldLiftedByID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLiftedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLiftedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLiftedByID: %w", err)
+	}
+	return oldValue.LiftedByID, nil
+}
+
+// AddLiftedByID adds i to the "lifted_by_id" field.
+func (m *SanctionMutation) AddLiftedByID(i int) {
+	if m.addlifted_by_id != nil {
+		*m.addlifted_by_id += i
+	} else {
+		m.addlifted_by_id = &i
+	}
+}
+
+// AddedLiftedByID returns the value that was added to the "lifted_by_id" field in this mutation.
+func (m *SanctionMutation) AddedLiftedByID() (r int, exists bool) {
+	v := m.addlifted_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearLiftedByID clears the value of the "lifted_by_id" field.
+func (m *SanctionMutation) ClearLiftedByID() {
+	m.lifted_by_id = nil
+	m.addlifted_by_id = nil
+	m.clearedFields[sanction.FieldLiftedByID] = struct{}{}
+}
+
+// LiftedByIDCleared returns if the "lifted_by_id" field was cleared in this mutation.
+func (m *SanctionMutation) LiftedByIDCleared() bool {
+	_, ok := m.clearedFields[sanction.FieldLiftedByID]
+	return ok
+}
+
+// ResetLiftedByID resets all changes to the "lifted_by_id" field.
+func (m *SanctionMutation) ResetLiftedByID() {
+	m.lifted_by_id = nil
+	m.addlifted_by_id = nil
+	delete(m.clearedFields, sanction.FieldLiftedByID)
+}
+
+// Where appends a list predicates to the SanctionMutation builder.
+func (m *SanctionMutation) Where(ps ...predicate.Sanction) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SanctionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SanctionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Sanction, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SanctionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SanctionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Sanction).
+func (m *SanctionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SanctionMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.user_id != nil {
+		fields = append(fields, sanction.FieldUserID)
+	}
+	if m.kind != nil {
+		fields = append(fields, sanction.FieldKind)
+	}
+	if m.actor_id != nil {
+		fields = append(fields, sanction.FieldActorID)
+	}
+	if m.reason != nil {
+		fields = append(fields, sanction.FieldReason)
+	}
+	if m.created_at != nil {
+		fields = append(fields, sanction.FieldCreatedAt)
+	}
+	if m.ends_at != nil {
+		fields = append(fields, sanction.FieldEndsAt)
+	}
+	if m.lifted_at != nil {
+		fields = append(fields, sanction.FieldLiftedAt)
+	}
+	if m.lifted_by_id != nil {
+		fields = append(fields, sanction.FieldLiftedByID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SanctionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case sanction.FieldUserID:
+		return m.UserID()
+	case sanction.FieldKind:
+		return m.Kind()
+	case sanction.FieldActorID:
+		return m.ActorID()
+	case sanction.FieldReason:
+		return m.Reason()
+	case sanction.FieldCreatedAt:
+		return m.CreatedAt()
+	case sanction.FieldEndsAt:
+		return m.EndsAt()
+	case sanction.FieldLiftedAt:
+		return m.LiftedAt()
+	case sanction.FieldLiftedByID:
+		return m.LiftedByID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SanctionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case sanction.FieldUserID:
+		return m.OldUserID(ctx)
+	case sanction.FieldKind:
+		return m.OldKind(ctx)
+	case sanction.FieldActorID:
+		return m.OldActorID(ctx)
+	case sanction.FieldReason:
+		return m.OldReason(ctx)
+	case sanction.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case sanction.FieldEndsAt:
+		return m.OldEndsAt(ctx)
+	case sanction.FieldLiftedAt:
+		return m.OldLiftedAt(ctx)
+	case sanction.FieldLiftedByID:
+		return m.OldLiftedByID(ctx)
+	}
+	return nil, fmt.Errorf("unknown Sanction field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SanctionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case sanction.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case sanction.FieldKind:
+		v, ok := value.(sanction.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case sanction.FieldActorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActorID(v)
+		return nil
+	case sanction.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case sanction.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case sanction.FieldEndsAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEndsAt(v)
+		return nil
+	case sanction.FieldLiftedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLiftedAt(v)
+		return nil
+	case sanction.FieldLiftedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLiftedByID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Sanction field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SanctionMutation) AddedFields() []string {
+	var fields []string
+	if m.adduser_id != nil {
+		fields = append(fields, sanction.FieldUserID)
+	}
+	if m.addactor_id != nil {
+		fields = append(fields, sanction.FieldActorID)
+	}
+	if m.addlifted_by_id != nil {
+		fields = append(fields, sanction.FieldLiftedByID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SanctionMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case sanction.FieldUserID:
+		return m.AddedUserID()
+	case sanction.FieldActorID:
+		return m.AddedActorID()
+	case sanction.FieldLiftedByID:
+		return m.AddedLiftedByID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SanctionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case sanction.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUserID(v)
+		return nil
+	case sanction.FieldActorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddActorID(v)
+		return nil
+	case sanction.FieldLiftedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLiftedByID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Sanction numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SanctionMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(sanction.FieldActorID) {
+		fields = append(fields, sanction.FieldActorID)
+	}
+	if m.FieldCleared(sanction.FieldEndsAt) {
+		fields = append(fields, sanction.FieldEndsAt)
+	}
+	if m.FieldCleared(sanction.FieldLiftedAt) {
+		fields = append(fields, sanction.FieldLiftedAt)
+	}
+	if m.FieldCleared(sanction.FieldLiftedByID) {
+		fields = append(fields, sanction.FieldLiftedByID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SanctionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SanctionMutation) ClearField(name string) error {
+	switch name {
+	case sanction.FieldActorID:
+		m.ClearActorID()
+		return nil
+	case sanction.FieldEndsAt:
+		m.ClearEndsAt()
+		return nil
+	case sanction.FieldLiftedAt:
+		m.ClearLiftedAt()
+		return nil
+	case sanction.FieldLiftedByID:
+		m.ClearLiftedByID()
+		return nil
+	}
+	return fmt.Errorf("unknown Sanction nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SanctionMutation) ResetField(name string) error {
+	switch name {
+	case sanction.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case sanction.FieldKind:
+		m.ResetKind()
+		return nil
+	case sanction.FieldActorID:
+		m.ResetActorID()
+		return nil
+	case sanction.FieldReason:
+		m.ResetReason()
+		return nil
+	case sanction.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case sanction.FieldEndsAt:
+		m.ResetEndsAt()
+		return nil
+	case sanction.FieldLiftedAt:
+		m.ResetLiftedAt()
+		return nil
+	case sanction.FieldLiftedByID:
+		m.ResetLiftedByID()
+		return nil
+	}
+	return fmt.Errorf("unknown Sanction field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SanctionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SanctionMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SanctionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SanctionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SanctionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SanctionMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SanctionMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Sanction unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SanctionMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Sanction edge %s", name)
+}
+
 // TagMutation represents an operation that mutates the Tag nodes in the graph.
 type TagMutation struct {
 	config
@@ -13453,6 +19080,7 @@ type TopicMutation struct {
 	updated_at             *time.Time
 	last_posted_at         *time.Time
 	deleted_at             *time.Time
+	hidden_at              *time.Time
 	clearedFields          map[string]struct{}
 	forum                  *int
 	clearedforum           bool
@@ -14468,6 +20096,55 @@ func (m *TopicMutation) ResetDeletedAt() {
 	delete(m.clearedFields, topic.FieldDeletedAt)
 }
 
+// SetHiddenAt sets the "hidden_at" field.
+func (m *TopicMutation) SetHiddenAt(t time.Time) {
+	m.hidden_at = &t
+}
+
+// HiddenAt returns the value of the "hidden_at" field in the mutation.
+func (m *TopicMutation) HiddenAt() (r time.Time, exists bool) {
+	v := m.hidden_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHiddenAt returns the old "hidden_at" field's value of the Topic entity.
+// If the Topic object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TopicMutation) OldHiddenAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHiddenAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHiddenAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHiddenAt: %w", err)
+	}
+	return oldValue.HiddenAt, nil
+}
+
+// ClearHiddenAt clears the value of the "hidden_at" field.
+func (m *TopicMutation) ClearHiddenAt() {
+	m.hidden_at = nil
+	m.clearedFields[topic.FieldHiddenAt] = struct{}{}
+}
+
+// HiddenAtCleared returns if the "hidden_at" field was cleared in this mutation.
+func (m *TopicMutation) HiddenAtCleared() bool {
+	_, ok := m.clearedFields[topic.FieldHiddenAt]
+	return ok
+}
+
+// ResetHiddenAt resets all changes to the "hidden_at" field.
+func (m *TopicMutation) ResetHiddenAt() {
+	m.hidden_at = nil
+	delete(m.clearedFields, topic.FieldHiddenAt)
+}
+
 // ClearForum clears the "forum" edge to the Forum entity.
 func (m *TopicMutation) ClearForum() {
 	m.clearedforum = true
@@ -14677,7 +20354,7 @@ func (m *TopicMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *TopicMutation) Fields() []string {
-	fields := make([]string, 0, 20)
+	fields := make([]string, 0, 21)
 	if m.forum != nil {
 		fields = append(fields, topic.FieldForumID)
 	}
@@ -14738,6 +20415,9 @@ func (m *TopicMutation) Fields() []string {
 	if m.deleted_at != nil {
 		fields = append(fields, topic.FieldDeletedAt)
 	}
+	if m.hidden_at != nil {
+		fields = append(fields, topic.FieldHiddenAt)
+	}
 	return fields
 }
 
@@ -14786,6 +20466,8 @@ func (m *TopicMutation) Field(name string) (ent.Value, bool) {
 		return m.LastPostedAt()
 	case topic.FieldDeletedAt:
 		return m.DeletedAt()
+	case topic.FieldHiddenAt:
+		return m.HiddenAt()
 	}
 	return nil, false
 }
@@ -14835,6 +20517,8 @@ func (m *TopicMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldLastPostedAt(ctx)
 	case topic.FieldDeletedAt:
 		return m.OldDeletedAt(ctx)
+	case topic.FieldHiddenAt:
+		return m.OldHiddenAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown Topic field %s", name)
 }
@@ -14984,6 +20668,13 @@ func (m *TopicMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetDeletedAt(v)
 		return nil
+	case topic.FieldHiddenAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHiddenAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Topic field %s", name)
 }
@@ -15110,6 +20801,9 @@ func (m *TopicMutation) ClearedFields() []string {
 	if m.FieldCleared(topic.FieldDeletedAt) {
 		fields = append(fields, topic.FieldDeletedAt)
 	}
+	if m.FieldCleared(topic.FieldHiddenAt) {
+		fields = append(fields, topic.FieldHiddenAt)
+	}
 	return fields
 }
 
@@ -15132,6 +20826,9 @@ func (m *TopicMutation) ClearField(name string) error {
 		return nil
 	case topic.FieldDeletedAt:
 		m.ClearDeletedAt()
+		return nil
+	case topic.FieldHiddenAt:
+		m.ClearHiddenAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Topic nullable field %s", name)
@@ -15200,6 +20897,9 @@ func (m *TopicMutation) ResetField(name string) error {
 		return nil
 	case topic.FieldDeletedAt:
 		m.ResetDeletedAt()
+		return nil
+	case topic.FieldHiddenAt:
+		m.ResetHiddenAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Topic field %s", name)
@@ -16125,6 +21825,9 @@ type UserMutation struct {
 	status                  *user.Status
 	password_hash           *string
 	last_seen_at            *time.Time
+	trust_level_locked      *bool
+	days_visited            *int
+	adddays_visited         *int
 	external_id             *string
 	crm_attributes          *map[string]interface{}
 	clearedFields           map[string]struct{}
@@ -16810,6 +22513,98 @@ func (m *UserMutation) ResetLastSeenAt() {
 	delete(m.clearedFields, user.FieldLastSeenAt)
 }
 
+// SetTrustLevelLocked sets the "trust_level_locked" field.
+func (m *UserMutation) SetTrustLevelLocked(b bool) {
+	m.trust_level_locked = &b
+}
+
+// TrustLevelLocked returns the value of the "trust_level_locked" field in the mutation.
+func (m *UserMutation) TrustLevelLocked() (r bool, exists bool) {
+	v := m.trust_level_locked
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTrustLevelLocked returns the old "trust_level_locked" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldTrustLevelLocked(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTrustLevelLocked is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTrustLevelLocked requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTrustLevelLocked: %w", err)
+	}
+	return oldValue.TrustLevelLocked, nil
+}
+
+// ResetTrustLevelLocked resets all changes to the "trust_level_locked" field.
+func (m *UserMutation) ResetTrustLevelLocked() {
+	m.trust_level_locked = nil
+}
+
+// SetDaysVisited sets the "days_visited" field.
+func (m *UserMutation) SetDaysVisited(i int) {
+	m.days_visited = &i
+	m.adddays_visited = nil
+}
+
+// DaysVisited returns the value of the "days_visited" field in the mutation.
+func (m *UserMutation) DaysVisited() (r int, exists bool) {
+	v := m.days_visited
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDaysVisited returns the old "days_visited" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldDaysVisited(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDaysVisited is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDaysVisited requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDaysVisited: %w", err)
+	}
+	return oldValue.DaysVisited, nil
+}
+
+// AddDaysVisited adds i to the "days_visited" field.
+func (m *UserMutation) AddDaysVisited(i int) {
+	if m.adddays_visited != nil {
+		*m.adddays_visited += i
+	} else {
+		m.adddays_visited = &i
+	}
+}
+
+// AddedDaysVisited returns the value that was added to the "days_visited" field in this mutation.
+func (m *UserMutation) AddedDaysVisited() (r int, exists bool) {
+	v := m.adddays_visited
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDaysVisited resets all changes to the "days_visited" field.
+func (m *UserMutation) ResetDaysVisited() {
+	m.days_visited = nil
+	m.adddays_visited = nil
+}
+
 // SetExternalID sets the "external_id" field.
 func (m *UserMutation) SetExternalID(s string) {
 	m.external_id = &s
@@ -17050,7 +22845,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 17)
+	fields := make([]string, 0, 19)
 	if m.created_at != nil {
 		fields = append(fields, user.FieldCreatedAt)
 	}
@@ -17096,6 +22891,12 @@ func (m *UserMutation) Fields() []string {
 	if m.last_seen_at != nil {
 		fields = append(fields, user.FieldLastSeenAt)
 	}
+	if m.trust_level_locked != nil {
+		fields = append(fields, user.FieldTrustLevelLocked)
+	}
+	if m.days_visited != nil {
+		fields = append(fields, user.FieldDaysVisited)
+	}
 	if m.external_id != nil {
 		fields = append(fields, user.FieldExternalID)
 	}
@@ -17140,6 +22941,10 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.PasswordHash()
 	case user.FieldLastSeenAt:
 		return m.LastSeenAt()
+	case user.FieldTrustLevelLocked:
+		return m.TrustLevelLocked()
+	case user.FieldDaysVisited:
+		return m.DaysVisited()
 	case user.FieldExternalID:
 		return m.ExternalID()
 	case user.FieldCrmAttributes:
@@ -17183,6 +22988,10 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldPasswordHash(ctx)
 	case user.FieldLastSeenAt:
 		return m.OldLastSeenAt(ctx)
+	case user.FieldTrustLevelLocked:
+		return m.OldTrustLevelLocked(ctx)
+	case user.FieldDaysVisited:
+		return m.OldDaysVisited(ctx)
 	case user.FieldExternalID:
 		return m.OldExternalID(ctx)
 	case user.FieldCrmAttributes:
@@ -17301,6 +23110,20 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetLastSeenAt(v)
 		return nil
+	case user.FieldTrustLevelLocked:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTrustLevelLocked(v)
+		return nil
+	case user.FieldDaysVisited:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDaysVisited(v)
+		return nil
 	case user.FieldExternalID:
 		v, ok := value.(string)
 		if !ok {
@@ -17326,6 +23149,9 @@ func (m *UserMutation) AddedFields() []string {
 	if m.addtrust_level != nil {
 		fields = append(fields, user.FieldTrustLevel)
 	}
+	if m.adddays_visited != nil {
+		fields = append(fields, user.FieldDaysVisited)
+	}
 	return fields
 }
 
@@ -17336,6 +23162,8 @@ func (m *UserMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case user.FieldTrustLevel:
 		return m.AddedTrustLevel()
+	case user.FieldDaysVisited:
+		return m.AddedDaysVisited()
 	}
 	return nil, false
 }
@@ -17351,6 +23179,13 @@ func (m *UserMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddTrustLevel(v)
+		return nil
+	case user.FieldDaysVisited:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDaysVisited(v)
 		return nil
 	}
 	return fmt.Errorf("unknown User numeric field %s", name)
@@ -17444,6 +23279,12 @@ func (m *UserMutation) ResetField(name string) error {
 		return nil
 	case user.FieldLastSeenAt:
 		m.ResetLastSeenAt()
+		return nil
+	case user.FieldTrustLevelLocked:
+		m.ResetTrustLevelLocked()
+		return nil
+	case user.FieldDaysVisited:
+		m.ResetDaysVisited()
 		return nil
 	case user.FieldExternalID:
 		m.ResetExternalID()

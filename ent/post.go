@@ -50,6 +50,12 @@ type Post struct {
 	DeletedAt *time.Time `json:"deleted_at,omitempty"`
 	// DeletedByID holds the value of the "deleted_by_id" field.
 	DeletedByID *int `json:"deleted_by_id,omitempty"`
+	// Pending holds the value of the "pending" field.
+	Pending bool `json:"pending,omitempty"`
+	// HiddenAt holds the value of the "hidden_at" field.
+	HiddenAt *time.Time `json:"hidden_at,omitempty"`
+	// HiddenReason holds the value of the "hidden_reason" field.
+	HiddenReason string `json:"hidden_reason,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the PostQuery when eager-loading is set.
 	Edges        PostEdges `json:"edges"`
@@ -107,11 +113,13 @@ func (*Post) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case post.FieldReactions:
 			values[i] = new([]byte)
+		case post.FieldPending:
+			values[i] = new(sql.NullBool)
 		case post.FieldID, post.FieldTopicID, post.FieldUserID, post.FieldPostNumber, post.FieldReplyToPostID, post.FieldReplyToUserID, post.FieldVersion, post.FieldReactionCount, post.FieldDeletedByID:
 			values[i] = new(sql.NullInt64)
-		case post.FieldSource, post.FieldHTML, post.FieldExcerpt:
+		case post.FieldSource, post.FieldHTML, post.FieldExcerpt, post.FieldHiddenReason:
 			values[i] = new(sql.NullString)
-		case post.FieldCreatedAt, post.FieldEditedAt, post.FieldDeletedAt:
+		case post.FieldCreatedAt, post.FieldEditedAt, post.FieldDeletedAt, post.FieldHiddenAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -231,6 +239,25 @@ func (_m *Post) assignValues(columns []string, values []any) error {
 				_m.DeletedByID = new(int)
 				*_m.DeletedByID = int(value.Int64)
 			}
+		case post.FieldPending:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field pending", values[i])
+			} else if value.Valid {
+				_m.Pending = value.Bool
+			}
+		case post.FieldHiddenAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field hidden_at", values[i])
+			} else if value.Valid {
+				_m.HiddenAt = new(time.Time)
+				*_m.HiddenAt = value.Time
+			}
+		case post.FieldHiddenReason:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field hidden_reason", values[i])
+			} else if value.Valid {
+				_m.HiddenReason = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -336,6 +363,17 @@ func (_m *Post) String() string {
 		builder.WriteString("deleted_by_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("pending=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Pending))
+	builder.WriteString(", ")
+	if v := _m.HiddenAt; v != nil {
+		builder.WriteString("hidden_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("hidden_reason=")
+	builder.WriteString(_m.HiddenReason)
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -187,6 +187,48 @@ func (_c *PostCreate) SetNillableDeletedByID(v *int) *PostCreate {
 	return _c
 }
 
+// SetPending sets the "pending" field.
+func (_c *PostCreate) SetPending(v bool) *PostCreate {
+	_c.mutation.SetPending(v)
+	return _c
+}
+
+// SetNillablePending sets the "pending" field if the given value is not nil.
+func (_c *PostCreate) SetNillablePending(v *bool) *PostCreate {
+	if v != nil {
+		_c.SetPending(*v)
+	}
+	return _c
+}
+
+// SetHiddenAt sets the "hidden_at" field.
+func (_c *PostCreate) SetHiddenAt(v time.Time) *PostCreate {
+	_c.mutation.SetHiddenAt(v)
+	return _c
+}
+
+// SetNillableHiddenAt sets the "hidden_at" field if the given value is not nil.
+func (_c *PostCreate) SetNillableHiddenAt(v *time.Time) *PostCreate {
+	if v != nil {
+		_c.SetHiddenAt(*v)
+	}
+	return _c
+}
+
+// SetHiddenReason sets the "hidden_reason" field.
+func (_c *PostCreate) SetHiddenReason(v string) *PostCreate {
+	_c.mutation.SetHiddenReason(v)
+	return _c
+}
+
+// SetNillableHiddenReason sets the "hidden_reason" field if the given value is not nil.
+func (_c *PostCreate) SetNillableHiddenReason(v *string) *PostCreate {
+	if v != nil {
+		_c.SetHiddenReason(*v)
+	}
+	return _c
+}
+
 // SetTopic sets the "topic" edge to the Topic entity.
 func (_c *PostCreate) SetTopic(v *Topic) *PostCreate {
 	return _c.SetTopicID(v.ID)
@@ -269,6 +311,14 @@ func (_c *PostCreate) defaults() {
 		v := post.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
+	if _, ok := _c.mutation.Pending(); !ok {
+		v := post.DefaultPending
+		_c.mutation.SetPending(v)
+	}
+	if _, ok := _c.mutation.HiddenReason(); !ok {
+		v := post.DefaultHiddenReason
+		_c.mutation.SetHiddenReason(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -304,6 +354,17 @@ func (_c *PostCreate) check() error {
 	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "Post.created_at"`)}
+	}
+	if _, ok := _c.mutation.Pending(); !ok {
+		return &ValidationError{Name: "pending", err: errors.New(`ent: missing required field "Post.pending"`)}
+	}
+	if _, ok := _c.mutation.HiddenReason(); !ok {
+		return &ValidationError{Name: "hidden_reason", err: errors.New(`ent: missing required field "Post.hidden_reason"`)}
+	}
+	if v, ok := _c.mutation.HiddenReason(); ok {
+		if err := post.HiddenReasonValidator(v); err != nil {
+			return &ValidationError{Name: "hidden_reason", err: fmt.Errorf(`ent: validator failed for field "Post.hidden_reason": %w`, err)}
+		}
 	}
 	if len(_c.mutation.TopicIDs()) == 0 {
 		return &ValidationError{Name: "topic", err: errors.New(`ent: missing required edge "Post.topic"`)}
@@ -389,6 +450,18 @@ func (_c *PostCreate) createSpec() (*Post, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.DeletedByID(); ok {
 		_spec.SetField(post.FieldDeletedByID, field.TypeInt, value)
 		_node.DeletedByID = &value
+	}
+	if value, ok := _c.mutation.Pending(); ok {
+		_spec.SetField(post.FieldPending, field.TypeBool, value)
+		_node.Pending = value
+	}
+	if value, ok := _c.mutation.HiddenAt(); ok {
+		_spec.SetField(post.FieldHiddenAt, field.TypeTime, value)
+		_node.HiddenAt = &value
+	}
+	if value, ok := _c.mutation.HiddenReason(); ok {
+		_spec.SetField(post.FieldHiddenReason, field.TypeString, value)
+		_node.HiddenReason = value
 	}
 	if nodes := _c.mutation.TopicIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -491,6 +564,36 @@ type (
 		*sql.UpdateSet
 	}
 )
+
+// SetTopicID sets the "topic_id" field.
+func (u *PostUpsert) SetTopicID(v int) *PostUpsert {
+	u.Set(post.FieldTopicID, v)
+	return u
+}
+
+// UpdateTopicID sets the "topic_id" field to the value that was provided on create.
+func (u *PostUpsert) UpdateTopicID() *PostUpsert {
+	u.SetExcluded(post.FieldTopicID)
+	return u
+}
+
+// SetPostNumber sets the "post_number" field.
+func (u *PostUpsert) SetPostNumber(v int) *PostUpsert {
+	u.Set(post.FieldPostNumber, v)
+	return u
+}
+
+// UpdatePostNumber sets the "post_number" field to the value that was provided on create.
+func (u *PostUpsert) UpdatePostNumber() *PostUpsert {
+	u.SetExcluded(post.FieldPostNumber)
+	return u
+}
+
+// AddPostNumber adds v to the "post_number" field.
+func (u *PostUpsert) AddPostNumber(v int) *PostUpsert {
+	u.Add(post.FieldPostNumber, v)
+	return u
+}
 
 // SetSource sets the "source" field.
 func (u *PostUpsert) SetSource(v string) *PostUpsert {
@@ -642,6 +745,48 @@ func (u *PostUpsert) ClearDeletedByID() *PostUpsert {
 	return u
 }
 
+// SetPending sets the "pending" field.
+func (u *PostUpsert) SetPending(v bool) *PostUpsert {
+	u.Set(post.FieldPending, v)
+	return u
+}
+
+// UpdatePending sets the "pending" field to the value that was provided on create.
+func (u *PostUpsert) UpdatePending() *PostUpsert {
+	u.SetExcluded(post.FieldPending)
+	return u
+}
+
+// SetHiddenAt sets the "hidden_at" field.
+func (u *PostUpsert) SetHiddenAt(v time.Time) *PostUpsert {
+	u.Set(post.FieldHiddenAt, v)
+	return u
+}
+
+// UpdateHiddenAt sets the "hidden_at" field to the value that was provided on create.
+func (u *PostUpsert) UpdateHiddenAt() *PostUpsert {
+	u.SetExcluded(post.FieldHiddenAt)
+	return u
+}
+
+// ClearHiddenAt clears the value of the "hidden_at" field.
+func (u *PostUpsert) ClearHiddenAt() *PostUpsert {
+	u.SetNull(post.FieldHiddenAt)
+	return u
+}
+
+// SetHiddenReason sets the "hidden_reason" field.
+func (u *PostUpsert) SetHiddenReason(v string) *PostUpsert {
+	u.Set(post.FieldHiddenReason, v)
+	return u
+}
+
+// UpdateHiddenReason sets the "hidden_reason" field to the value that was provided on create.
+func (u *PostUpsert) UpdateHiddenReason() *PostUpsert {
+	u.SetExcluded(post.FieldHiddenReason)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -653,14 +798,8 @@ func (u *PostUpsert) ClearDeletedByID() *PostUpsert {
 func (u *PostUpsertOne) UpdateNewValues() *PostUpsertOne {
 	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
 	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
-		if _, exists := u.create.mutation.TopicID(); exists {
-			s.SetIgnore(post.FieldTopicID)
-		}
 		if _, exists := u.create.mutation.UserID(); exists {
 			s.SetIgnore(post.FieldUserID)
-		}
-		if _, exists := u.create.mutation.PostNumber(); exists {
-			s.SetIgnore(post.FieldPostNumber)
 		}
 		if _, exists := u.create.mutation.ReplyToPostID(); exists {
 			s.SetIgnore(post.FieldReplyToPostID)
@@ -700,6 +839,41 @@ func (u *PostUpsertOne) Update(set func(*PostUpsert)) *PostUpsertOne {
 		set(&PostUpsert{UpdateSet: update})
 	}))
 	return u
+}
+
+// SetTopicID sets the "topic_id" field.
+func (u *PostUpsertOne) SetTopicID(v int) *PostUpsertOne {
+	return u.Update(func(s *PostUpsert) {
+		s.SetTopicID(v)
+	})
+}
+
+// UpdateTopicID sets the "topic_id" field to the value that was provided on create.
+func (u *PostUpsertOne) UpdateTopicID() *PostUpsertOne {
+	return u.Update(func(s *PostUpsert) {
+		s.UpdateTopicID()
+	})
+}
+
+// SetPostNumber sets the "post_number" field.
+func (u *PostUpsertOne) SetPostNumber(v int) *PostUpsertOne {
+	return u.Update(func(s *PostUpsert) {
+		s.SetPostNumber(v)
+	})
+}
+
+// AddPostNumber adds v to the "post_number" field.
+func (u *PostUpsertOne) AddPostNumber(v int) *PostUpsertOne {
+	return u.Update(func(s *PostUpsert) {
+		s.AddPostNumber(v)
+	})
+}
+
+// UpdatePostNumber sets the "post_number" field to the value that was provided on create.
+func (u *PostUpsertOne) UpdatePostNumber() *PostUpsertOne {
+	return u.Update(func(s *PostUpsert) {
+		s.UpdatePostNumber()
+	})
 }
 
 // SetSource sets the "source" field.
@@ -874,6 +1048,55 @@ func (u *PostUpsertOne) UpdateDeletedByID() *PostUpsertOne {
 func (u *PostUpsertOne) ClearDeletedByID() *PostUpsertOne {
 	return u.Update(func(s *PostUpsert) {
 		s.ClearDeletedByID()
+	})
+}
+
+// SetPending sets the "pending" field.
+func (u *PostUpsertOne) SetPending(v bool) *PostUpsertOne {
+	return u.Update(func(s *PostUpsert) {
+		s.SetPending(v)
+	})
+}
+
+// UpdatePending sets the "pending" field to the value that was provided on create.
+func (u *PostUpsertOne) UpdatePending() *PostUpsertOne {
+	return u.Update(func(s *PostUpsert) {
+		s.UpdatePending()
+	})
+}
+
+// SetHiddenAt sets the "hidden_at" field.
+func (u *PostUpsertOne) SetHiddenAt(v time.Time) *PostUpsertOne {
+	return u.Update(func(s *PostUpsert) {
+		s.SetHiddenAt(v)
+	})
+}
+
+// UpdateHiddenAt sets the "hidden_at" field to the value that was provided on create.
+func (u *PostUpsertOne) UpdateHiddenAt() *PostUpsertOne {
+	return u.Update(func(s *PostUpsert) {
+		s.UpdateHiddenAt()
+	})
+}
+
+// ClearHiddenAt clears the value of the "hidden_at" field.
+func (u *PostUpsertOne) ClearHiddenAt() *PostUpsertOne {
+	return u.Update(func(s *PostUpsert) {
+		s.ClearHiddenAt()
+	})
+}
+
+// SetHiddenReason sets the "hidden_reason" field.
+func (u *PostUpsertOne) SetHiddenReason(v string) *PostUpsertOne {
+	return u.Update(func(s *PostUpsert) {
+		s.SetHiddenReason(v)
+	})
+}
+
+// UpdateHiddenReason sets the "hidden_reason" field to the value that was provided on create.
+func (u *PostUpsertOne) UpdateHiddenReason() *PostUpsertOne {
+	return u.Update(func(s *PostUpsert) {
+		s.UpdateHiddenReason()
 	})
 }
 
@@ -1053,14 +1276,8 @@ func (u *PostUpsertBulk) UpdateNewValues() *PostUpsertBulk {
 	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
 	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
 		for _, b := range u.create.builders {
-			if _, exists := b.mutation.TopicID(); exists {
-				s.SetIgnore(post.FieldTopicID)
-			}
 			if _, exists := b.mutation.UserID(); exists {
 				s.SetIgnore(post.FieldUserID)
-			}
-			if _, exists := b.mutation.PostNumber(); exists {
-				s.SetIgnore(post.FieldPostNumber)
 			}
 			if _, exists := b.mutation.ReplyToPostID(); exists {
 				s.SetIgnore(post.FieldReplyToPostID)
@@ -1101,6 +1318,41 @@ func (u *PostUpsertBulk) Update(set func(*PostUpsert)) *PostUpsertBulk {
 		set(&PostUpsert{UpdateSet: update})
 	}))
 	return u
+}
+
+// SetTopicID sets the "topic_id" field.
+func (u *PostUpsertBulk) SetTopicID(v int) *PostUpsertBulk {
+	return u.Update(func(s *PostUpsert) {
+		s.SetTopicID(v)
+	})
+}
+
+// UpdateTopicID sets the "topic_id" field to the value that was provided on create.
+func (u *PostUpsertBulk) UpdateTopicID() *PostUpsertBulk {
+	return u.Update(func(s *PostUpsert) {
+		s.UpdateTopicID()
+	})
+}
+
+// SetPostNumber sets the "post_number" field.
+func (u *PostUpsertBulk) SetPostNumber(v int) *PostUpsertBulk {
+	return u.Update(func(s *PostUpsert) {
+		s.SetPostNumber(v)
+	})
+}
+
+// AddPostNumber adds v to the "post_number" field.
+func (u *PostUpsertBulk) AddPostNumber(v int) *PostUpsertBulk {
+	return u.Update(func(s *PostUpsert) {
+		s.AddPostNumber(v)
+	})
+}
+
+// UpdatePostNumber sets the "post_number" field to the value that was provided on create.
+func (u *PostUpsertBulk) UpdatePostNumber() *PostUpsertBulk {
+	return u.Update(func(s *PostUpsert) {
+		s.UpdatePostNumber()
+	})
 }
 
 // SetSource sets the "source" field.
@@ -1275,6 +1527,55 @@ func (u *PostUpsertBulk) UpdateDeletedByID() *PostUpsertBulk {
 func (u *PostUpsertBulk) ClearDeletedByID() *PostUpsertBulk {
 	return u.Update(func(s *PostUpsert) {
 		s.ClearDeletedByID()
+	})
+}
+
+// SetPending sets the "pending" field.
+func (u *PostUpsertBulk) SetPending(v bool) *PostUpsertBulk {
+	return u.Update(func(s *PostUpsert) {
+		s.SetPending(v)
+	})
+}
+
+// UpdatePending sets the "pending" field to the value that was provided on create.
+func (u *PostUpsertBulk) UpdatePending() *PostUpsertBulk {
+	return u.Update(func(s *PostUpsert) {
+		s.UpdatePending()
+	})
+}
+
+// SetHiddenAt sets the "hidden_at" field.
+func (u *PostUpsertBulk) SetHiddenAt(v time.Time) *PostUpsertBulk {
+	return u.Update(func(s *PostUpsert) {
+		s.SetHiddenAt(v)
+	})
+}
+
+// UpdateHiddenAt sets the "hidden_at" field to the value that was provided on create.
+func (u *PostUpsertBulk) UpdateHiddenAt() *PostUpsertBulk {
+	return u.Update(func(s *PostUpsert) {
+		s.UpdateHiddenAt()
+	})
+}
+
+// ClearHiddenAt clears the value of the "hidden_at" field.
+func (u *PostUpsertBulk) ClearHiddenAt() *PostUpsertBulk {
+	return u.Update(func(s *PostUpsert) {
+		s.ClearHiddenAt()
+	})
+}
+
+// SetHiddenReason sets the "hidden_reason" field.
+func (u *PostUpsertBulk) SetHiddenReason(v string) *PostUpsertBulk {
+	return u.Update(func(s *PostUpsert) {
+		s.SetHiddenReason(v)
+	})
+}
+
+// UpdateHiddenReason sets the "hidden_reason" field to the value that was provided on create.
+func (u *PostUpsertBulk) UpdateHiddenReason() *PostUpsertBulk {
+	return u.Update(func(s *PostUpsert) {
+		s.UpdateHiddenReason()
 	})
 }
 

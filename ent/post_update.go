@@ -14,6 +14,7 @@ import (
 	"github.com/crn-dev/crn/ent/post"
 	"github.com/crn-dev/crn/ent/postrevision"
 	"github.com/crn-dev/crn/ent/predicate"
+	"github.com/crn-dev/crn/ent/topic"
 )
 
 // PostUpdate is the builder for updating Post entities.
@@ -27,6 +28,41 @@ type PostUpdate struct {
 // Where appends a list predicates to the PostUpdate builder.
 func (_u *PostUpdate) Where(ps ...predicate.Post) *PostUpdate {
 	_u.mutation.Where(ps...)
+	return _u
+}
+
+// SetTopicID sets the "topic_id" field.
+func (_u *PostUpdate) SetTopicID(v int) *PostUpdate {
+	_u.mutation.SetTopicID(v)
+	return _u
+}
+
+// SetNillableTopicID sets the "topic_id" field if the given value is not nil.
+func (_u *PostUpdate) SetNillableTopicID(v *int) *PostUpdate {
+	if v != nil {
+		_u.SetTopicID(*v)
+	}
+	return _u
+}
+
+// SetPostNumber sets the "post_number" field.
+func (_u *PostUpdate) SetPostNumber(v int) *PostUpdate {
+	_u.mutation.ResetPostNumber()
+	_u.mutation.SetPostNumber(v)
+	return _u
+}
+
+// SetNillablePostNumber sets the "post_number" field if the given value is not nil.
+func (_u *PostUpdate) SetNillablePostNumber(v *int) *PostUpdate {
+	if v != nil {
+		_u.SetPostNumber(*v)
+	}
+	return _u
+}
+
+// AddPostNumber adds value to the "post_number" field.
+func (_u *PostUpdate) AddPostNumber(v int) *PostUpdate {
+	_u.mutation.AddPostNumber(v)
 	return _u
 }
 
@@ -193,6 +229,59 @@ func (_u *PostUpdate) ClearDeletedByID() *PostUpdate {
 	return _u
 }
 
+// SetPending sets the "pending" field.
+func (_u *PostUpdate) SetPending(v bool) *PostUpdate {
+	_u.mutation.SetPending(v)
+	return _u
+}
+
+// SetNillablePending sets the "pending" field if the given value is not nil.
+func (_u *PostUpdate) SetNillablePending(v *bool) *PostUpdate {
+	if v != nil {
+		_u.SetPending(*v)
+	}
+	return _u
+}
+
+// SetHiddenAt sets the "hidden_at" field.
+func (_u *PostUpdate) SetHiddenAt(v time.Time) *PostUpdate {
+	_u.mutation.SetHiddenAt(v)
+	return _u
+}
+
+// SetNillableHiddenAt sets the "hidden_at" field if the given value is not nil.
+func (_u *PostUpdate) SetNillableHiddenAt(v *time.Time) *PostUpdate {
+	if v != nil {
+		_u.SetHiddenAt(*v)
+	}
+	return _u
+}
+
+// ClearHiddenAt clears the value of the "hidden_at" field.
+func (_u *PostUpdate) ClearHiddenAt() *PostUpdate {
+	_u.mutation.ClearHiddenAt()
+	return _u
+}
+
+// SetHiddenReason sets the "hidden_reason" field.
+func (_u *PostUpdate) SetHiddenReason(v string) *PostUpdate {
+	_u.mutation.SetHiddenReason(v)
+	return _u
+}
+
+// SetNillableHiddenReason sets the "hidden_reason" field if the given value is not nil.
+func (_u *PostUpdate) SetNillableHiddenReason(v *string) *PostUpdate {
+	if v != nil {
+		_u.SetHiddenReason(*v)
+	}
+	return _u
+}
+
+// SetTopic sets the "topic" edge to the Topic entity.
+func (_u *PostUpdate) SetTopic(v *Topic) *PostUpdate {
+	return _u.SetTopicID(v.ID)
+}
+
 // AddRevisionIDs adds the "revisions" edge to the PostRevision entity by IDs.
 func (_u *PostUpdate) AddRevisionIDs(ids ...int) *PostUpdate {
 	_u.mutation.AddRevisionIDs(ids...)
@@ -211,6 +300,12 @@ func (_u *PostUpdate) AddRevisions(v ...*PostRevision) *PostUpdate {
 // Mutation returns the PostMutation object of the builder.
 func (_u *PostUpdate) Mutation() *PostMutation {
 	return _u.mutation
+}
+
+// ClearTopic clears the "topic" edge to the Topic entity.
+func (_u *PostUpdate) ClearTopic() *PostUpdate {
+	_u.mutation.ClearTopic()
+	return _u
 }
 
 // ClearRevisions clears all "revisions" edges to the PostRevision entity.
@@ -268,6 +363,11 @@ func (_u *PostUpdate) check() error {
 			return &ValidationError{Name: "excerpt", err: fmt.Errorf(`ent: validator failed for field "Post.excerpt": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.HiddenReason(); ok {
+		if err := post.HiddenReasonValidator(v); err != nil {
+			return &ValidationError{Name: "hidden_reason", err: fmt.Errorf(`ent: validator failed for field "Post.hidden_reason": %w`, err)}
+		}
+	}
 	if _u.mutation.TopicCleared() && len(_u.mutation.TopicIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Post.topic"`)
 	}
@@ -294,6 +394,12 @@ func (_u *PostUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 				ps[i](selector)
 			}
 		}
+	}
+	if value, ok := _u.mutation.PostNumber(); ok {
+		_spec.SetField(post.FieldPostNumber, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedPostNumber(); ok {
+		_spec.AddField(post.FieldPostNumber, field.TypeInt, value)
 	}
 	if _u.mutation.ReplyToPostIDCleared() {
 		_spec.ClearField(post.FieldReplyToPostID, field.TypeInt)
@@ -348,6 +454,47 @@ func (_u *PostUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.DeletedByIDCleared() {
 		_spec.ClearField(post.FieldDeletedByID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Pending(); ok {
+		_spec.SetField(post.FieldPending, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.HiddenAt(); ok {
+		_spec.SetField(post.FieldHiddenAt, field.TypeTime, value)
+	}
+	if _u.mutation.HiddenAtCleared() {
+		_spec.ClearField(post.FieldHiddenAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.HiddenReason(); ok {
+		_spec.SetField(post.FieldHiddenReason, field.TypeString, value)
+	}
+	if _u.mutation.TopicCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   post.TopicTable,
+			Columns: []string{post.TopicColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(topic.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.TopicIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   post.TopicTable,
+			Columns: []string{post.TopicColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(topic.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.RevisionsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -414,6 +561,41 @@ type PostUpdateOne struct {
 	hooks     []Hook
 	mutation  *PostMutation
 	modifiers []func(*sql.UpdateBuilder)
+}
+
+// SetTopicID sets the "topic_id" field.
+func (_u *PostUpdateOne) SetTopicID(v int) *PostUpdateOne {
+	_u.mutation.SetTopicID(v)
+	return _u
+}
+
+// SetNillableTopicID sets the "topic_id" field if the given value is not nil.
+func (_u *PostUpdateOne) SetNillableTopicID(v *int) *PostUpdateOne {
+	if v != nil {
+		_u.SetTopicID(*v)
+	}
+	return _u
+}
+
+// SetPostNumber sets the "post_number" field.
+func (_u *PostUpdateOne) SetPostNumber(v int) *PostUpdateOne {
+	_u.mutation.ResetPostNumber()
+	_u.mutation.SetPostNumber(v)
+	return _u
+}
+
+// SetNillablePostNumber sets the "post_number" field if the given value is not nil.
+func (_u *PostUpdateOne) SetNillablePostNumber(v *int) *PostUpdateOne {
+	if v != nil {
+		_u.SetPostNumber(*v)
+	}
+	return _u
+}
+
+// AddPostNumber adds value to the "post_number" field.
+func (_u *PostUpdateOne) AddPostNumber(v int) *PostUpdateOne {
+	_u.mutation.AddPostNumber(v)
+	return _u
 }
 
 // SetSource sets the "source" field.
@@ -579,6 +761,59 @@ func (_u *PostUpdateOne) ClearDeletedByID() *PostUpdateOne {
 	return _u
 }
 
+// SetPending sets the "pending" field.
+func (_u *PostUpdateOne) SetPending(v bool) *PostUpdateOne {
+	_u.mutation.SetPending(v)
+	return _u
+}
+
+// SetNillablePending sets the "pending" field if the given value is not nil.
+func (_u *PostUpdateOne) SetNillablePending(v *bool) *PostUpdateOne {
+	if v != nil {
+		_u.SetPending(*v)
+	}
+	return _u
+}
+
+// SetHiddenAt sets the "hidden_at" field.
+func (_u *PostUpdateOne) SetHiddenAt(v time.Time) *PostUpdateOne {
+	_u.mutation.SetHiddenAt(v)
+	return _u
+}
+
+// SetNillableHiddenAt sets the "hidden_at" field if the given value is not nil.
+func (_u *PostUpdateOne) SetNillableHiddenAt(v *time.Time) *PostUpdateOne {
+	if v != nil {
+		_u.SetHiddenAt(*v)
+	}
+	return _u
+}
+
+// ClearHiddenAt clears the value of the "hidden_at" field.
+func (_u *PostUpdateOne) ClearHiddenAt() *PostUpdateOne {
+	_u.mutation.ClearHiddenAt()
+	return _u
+}
+
+// SetHiddenReason sets the "hidden_reason" field.
+func (_u *PostUpdateOne) SetHiddenReason(v string) *PostUpdateOne {
+	_u.mutation.SetHiddenReason(v)
+	return _u
+}
+
+// SetNillableHiddenReason sets the "hidden_reason" field if the given value is not nil.
+func (_u *PostUpdateOne) SetNillableHiddenReason(v *string) *PostUpdateOne {
+	if v != nil {
+		_u.SetHiddenReason(*v)
+	}
+	return _u
+}
+
+// SetTopic sets the "topic" edge to the Topic entity.
+func (_u *PostUpdateOne) SetTopic(v *Topic) *PostUpdateOne {
+	return _u.SetTopicID(v.ID)
+}
+
 // AddRevisionIDs adds the "revisions" edge to the PostRevision entity by IDs.
 func (_u *PostUpdateOne) AddRevisionIDs(ids ...int) *PostUpdateOne {
 	_u.mutation.AddRevisionIDs(ids...)
@@ -597,6 +832,12 @@ func (_u *PostUpdateOne) AddRevisions(v ...*PostRevision) *PostUpdateOne {
 // Mutation returns the PostMutation object of the builder.
 func (_u *PostUpdateOne) Mutation() *PostMutation {
 	return _u.mutation
+}
+
+// ClearTopic clears the "topic" edge to the Topic entity.
+func (_u *PostUpdateOne) ClearTopic() *PostUpdateOne {
+	_u.mutation.ClearTopic()
+	return _u
 }
 
 // ClearRevisions clears all "revisions" edges to the PostRevision entity.
@@ -667,6 +908,11 @@ func (_u *PostUpdateOne) check() error {
 			return &ValidationError{Name: "excerpt", err: fmt.Errorf(`ent: validator failed for field "Post.excerpt": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.HiddenReason(); ok {
+		if err := post.HiddenReasonValidator(v); err != nil {
+			return &ValidationError{Name: "hidden_reason", err: fmt.Errorf(`ent: validator failed for field "Post.hidden_reason": %w`, err)}
+		}
+	}
 	if _u.mutation.TopicCleared() && len(_u.mutation.TopicIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Post.topic"`)
 	}
@@ -710,6 +956,12 @@ func (_u *PostUpdateOne) sqlSave(ctx context.Context) (_node *Post, err error) {
 				ps[i](selector)
 			}
 		}
+	}
+	if value, ok := _u.mutation.PostNumber(); ok {
+		_spec.SetField(post.FieldPostNumber, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedPostNumber(); ok {
+		_spec.AddField(post.FieldPostNumber, field.TypeInt, value)
 	}
 	if _u.mutation.ReplyToPostIDCleared() {
 		_spec.ClearField(post.FieldReplyToPostID, field.TypeInt)
@@ -764,6 +1016,47 @@ func (_u *PostUpdateOne) sqlSave(ctx context.Context) (_node *Post, err error) {
 	}
 	if _u.mutation.DeletedByIDCleared() {
 		_spec.ClearField(post.FieldDeletedByID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Pending(); ok {
+		_spec.SetField(post.FieldPending, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.HiddenAt(); ok {
+		_spec.SetField(post.FieldHiddenAt, field.TypeTime, value)
+	}
+	if _u.mutation.HiddenAtCleared() {
+		_spec.ClearField(post.FieldHiddenAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.HiddenReason(); ok {
+		_spec.SetField(post.FieldHiddenReason, field.TypeString, value)
+	}
+	if _u.mutation.TopicCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   post.TopicTable,
+			Columns: []string{post.TopicColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(topic.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.TopicIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   post.TopicTable,
+			Columns: []string{post.TopicColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(topic.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.RevisionsCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -5,20 +5,26 @@ package ent
 import (
 	"time"
 
+	"github.com/crn-dev/crn/ent/auditentry"
 	"github.com/crn-dev/crn/ent/authtoken"
 	"github.com/crn-dev/crn/ent/bookmark"
 	"github.com/crn-dev/crn/ent/event"
 	"github.com/crn-dev/crn/ent/eventcursor"
+	"github.com/crn-dev/crn/ent/flag"
 	"github.com/crn-dev/crn/ent/forum"
 	"github.com/crn-dev/crn/ent/forumsubscription"
 	"github.com/crn-dev/crn/ent/group"
 	"github.com/crn-dev/crn/ent/groupinvite"
 	"github.com/crn-dev/crn/ent/groupmember"
 	"github.com/crn-dev/crn/ent/grouprequest"
+	"github.com/crn-dev/crn/ent/moderationsettings"
 	"github.com/crn-dev/crn/ent/notification"
 	"github.com/crn-dev/crn/ent/post"
 	"github.com/crn-dev/crn/ent/postrevision"
 	"github.com/crn-dev/crn/ent/reaction"
+	"github.com/crn-dev/crn/ent/reviewitem"
+	"github.com/crn-dev/crn/ent/reviewnote"
+	"github.com/crn-dev/crn/ent/sanction"
 	"github.com/crn-dev/crn/ent/schema"
 	"github.com/crn-dev/crn/ent/tag"
 	"github.com/crn-dev/crn/ent/topic"
@@ -31,6 +37,26 @@ import (
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	auditentryFields := schema.AuditEntry{}.Fields()
+	_ = auditentryFields
+	// auditentryDescAction is the schema descriptor for action field.
+	auditentryDescAction := auditentryFields[1].Descriptor()
+	// auditentry.ActionValidator is a validator for the "action" field. It is called by the builders before save.
+	auditentry.ActionValidator = auditentryDescAction.Validators[0].(func(string) error)
+	// auditentryDescTargetType is the schema descriptor for target_type field.
+	auditentryDescTargetType := auditentryFields[2].Descriptor()
+	// auditentry.TargetTypeValidator is a validator for the "target_type" field. It is called by the builders before save.
+	auditentry.TargetTypeValidator = auditentryDescTargetType.Validators[0].(func(string) error)
+	// auditentryDescReason is the schema descriptor for reason field.
+	auditentryDescReason := auditentryFields[5].Descriptor()
+	// auditentry.DefaultReason holds the default value on creation for the reason field.
+	auditentry.DefaultReason = auditentryDescReason.Default.(string)
+	// auditentry.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	auditentry.ReasonValidator = auditentryDescReason.Validators[0].(func(string) error)
+	// auditentryDescCreatedAt is the schema descriptor for created_at field.
+	auditentryDescCreatedAt := auditentryFields[9].Descriptor()
+	// auditentry.DefaultCreatedAt holds the default value on creation for the created_at field.
+	auditentry.DefaultCreatedAt = auditentryDescCreatedAt.Default.(func() time.Time)
 	authtokenFields := schema.AuthToken{}.Fields()
 	_ = authtokenFields
 	// authtokenDescTokenHash is the schema descriptor for token_hash field.
@@ -119,6 +145,22 @@ func init() {
 	eventcursor.DefaultUpdatedAt = eventcursorDescUpdatedAt.Default.(func() time.Time)
 	// eventcursor.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	eventcursor.UpdateDefaultUpdatedAt = eventcursorDescUpdatedAt.UpdateDefault.(func() time.Time)
+	flagFields := schema.Flag{}.Fields()
+	_ = flagFields
+	// flagDescText is the schema descriptor for text field.
+	flagDescText := flagFields[4].Descriptor()
+	// flag.DefaultText holds the default value on creation for the text field.
+	flag.DefaultText = flagDescText.Default.(string)
+	// flag.TextValidator is a validator for the "text" field. It is called by the builders before save.
+	flag.TextValidator = flagDescText.Validators[0].(func(string) error)
+	// flagDescWeight is the schema descriptor for weight field.
+	flagDescWeight := flagFields[5].Descriptor()
+	// flag.DefaultWeight holds the default value on creation for the weight field.
+	flag.DefaultWeight = flagDescWeight.Default.(int)
+	// flagDescCreatedAt is the schema descriptor for created_at field.
+	flagDescCreatedAt := flagFields[8].Descriptor()
+	// flag.DefaultCreatedAt holds the default value on creation for the created_at field.
+	flag.DefaultCreatedAt = flagDescCreatedAt.Default.(func() time.Time)
 	forumMixin := schema.Forum{}.Mixin()
 	forumMixinFields0 := forumMixin[0].Fields()
 	_ = forumMixinFields0
@@ -357,6 +399,14 @@ func init() {
 	grouprequestDescCreatedAt := grouprequestFields[7].Descriptor()
 	// grouprequest.DefaultCreatedAt holds the default value on creation for the created_at field.
 	grouprequest.DefaultCreatedAt = grouprequestDescCreatedAt.Default.(func() time.Time)
+	moderationsettingsFields := schema.ModerationSettings{}.Fields()
+	_ = moderationsettingsFields
+	// moderationsettingsDescUpdatedAt is the schema descriptor for updated_at field.
+	moderationsettingsDescUpdatedAt := moderationsettingsFields[2].Descriptor()
+	// moderationsettings.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	moderationsettings.DefaultUpdatedAt = moderationsettingsDescUpdatedAt.Default.(func() time.Time)
+	// moderationsettings.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	moderationsettings.UpdateDefaultUpdatedAt = moderationsettingsDescUpdatedAt.UpdateDefault.(func() time.Time)
 	notificationFields := schema.Notification{}.Fields()
 	_ = notificationFields
 	// notificationDescKind is the schema descriptor for kind field.
@@ -387,6 +437,16 @@ func init() {
 	postDescCreatedAt := postFields[11].Descriptor()
 	// post.DefaultCreatedAt holds the default value on creation for the created_at field.
 	post.DefaultCreatedAt = postDescCreatedAt.Default.(func() time.Time)
+	// postDescPending is the schema descriptor for pending field.
+	postDescPending := postFields[15].Descriptor()
+	// post.DefaultPending holds the default value on creation for the pending field.
+	post.DefaultPending = postDescPending.Default.(bool)
+	// postDescHiddenReason is the schema descriptor for hidden_reason field.
+	postDescHiddenReason := postFields[17].Descriptor()
+	// post.DefaultHiddenReason holds the default value on creation for the hidden_reason field.
+	post.DefaultHiddenReason = postDescHiddenReason.Default.(string)
+	// post.HiddenReasonValidator is a validator for the "hidden_reason" field. It is called by the builders before save.
+	post.HiddenReasonValidator = postDescHiddenReason.Validators[0].(func(string) error)
 	postrevisionFields := schema.PostRevision{}.Fields()
 	_ = postrevisionFields
 	// postrevisionDescTitle is the schema descriptor for title field.
@@ -407,6 +467,44 @@ func init() {
 	reactionDescCreatedAt := reactionFields[3].Descriptor()
 	// reaction.DefaultCreatedAt holds the default value on creation for the created_at field.
 	reaction.DefaultCreatedAt = reactionDescCreatedAt.Default.(func() time.Time)
+	reviewitemFields := schema.ReviewItem{}.Fields()
+	_ = reviewitemFields
+	// reviewitemDescScore is the schema descriptor for score field.
+	reviewitemDescScore := reviewitemFields[6].Descriptor()
+	// reviewitem.DefaultScore holds the default value on creation for the score field.
+	reviewitem.DefaultScore = reviewitemDescScore.Default.(int)
+	// reviewitemDescResolution is the schema descriptor for resolution field.
+	reviewitemDescResolution := reviewitemFields[8].Descriptor()
+	// reviewitem.DefaultResolution holds the default value on creation for the resolution field.
+	reviewitem.DefaultResolution = reviewitemDescResolution.Default.(string)
+	// reviewitem.ResolutionValidator is a validator for the "resolution" field. It is called by the builders before save.
+	reviewitem.ResolutionValidator = reviewitemDescResolution.Validators[0].(func(string) error)
+	// reviewitemDescCreatedAt is the schema descriptor for created_at field.
+	reviewitemDescCreatedAt := reviewitemFields[11].Descriptor()
+	// reviewitem.DefaultCreatedAt holds the default value on creation for the created_at field.
+	reviewitem.DefaultCreatedAt = reviewitemDescCreatedAt.Default.(func() time.Time)
+	// reviewitemDescUpdatedAt is the schema descriptor for updated_at field.
+	reviewitemDescUpdatedAt := reviewitemFields[12].Descriptor()
+	// reviewitem.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	reviewitem.DefaultUpdatedAt = reviewitemDescUpdatedAt.Default.(func() time.Time)
+	// reviewitem.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	reviewitem.UpdateDefaultUpdatedAt = reviewitemDescUpdatedAt.UpdateDefault.(func() time.Time)
+	reviewnoteFields := schema.ReviewNote{}.Fields()
+	_ = reviewnoteFields
+	// reviewnoteDescCreatedAt is the schema descriptor for created_at field.
+	reviewnoteDescCreatedAt := reviewnoteFields[3].Descriptor()
+	// reviewnote.DefaultCreatedAt holds the default value on creation for the created_at field.
+	reviewnote.DefaultCreatedAt = reviewnoteDescCreatedAt.Default.(func() time.Time)
+	sanctionFields := schema.Sanction{}.Fields()
+	_ = sanctionFields
+	// sanctionDescReason is the schema descriptor for reason field.
+	sanctionDescReason := sanctionFields[3].Descriptor()
+	// sanction.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	sanction.ReasonValidator = sanctionDescReason.Validators[0].(func(string) error)
+	// sanctionDescCreatedAt is the schema descriptor for created_at field.
+	sanctionDescCreatedAt := sanctionFields[4].Descriptor()
+	// sanction.DefaultCreatedAt holds the default value on creation for the created_at field.
+	sanction.DefaultCreatedAt = sanctionDescCreatedAt.Default.(func() time.Time)
 	tagFields := schema.Tag{}.Fields()
 	_ = tagFields
 	// tagDescName is the schema descriptor for name field.
@@ -654,8 +752,16 @@ func init() {
 			return nil
 		}
 	}()
+	// userDescTrustLevelLocked is the schema descriptor for trust_level_locked field.
+	userDescTrustLevelLocked := userFields[13].Descriptor()
+	// user.DefaultTrustLevelLocked holds the default value on creation for the trust_level_locked field.
+	user.DefaultTrustLevelLocked = userDescTrustLevelLocked.Default.(bool)
+	// userDescDaysVisited is the schema descriptor for days_visited field.
+	userDescDaysVisited := userFields[14].Descriptor()
+	// user.DefaultDaysVisited holds the default value on creation for the days_visited field.
+	user.DefaultDaysVisited = userDescDaysVisited.Default.(int)
 	// userDescExternalID is the schema descriptor for external_id field.
-	userDescExternalID := userFields[13].Descriptor()
+	userDescExternalID := userFields[15].Descriptor()
 	// user.ExternalIDValidator is a validator for the "external_id" field. It is called by the builders before save.
 	user.ExternalIDValidator = userDescExternalID.Validators[0].(func(string) error)
 	usermuteFields := schema.UserMute{}.Fields()

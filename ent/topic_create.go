@@ -282,6 +282,20 @@ func (_c *TopicCreate) SetNillableDeletedAt(v *time.Time) *TopicCreate {
 	return _c
 }
 
+// SetHiddenAt sets the "hidden_at" field.
+func (_c *TopicCreate) SetHiddenAt(v time.Time) *TopicCreate {
+	_c.mutation.SetHiddenAt(v)
+	return _c
+}
+
+// SetNillableHiddenAt sets the "hidden_at" field if the given value is not nil.
+func (_c *TopicCreate) SetNillableHiddenAt(v *time.Time) *TopicCreate {
+	if v != nil {
+		_c.SetHiddenAt(*v)
+	}
+	return _c
+}
+
 // SetForum sets the "forum" edge to the Forum entity.
 func (_c *TopicCreate) SetForum(v *Forum) *TopicCreate {
 	return _c.SetForumID(v.ID)
@@ -588,6 +602,10 @@ func (_c *TopicCreate) createSpec() (*Topic, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.DeletedAt(); ok {
 		_spec.SetField(topic.FieldDeletedAt, field.TypeTime, value)
 		_node.DeletedAt = &value
+	}
+	if value, ok := _c.mutation.HiddenAt(); ok {
+		_spec.SetField(topic.FieldHiddenAt, field.TypeTime, value)
+		_node.HiddenAt = &value
 	}
 	if nodes := _c.mutation.ForumIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -983,6 +1001,24 @@ func (u *TopicUpsert) ClearDeletedAt() *TopicUpsert {
 	return u
 }
 
+// SetHiddenAt sets the "hidden_at" field.
+func (u *TopicUpsert) SetHiddenAt(v time.Time) *TopicUpsert {
+	u.Set(topic.FieldHiddenAt, v)
+	return u
+}
+
+// UpdateHiddenAt sets the "hidden_at" field to the value that was provided on create.
+func (u *TopicUpsert) UpdateHiddenAt() *TopicUpsert {
+	u.SetExcluded(topic.FieldHiddenAt)
+	return u
+}
+
+// ClearHiddenAt clears the value of the "hidden_at" field.
+func (u *TopicUpsert) ClearHiddenAt() *TopicUpsert {
+	u.SetNull(topic.FieldHiddenAt)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -1350,6 +1386,27 @@ func (u *TopicUpsertOne) UpdateDeletedAt() *TopicUpsertOne {
 func (u *TopicUpsertOne) ClearDeletedAt() *TopicUpsertOne {
 	return u.Update(func(s *TopicUpsert) {
 		s.ClearDeletedAt()
+	})
+}
+
+// SetHiddenAt sets the "hidden_at" field.
+func (u *TopicUpsertOne) SetHiddenAt(v time.Time) *TopicUpsertOne {
+	return u.Update(func(s *TopicUpsert) {
+		s.SetHiddenAt(v)
+	})
+}
+
+// UpdateHiddenAt sets the "hidden_at" field to the value that was provided on create.
+func (u *TopicUpsertOne) UpdateHiddenAt() *TopicUpsertOne {
+	return u.Update(func(s *TopicUpsert) {
+		s.UpdateHiddenAt()
+	})
+}
+
+// ClearHiddenAt clears the value of the "hidden_at" field.
+func (u *TopicUpsertOne) ClearHiddenAt() *TopicUpsertOne {
+	return u.Update(func(s *TopicUpsert) {
+		s.ClearHiddenAt()
 	})
 }
 
@@ -1886,6 +1943,27 @@ func (u *TopicUpsertBulk) UpdateDeletedAt() *TopicUpsertBulk {
 func (u *TopicUpsertBulk) ClearDeletedAt() *TopicUpsertBulk {
 	return u.Update(func(s *TopicUpsert) {
 		s.ClearDeletedAt()
+	})
+}
+
+// SetHiddenAt sets the "hidden_at" field.
+func (u *TopicUpsertBulk) SetHiddenAt(v time.Time) *TopicUpsertBulk {
+	return u.Update(func(s *TopicUpsert) {
+		s.SetHiddenAt(v)
+	})
+}
+
+// UpdateHiddenAt sets the "hidden_at" field to the value that was provided on create.
+func (u *TopicUpsertBulk) UpdateHiddenAt() *TopicUpsertBulk {
+	return u.Update(func(s *TopicUpsert) {
+		s.UpdateHiddenAt()
+	})
+}
+
+// ClearHiddenAt clears the value of the "hidden_at" field.
+func (u *TopicUpsertBulk) ClearHiddenAt() *TopicUpsertBulk {
+	return u.Update(func(s *TopicUpsert) {
+		s.ClearHiddenAt()
 	})
 }
 

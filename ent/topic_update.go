@@ -343,6 +343,26 @@ func (_u *TopicUpdate) ClearDeletedAt() *TopicUpdate {
 	return _u
 }
 
+// SetHiddenAt sets the "hidden_at" field.
+func (_u *TopicUpdate) SetHiddenAt(v time.Time) *TopicUpdate {
+	_u.mutation.SetHiddenAt(v)
+	return _u
+}
+
+// SetNillableHiddenAt sets the "hidden_at" field if the given value is not nil.
+func (_u *TopicUpdate) SetNillableHiddenAt(v *time.Time) *TopicUpdate {
+	if v != nil {
+		_u.SetHiddenAt(*v)
+	}
+	return _u
+}
+
+// ClearHiddenAt clears the value of the "hidden_at" field.
+func (_u *TopicUpdate) ClearHiddenAt() *TopicUpdate {
+	_u.mutation.ClearHiddenAt()
+	return _u
+}
+
 // SetForum sets the "forum" edge to the Forum entity.
 func (_u *TopicUpdate) SetForum(v *Forum) *TopicUpdate {
 	return _u.SetForumID(v.ID)
@@ -586,6 +606,12 @@ func (_u *TopicUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.DeletedAtCleared() {
 		_spec.ClearField(topic.FieldDeletedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.HiddenAt(); ok {
+		_spec.SetField(topic.FieldHiddenAt, field.TypeTime, value)
+	}
+	if _u.mutation.HiddenAtCleared() {
+		_spec.ClearField(topic.FieldHiddenAt, field.TypeTime)
 	}
 	if _u.mutation.ForumCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1039,6 +1065,26 @@ func (_u *TopicUpdateOne) ClearDeletedAt() *TopicUpdateOne {
 	return _u
 }
 
+// SetHiddenAt sets the "hidden_at" field.
+func (_u *TopicUpdateOne) SetHiddenAt(v time.Time) *TopicUpdateOne {
+	_u.mutation.SetHiddenAt(v)
+	return _u
+}
+
+// SetNillableHiddenAt sets the "hidden_at" field if the given value is not nil.
+func (_u *TopicUpdateOne) SetNillableHiddenAt(v *time.Time) *TopicUpdateOne {
+	if v != nil {
+		_u.SetHiddenAt(*v)
+	}
+	return _u
+}
+
+// ClearHiddenAt clears the value of the "hidden_at" field.
+func (_u *TopicUpdateOne) ClearHiddenAt() *TopicUpdateOne {
+	_u.mutation.ClearHiddenAt()
+	return _u
+}
+
 // SetForum sets the "forum" edge to the Forum entity.
 func (_u *TopicUpdateOne) SetForum(v *Forum) *TopicUpdateOne {
 	return _u.SetForumID(v.ID)
@@ -1312,6 +1358,12 @@ func (_u *TopicUpdateOne) sqlSave(ctx context.Context) (_node *Topic, err error)
 	}
 	if _u.mutation.DeletedAtCleared() {
 		_spec.ClearField(topic.FieldDeletedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.HiddenAt(); ok {
+		_spec.SetField(topic.FieldHiddenAt, field.TypeTime, value)
+	}
+	if _u.mutation.HiddenAtCleared() {
+		_spec.ClearField(topic.FieldHiddenAt, field.TypeTime)
 	}
 	if _u.mutation.ForumCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -14,6 +14,8 @@ import (
 // Tx is a transactional client that is created by calling Client.Tx().
 type Tx struct {
 	config
+	// AuditEntry is the client for interacting with the AuditEntry builders.
+	AuditEntry *AuditEntryClient
 	// AuthToken is the client for interacting with the AuthToken builders.
 	AuthToken *AuthTokenClient
 	// Bookmark is the client for interacting with the Bookmark builders.
@@ -22,6 +24,8 @@ type Tx struct {
 	Event *EventClient
 	// EventCursor is the client for interacting with the EventCursor builders.
 	EventCursor *EventCursorClient
+	// Flag is the client for interacting with the Flag builders.
+	Flag *FlagClient
 	// Forum is the client for interacting with the Forum builders.
 	Forum *ForumClient
 	// ForumSubscription is the client for interacting with the ForumSubscription builders.
@@ -34,6 +38,8 @@ type Tx struct {
 	GroupMember *GroupMemberClient
 	// GroupRequest is the client for interacting with the GroupRequest builders.
 	GroupRequest *GroupRequestClient
+	// ModerationSettings is the client for interacting with the ModerationSettings builders.
+	ModerationSettings *ModerationSettingsClient
 	// Notification is the client for interacting with the Notification builders.
 	Notification *NotificationClient
 	// Post is the client for interacting with the Post builders.
@@ -42,6 +48,12 @@ type Tx struct {
 	PostRevision *PostRevisionClient
 	// Reaction is the client for interacting with the Reaction builders.
 	Reaction *ReactionClient
+	// ReviewItem is the client for interacting with the ReviewItem builders.
+	ReviewItem *ReviewItemClient
+	// ReviewNote is the client for interacting with the ReviewNote builders.
+	ReviewNote *ReviewNoteClient
+	// Sanction is the client for interacting with the Sanction builders.
+	Sanction *SanctionClient
 	// Tag is the client for interacting with the Tag builders.
 	Tag *TagClient
 	// Topic is the client for interacting with the Topic builders.
@@ -183,20 +195,26 @@ func (tx *Tx) Client() *Client {
 }
 
 func (tx *Tx) init() {
+	tx.AuditEntry = NewAuditEntryClient(tx.config)
 	tx.AuthToken = NewAuthTokenClient(tx.config)
 	tx.Bookmark = NewBookmarkClient(tx.config)
 	tx.Event = NewEventClient(tx.config)
 	tx.EventCursor = NewEventCursorClient(tx.config)
+	tx.Flag = NewFlagClient(tx.config)
 	tx.Forum = NewForumClient(tx.config)
 	tx.ForumSubscription = NewForumSubscriptionClient(tx.config)
 	tx.Group = NewGroupClient(tx.config)
 	tx.GroupInvite = NewGroupInviteClient(tx.config)
 	tx.GroupMember = NewGroupMemberClient(tx.config)
 	tx.GroupRequest = NewGroupRequestClient(tx.config)
+	tx.ModerationSettings = NewModerationSettingsClient(tx.config)
 	tx.Notification = NewNotificationClient(tx.config)
 	tx.Post = NewPostClient(tx.config)
 	tx.PostRevision = NewPostRevisionClient(tx.config)
 	tx.Reaction = NewReactionClient(tx.config)
+	tx.ReviewItem = NewReviewItemClient(tx.config)
+	tx.ReviewNote = NewReviewNoteClient(tx.config)
+	tx.Sanction = NewSanctionClient(tx.config)
 	tx.Tag = NewTagClient(tx.config)
 	tx.Topic = NewTopicClient(tx.config)
 	tx.TopicUser = NewTopicUserClient(tx.config)
@@ -211,7 +229,7 @@ func (tx *Tx) init() {
 // of them in order to commit or rollback the transaction.
 //
 // If a closed transaction is embedded in one of the generated entities, and the entity
-// applies a query, for example: AuthToken.QueryXXX(), the query will be executed
+// applies a query, for example: AuditEntry.QueryXXX(), the query will be executed
 // through the driver which created this transaction.
 //
 // Note that txDriver is not goroutine safe.

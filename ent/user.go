@@ -48,6 +48,10 @@ type User struct {
 	PasswordHash string `json:"-"`
 	// LastSeenAt holds the value of the "last_seen_at" field.
 	LastSeenAt *time.Time `json:"last_seen_at,omitempty"`
+	// TrustLevelLocked holds the value of the "trust_level_locked" field.
+	TrustLevelLocked bool `json:"trust_level_locked,omitempty"`
+	// DaysVisited holds the value of the "days_visited" field.
+	DaysVisited int `json:"days_visited,omitempty"`
 	// ExternalID holds the value of the "external_id" field.
 	ExternalID *string `json:"external_id,omitempty"`
 	// CrmAttributes holds the value of the "crm_attributes" field.
@@ -94,7 +98,9 @@ func (*User) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case user.FieldCrmAttributes:
 			values[i] = new([]byte)
-		case user.FieldID, user.FieldTrustLevel:
+		case user.FieldTrustLevelLocked:
+			values[i] = new(sql.NullBool)
+		case user.FieldID, user.FieldTrustLevel, user.FieldDaysVisited:
 			values[i] = new(sql.NullInt64)
 		case user.FieldUsername, user.FieldUsernameKey, user.FieldEmail, user.FieldEmailKey, user.FieldDisplayName, user.FieldBio, user.FieldAvatarURL, user.FieldLocale, user.FieldRole, user.FieldStatus, user.FieldPasswordHash, user.FieldExternalID:
 			values[i] = new(sql.NullString)
@@ -212,6 +218,18 @@ func (_m *User) assignValues(columns []string, values []any) error {
 				_m.LastSeenAt = new(time.Time)
 				*_m.LastSeenAt = value.Time
 			}
+		case user.FieldTrustLevelLocked:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field trust_level_locked", values[i])
+			} else if value.Valid {
+				_m.TrustLevelLocked = value.Bool
+			}
+		case user.FieldDaysVisited:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field days_visited", values[i])
+			} else if value.Valid {
+				_m.DaysVisited = int(value.Int64)
+			}
 		case user.FieldExternalID:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field external_id", values[i])
@@ -318,6 +336,12 @@ func (_m *User) String() string {
 		builder.WriteString("last_seen_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("trust_level_locked=")
+	builder.WriteString(fmt.Sprintf("%v", _m.TrustLevelLocked))
+	builder.WriteString(", ")
+	builder.WriteString("days_visited=")
+	builder.WriteString(fmt.Sprintf("%v", _m.DaysVisited))
 	builder.WriteString(", ")
 	if v := _m.ExternalID; v != nil {
 		builder.WriteString("external_id=")

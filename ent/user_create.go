@@ -194,6 +194,34 @@ func (_c *UserCreate) SetNillableLastSeenAt(v *time.Time) *UserCreate {
 	return _c
 }
 
+// SetTrustLevelLocked sets the "trust_level_locked" field.
+func (_c *UserCreate) SetTrustLevelLocked(v bool) *UserCreate {
+	_c.mutation.SetTrustLevelLocked(v)
+	return _c
+}
+
+// SetNillableTrustLevelLocked sets the "trust_level_locked" field if the given value is not nil.
+func (_c *UserCreate) SetNillableTrustLevelLocked(v *bool) *UserCreate {
+	if v != nil {
+		_c.SetTrustLevelLocked(*v)
+	}
+	return _c
+}
+
+// SetDaysVisited sets the "days_visited" field.
+func (_c *UserCreate) SetDaysVisited(v int) *UserCreate {
+	_c.mutation.SetDaysVisited(v)
+	return _c
+}
+
+// SetNillableDaysVisited sets the "days_visited" field if the given value is not nil.
+func (_c *UserCreate) SetNillableDaysVisited(v *int) *UserCreate {
+	if v != nil {
+		_c.SetDaysVisited(*v)
+	}
+	return _c
+}
+
 // SetExternalID sets the "external_id" field.
 func (_c *UserCreate) SetExternalID(v string) *UserCreate {
 	_c.mutation.SetExternalID(v)
@@ -315,6 +343,14 @@ func (_c *UserCreate) defaults() {
 		v := user.DefaultStatus
 		_c.mutation.SetStatus(v)
 	}
+	if _, ok := _c.mutation.TrustLevelLocked(); !ok {
+		v := user.DefaultTrustLevelLocked
+		_c.mutation.SetTrustLevelLocked(v)
+	}
+	if _, ok := _c.mutation.DaysVisited(); !ok {
+		v := user.DefaultDaysVisited
+		_c.mutation.SetDaysVisited(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -411,6 +447,12 @@ func (_c *UserCreate) check() error {
 	if _, ok := _c.mutation.PasswordHash(); !ok {
 		return &ValidationError{Name: "password_hash", err: errors.New(`ent: missing required field "User.password_hash"`)}
 	}
+	if _, ok := _c.mutation.TrustLevelLocked(); !ok {
+		return &ValidationError{Name: "trust_level_locked", err: errors.New(`ent: missing required field "User.trust_level_locked"`)}
+	}
+	if _, ok := _c.mutation.DaysVisited(); !ok {
+		return &ValidationError{Name: "days_visited", err: errors.New(`ent: missing required field "User.days_visited"`)}
+	}
 	if v, ok := _c.mutation.ExternalID(); ok {
 		if err := user.ExternalIDValidator(v); err != nil {
 			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "User.external_id": %w`, err)}
@@ -502,6 +544,14 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.LastSeenAt(); ok {
 		_spec.SetField(user.FieldLastSeenAt, field.TypeTime, value)
 		_node.LastSeenAt = &value
+	}
+	if value, ok := _c.mutation.TrustLevelLocked(); ok {
+		_spec.SetField(user.FieldTrustLevelLocked, field.TypeBool, value)
+		_node.TrustLevelLocked = value
+	}
+	if value, ok := _c.mutation.DaysVisited(); ok {
+		_spec.SetField(user.FieldDaysVisited, field.TypeInt, value)
+		_node.DaysVisited = value
 	}
 	if value, ok := _c.mutation.ExternalID(); ok {
 		_spec.SetField(user.FieldExternalID, field.TypeString, value)
@@ -772,6 +822,36 @@ func (u *UserUpsert) UpdateLastSeenAt() *UserUpsert {
 // ClearLastSeenAt clears the value of the "last_seen_at" field.
 func (u *UserUpsert) ClearLastSeenAt() *UserUpsert {
 	u.SetNull(user.FieldLastSeenAt)
+	return u
+}
+
+// SetTrustLevelLocked sets the "trust_level_locked" field.
+func (u *UserUpsert) SetTrustLevelLocked(v bool) *UserUpsert {
+	u.Set(user.FieldTrustLevelLocked, v)
+	return u
+}
+
+// UpdateTrustLevelLocked sets the "trust_level_locked" field to the value that was provided on create.
+func (u *UserUpsert) UpdateTrustLevelLocked() *UserUpsert {
+	u.SetExcluded(user.FieldTrustLevelLocked)
+	return u
+}
+
+// SetDaysVisited sets the "days_visited" field.
+func (u *UserUpsert) SetDaysVisited(v int) *UserUpsert {
+	u.Set(user.FieldDaysVisited, v)
+	return u
+}
+
+// UpdateDaysVisited sets the "days_visited" field to the value that was provided on create.
+func (u *UserUpsert) UpdateDaysVisited() *UserUpsert {
+	u.SetExcluded(user.FieldDaysVisited)
+	return u
+}
+
+// AddDaysVisited adds v to the "days_visited" field.
+func (u *UserUpsert) AddDaysVisited(v int) *UserUpsert {
+	u.Add(user.FieldDaysVisited, v)
 	return u
 }
 
@@ -1063,6 +1143,41 @@ func (u *UserUpsertOne) UpdateLastSeenAt() *UserUpsertOne {
 func (u *UserUpsertOne) ClearLastSeenAt() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearLastSeenAt()
+	})
+}
+
+// SetTrustLevelLocked sets the "trust_level_locked" field.
+func (u *UserUpsertOne) SetTrustLevelLocked(v bool) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetTrustLevelLocked(v)
+	})
+}
+
+// UpdateTrustLevelLocked sets the "trust_level_locked" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateTrustLevelLocked() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateTrustLevelLocked()
+	})
+}
+
+// SetDaysVisited sets the "days_visited" field.
+func (u *UserUpsertOne) SetDaysVisited(v int) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetDaysVisited(v)
+	})
+}
+
+// AddDaysVisited adds v to the "days_visited" field.
+func (u *UserUpsertOne) AddDaysVisited(v int) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.AddDaysVisited(v)
+	})
+}
+
+// UpdateDaysVisited sets the "days_visited" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateDaysVisited() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateDaysVisited()
 	})
 }
 
@@ -1526,6 +1641,41 @@ func (u *UserUpsertBulk) UpdateLastSeenAt() *UserUpsertBulk {
 func (u *UserUpsertBulk) ClearLastSeenAt() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearLastSeenAt()
+	})
+}
+
+// SetTrustLevelLocked sets the "trust_level_locked" field.
+func (u *UserUpsertBulk) SetTrustLevelLocked(v bool) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetTrustLevelLocked(v)
+	})
+}
+
+// UpdateTrustLevelLocked sets the "trust_level_locked" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateTrustLevelLocked() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateTrustLevelLocked()
+	})
+}
+
+// SetDaysVisited sets the "days_visited" field.
+func (u *UserUpsertBulk) SetDaysVisited(v int) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetDaysVisited(v)
+	})
+}
+
+// AddDaysVisited adds v to the "days_visited" field.
+func (u *UserUpsertBulk) AddDaysVisited(v int) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.AddDaysVisited(v)
+	})
+}
+
+// UpdateDaysVisited sets the "days_visited" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateDaysVisited() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateDaysVisited()
 	})
 }
 

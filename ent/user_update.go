@@ -232,6 +232,41 @@ func (_u *UserUpdate) ClearLastSeenAt() *UserUpdate {
 	return _u
 }
 
+// SetTrustLevelLocked sets the "trust_level_locked" field.
+func (_u *UserUpdate) SetTrustLevelLocked(v bool) *UserUpdate {
+	_u.mutation.SetTrustLevelLocked(v)
+	return _u
+}
+
+// SetNillableTrustLevelLocked sets the "trust_level_locked" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableTrustLevelLocked(v *bool) *UserUpdate {
+	if v != nil {
+		_u.SetTrustLevelLocked(*v)
+	}
+	return _u
+}
+
+// SetDaysVisited sets the "days_visited" field.
+func (_u *UserUpdate) SetDaysVisited(v int) *UserUpdate {
+	_u.mutation.ResetDaysVisited()
+	_u.mutation.SetDaysVisited(v)
+	return _u
+}
+
+// SetNillableDaysVisited sets the "days_visited" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableDaysVisited(v *int) *UserUpdate {
+	if v != nil {
+		_u.SetDaysVisited(*v)
+	}
+	return _u
+}
+
+// AddDaysVisited adds value to the "days_visited" field.
+func (_u *UserUpdate) AddDaysVisited(v int) *UserUpdate {
+	_u.mutation.AddDaysVisited(v)
+	return _u
+}
+
 // SetExternalID sets the "external_id" field.
 func (_u *UserUpdate) SetExternalID(v string) *UserUpdate {
 	_u.mutation.SetExternalID(v)
@@ -502,6 +537,15 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.LastSeenAtCleared() {
 		_spec.ClearField(user.FieldLastSeenAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.TrustLevelLocked(); ok {
+		_spec.SetField(user.FieldTrustLevelLocked, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.DaysVisited(); ok {
+		_spec.SetField(user.FieldDaysVisited, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedDaysVisited(); ok {
+		_spec.AddField(user.FieldDaysVisited, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.ExternalID(); ok {
 		_spec.SetField(user.FieldExternalID, field.TypeString, value)
@@ -828,6 +872,41 @@ func (_u *UserUpdateOne) ClearLastSeenAt() *UserUpdateOne {
 	return _u
 }
 
+// SetTrustLevelLocked sets the "trust_level_locked" field.
+func (_u *UserUpdateOne) SetTrustLevelLocked(v bool) *UserUpdateOne {
+	_u.mutation.SetTrustLevelLocked(v)
+	return _u
+}
+
+// SetNillableTrustLevelLocked sets the "trust_level_locked" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableTrustLevelLocked(v *bool) *UserUpdateOne {
+	if v != nil {
+		_u.SetTrustLevelLocked(*v)
+	}
+	return _u
+}
+
+// SetDaysVisited sets the "days_visited" field.
+func (_u *UserUpdateOne) SetDaysVisited(v int) *UserUpdateOne {
+	_u.mutation.ResetDaysVisited()
+	_u.mutation.SetDaysVisited(v)
+	return _u
+}
+
+// SetNillableDaysVisited sets the "days_visited" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableDaysVisited(v *int) *UserUpdateOne {
+	if v != nil {
+		_u.SetDaysVisited(*v)
+	}
+	return _u
+}
+
+// AddDaysVisited adds value to the "days_visited" field.
+func (_u *UserUpdateOne) AddDaysVisited(v int) *UserUpdateOne {
+	_u.mutation.AddDaysVisited(v)
+	return _u
+}
+
 // SetExternalID sets the "external_id" field.
 func (_u *UserUpdateOne) SetExternalID(v string) *UserUpdateOne {
 	_u.mutation.SetExternalID(v)
@@ -1128,6 +1207,15 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if _u.mutation.LastSeenAtCleared() {
 		_spec.ClearField(user.FieldLastSeenAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.TrustLevelLocked(); ok {
+		_spec.SetField(user.FieldTrustLevelLocked, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.DaysVisited(); ok {
+		_spec.SetField(user.FieldDaysVisited, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedDaysVisited(); ok {
+		_spec.AddField(user.FieldDaysVisited, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.ExternalID(); ok {
 		_spec.SetField(user.FieldExternalID, field.TypeString, value)

@@ -9,6 +9,18 @@ import (
 	"github.com/crn-dev/crn/ent"
 )
 
+// The AuditEntryFunc type is an adapter to allow the use of ordinary
+// function as AuditEntry mutator.
+type AuditEntryFunc func(context.Context, *ent.AuditEntryMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AuditEntryFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AuditEntryMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AuditEntryMutation", m)
+}
+
 // The AuthTokenFunc type is an adapter to allow the use of ordinary
 // function as AuthToken mutator.
 type AuthTokenFunc func(context.Context, *ent.AuthTokenMutation) (ent.Value, error)
@@ -55,6 +67,18 @@ func (f EventCursorFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value,
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.EventCursorMutation", m)
+}
+
+// The FlagFunc type is an adapter to allow the use of ordinary
+// function as Flag mutator.
+type FlagFunc func(context.Context, *ent.FlagMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f FlagFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.FlagMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.FlagMutation", m)
 }
 
 // The ForumFunc type is an adapter to allow the use of ordinary
@@ -129,6 +153,18 @@ func (f GroupRequestFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.GroupRequestMutation", m)
 }
 
+// The ModerationSettingsFunc type is an adapter to allow the use of ordinary
+// function as ModerationSettings mutator.
+type ModerationSettingsFunc func(context.Context, *ent.ModerationSettingsMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ModerationSettingsFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ModerationSettingsMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ModerationSettingsMutation", m)
+}
+
 // The NotificationFunc type is an adapter to allow the use of ordinary
 // function as Notification mutator.
 type NotificationFunc func(context.Context, *ent.NotificationMutation) (ent.Value, error)
@@ -175,6 +211,42 @@ func (f ReactionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ReactionMutation", m)
+}
+
+// The ReviewItemFunc type is an adapter to allow the use of ordinary
+// function as ReviewItem mutator.
+type ReviewItemFunc func(context.Context, *ent.ReviewItemMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ReviewItemFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ReviewItemMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ReviewItemMutation", m)
+}
+
+// The ReviewNoteFunc type is an adapter to allow the use of ordinary
+// function as ReviewNote mutator.
+type ReviewNoteFunc func(context.Context, *ent.ReviewNoteMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ReviewNoteFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ReviewNoteMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ReviewNoteMutation", m)
+}
+
+// The SanctionFunc type is an adapter to allow the use of ordinary
+// function as Sanction mutator.
+type SanctionFunc func(context.Context, *ent.SanctionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SanctionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SanctionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SanctionMutation", m)
 }
 
 // The TagFunc type is an adapter to allow the use of ordinary

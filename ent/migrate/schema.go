@@ -8,6 +8,53 @@ import (
 )
 
 var (
+	// AuditEntriesColumns holds the columns for the "audit_entries" table.
+	AuditEntriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "actor_id", Type: field.TypeInt, Nullable: true},
+		{Name: "action", Type: field.TypeString, Size: 64},
+		{Name: "target_type", Type: field.TypeString, Size: 32},
+		{Name: "target_id", Type: field.TypeInt, Nullable: true},
+		{Name: "forum_id", Type: field.TypeInt, Nullable: true},
+		{Name: "reason", Type: field.TypeString, Size: 4000, Default: ""},
+		{Name: "before", Type: field.TypeJSON, Nullable: true},
+		{Name: "after", Type: field.TypeJSON, Nullable: true},
+		{Name: "reverts_id", Type: field.TypeInt, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// AuditEntriesTable holds the schema information for the "audit_entries" table.
+	AuditEntriesTable = &schema.Table{
+		Name:       "audit_entries",
+		Columns:    AuditEntriesColumns,
+		PrimaryKey: []*schema.Column{AuditEntriesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "auditentry_actor_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEntriesColumns[1], AuditEntriesColumns[0]},
+			},
+			{
+				Name:    "auditentry_target_type_target_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEntriesColumns[3], AuditEntriesColumns[4], AuditEntriesColumns[0]},
+			},
+			{
+				Name:    "auditentry_action_id",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEntriesColumns[2], AuditEntriesColumns[0]},
+			},
+			{
+				Name:    "auditentry_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEntriesColumns[10]},
+			},
+			{
+				Name:    "auditentry_reverts_id",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEntriesColumns[9]},
+			},
+		},
+	}
 	// AuthTokensColumns holds the columns for the "auth_tokens" table.
 	AuthTokensColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -112,6 +159,38 @@ var (
 		Name:       "event_cursors",
 		Columns:    EventCursorsColumns,
 		PrimaryKey: []*schema.Column{EventCursorsColumns[0]},
+	}
+	// FlagsColumns holds the columns for the "flags" table.
+	FlagsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "target_type", Type: field.TypeEnum, Enums: []string{"post", "topic", "resource", "user"}},
+		{Name: "target_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "reason", Type: field.TypeEnum, Enums: []string{"spam", "off_topic", "inappropriate", "harassment", "other"}},
+		{Name: "text", Type: field.TypeString, Size: 2000, Default: ""},
+		{Name: "weight", Type: field.TypeInt, Default: 1},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"open", "agreed", "dismissed"}, Default: "open"},
+		{Name: "review_item_id", Type: field.TypeInt, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "resolved_at", Type: field.TypeTime, Nullable: true},
+	}
+	// FlagsTable holds the schema information for the "flags" table.
+	FlagsTable = &schema.Table{
+		Name:       "flags",
+		Columns:    FlagsColumns,
+		PrimaryKey: []*schema.Column{FlagsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "flag_target_type_target_id_user_id",
+				Unique:  true,
+				Columns: []*schema.Column{FlagsColumns[1], FlagsColumns[2], FlagsColumns[3]},
+			},
+			{
+				Name:    "flag_review_item_id",
+				Unique:  false,
+				Columns: []*schema.Column{FlagsColumns[8]},
+			},
+		},
 	}
 	// ForumsColumns holds the columns for the "forums" table.
 	ForumsColumns = []*schema.Column{
@@ -301,6 +380,19 @@ var (
 			},
 		},
 	}
+	// ModerationSettingsColumns holds the columns for the "moderation_settings" table.
+	ModerationSettingsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "settings", Type: field.TypeJSON},
+		{Name: "updated_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// ModerationSettingsTable holds the schema information for the "moderation_settings" table.
+	ModerationSettingsTable = &schema.Table{
+		Name:       "moderation_settings",
+		Columns:    ModerationSettingsColumns,
+		PrimaryKey: []*schema.Column{ModerationSettingsColumns[0]},
+	}
 	// NotificationsColumns holds the columns for the "notifications" table.
 	NotificationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -353,6 +445,9 @@ var (
 		{Name: "edited_at", Type: field.TypeTime, Nullable: true},
 		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
 		{Name: "deleted_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "pending", Type: field.TypeBool, Default: false},
+		{Name: "hidden_at", Type: field.TypeTime, Nullable: true},
+		{Name: "hidden_reason", Type: field.TypeString, Size: 400, Default: ""},
 		{Name: "user_id", Type: field.TypeInt},
 		{Name: "topic_id", Type: field.TypeInt},
 	}
@@ -364,13 +459,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "posts_users_author",
-				Columns:    []*schema.Column{PostsColumns[14]},
+				Columns:    []*schema.Column{PostsColumns[17]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "posts_topics_posts",
-				Columns:    []*schema.Column{PostsColumns[15]},
+				Columns:    []*schema.Column{PostsColumns[18]},
 				RefColumns: []*schema.Column{TopicsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -379,12 +474,12 @@ var (
 			{
 				Name:    "post_topic_id_post_number",
 				Unique:  true,
-				Columns: []*schema.Column{PostsColumns[15], PostsColumns[1]},
+				Columns: []*schema.Column{PostsColumns[18], PostsColumns[1]},
 			},
 			{
 				Name:    "post_user_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{PostsColumns[14], PostsColumns[10]},
+				Columns: []*schema.Column{PostsColumns[17], PostsColumns[10]},
 			},
 		},
 	}
@@ -445,6 +540,94 @@ var (
 			},
 		},
 	}
+	// ReviewItemsColumns holds the columns for the "review_items" table.
+	ReviewItemsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "target_type", Type: field.TypeEnum, Enums: []string{"post", "topic", "resource", "user"}},
+		{Name: "target_id", Type: field.TypeInt},
+		{Name: "forum_id", Type: field.TypeInt, Nullable: true},
+		{Name: "author_id", Type: field.TypeInt, Nullable: true},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"flagged", "held", "automod"}},
+		{Name: "reasons", Type: field.TypeJSON, Nullable: true},
+		{Name: "score", Type: field.TypeInt, Default: 0},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"open", "resolved"}, Default: "open"},
+		{Name: "resolution", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "assigned_to_id", Type: field.TypeInt, Nullable: true},
+		{Name: "resolved_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "first_action_at", Type: field.TypeTime, Nullable: true},
+		{Name: "resolved_at", Type: field.TypeTime, Nullable: true},
+	}
+	// ReviewItemsTable holds the schema information for the "review_items" table.
+	ReviewItemsTable = &schema.Table{
+		Name:       "review_items",
+		Columns:    ReviewItemsColumns,
+		PrimaryKey: []*schema.Column{ReviewItemsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "reviewitem_target_type_target_id_status",
+				Unique:  false,
+				Columns: []*schema.Column{ReviewItemsColumns[1], ReviewItemsColumns[2], ReviewItemsColumns[8]},
+			},
+			{
+				Name:    "reviewitem_status_id",
+				Unique:  false,
+				Columns: []*schema.Column{ReviewItemsColumns[8], ReviewItemsColumns[0]},
+			},
+		},
+	}
+	// ReviewNotesColumns holds the columns for the "review_notes" table.
+	ReviewNotesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "review_item_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "body", Type: field.TypeString, Size: 2147483647},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// ReviewNotesTable holds the schema information for the "review_notes" table.
+	ReviewNotesTable = &schema.Table{
+		Name:       "review_notes",
+		Columns:    ReviewNotesColumns,
+		PrimaryKey: []*schema.Column{ReviewNotesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "reviewnote_review_item_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{ReviewNotesColumns[1], ReviewNotesColumns[0]},
+			},
+		},
+	}
+	// SanctionsColumns holds the columns for the "sanctions" table.
+	SanctionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"warn", "silence", "suspend"}},
+		{Name: "actor_id", Type: field.TypeInt, Nullable: true},
+		{Name: "reason", Type: field.TypeString, Size: 4000},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "ends_at", Type: field.TypeTime, Nullable: true},
+		{Name: "lifted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "lifted_by_id", Type: field.TypeInt, Nullable: true},
+	}
+	// SanctionsTable holds the schema information for the "sanctions" table.
+	SanctionsTable = &schema.Table{
+		Name:       "sanctions",
+		Columns:    SanctionsColumns,
+		PrimaryKey: []*schema.Column{SanctionsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "sanction_user_id_kind_lifted_at",
+				Unique:  false,
+				Columns: []*schema.Column{SanctionsColumns[1], SanctionsColumns[2], SanctionsColumns[7]},
+			},
+			{
+				Name:    "sanction_lifted_at_ends_at",
+				Unique:  false,
+				Columns: []*schema.Column{SanctionsColumns[7], SanctionsColumns[6]},
+			},
+		},
+	}
 	// TagsColumns holds the columns for the "tags" table.
 	TagsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -478,6 +661,7 @@ var (
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "last_posted_at", Type: field.TypeTime},
 		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "hidden_at", Type: field.TypeTime, Nullable: true},
 		{Name: "forum_id", Type: field.TypeInt},
 		{Name: "user_id", Type: field.TypeInt},
 	}
@@ -489,13 +673,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "topics_forums_topics",
-				Columns:    []*schema.Column{TopicsColumns[19]},
+				Columns:    []*schema.Column{TopicsColumns[20]},
 				RefColumns: []*schema.Column{ForumsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "topics_users_author",
-				Columns:    []*schema.Column{TopicsColumns[20]},
+				Columns:    []*schema.Column{TopicsColumns[21]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -504,17 +688,17 @@ var (
 			{
 				Name:    "topic_forum_id_last_posted_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{TopicsColumns[19], TopicsColumns[17], TopicsColumns[0]},
+				Columns: []*schema.Column{TopicsColumns[20], TopicsColumns[17], TopicsColumns[0]},
 			},
 			{
 				Name:    "topic_forum_id_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{TopicsColumns[19], TopicsColumns[15], TopicsColumns[0]},
+				Columns: []*schema.Column{TopicsColumns[20], TopicsColumns[15], TopicsColumns[0]},
 			},
 			{
 				Name:    "topic_user_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{TopicsColumns[20], TopicsColumns[15]},
+				Columns: []*schema.Column{TopicsColumns[21], TopicsColumns[15]},
 			},
 			{
 				Name:    "topic_pinned_globally",
@@ -570,6 +754,8 @@ var (
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"active", "silenced", "suspended"}, Default: "active"},
 		{Name: "password_hash", Type: field.TypeString},
 		{Name: "last_seen_at", Type: field.TypeTime, Nullable: true},
+		{Name: "trust_level_locked", Type: field.TypeBool, Default: false},
+		{Name: "days_visited", Type: field.TypeInt, Default: 0},
 		{Name: "external_id", Type: field.TypeString, Unique: true, Nullable: true, Size: 1020},
 		{Name: "crm_attributes", Type: field.TypeJSON, Nullable: true},
 	}
@@ -658,20 +844,26 @@ var (
 	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		AuditEntriesTable,
 		AuthTokensTable,
 		BookmarksTable,
 		EventsTable,
 		EventCursorsTable,
+		FlagsTable,
 		ForumsTable,
 		ForumSubscriptionsTable,
 		GroupsTable,
 		GroupInvitesTable,
 		GroupMembersTable,
 		GroupRequestsTable,
+		ModerationSettingsTable,
 		NotificationsTable,
 		PostsTable,
 		PostRevisionsTable,
 		ReactionsTable,
+		ReviewItemsTable,
+		ReviewNotesTable,
+		SanctionsTable,
 		TagsTable,
 		TopicsTable,
 		TopicUsersTable,

@@ -44,6 +44,12 @@ const (
 	FieldDeletedAt = "deleted_at"
 	// FieldDeletedByID holds the string denoting the deleted_by_id field in the database.
 	FieldDeletedByID = "deleted_by_id"
+	// FieldPending holds the string denoting the pending field in the database.
+	FieldPending = "pending"
+	// FieldHiddenAt holds the string denoting the hidden_at field in the database.
+	FieldHiddenAt = "hidden_at"
+	// FieldHiddenReason holds the string denoting the hidden_reason field in the database.
+	FieldHiddenReason = "hidden_reason"
 	// EdgeTopic holds the string denoting the topic edge name in mutations.
 	EdgeTopic = "topic"
 	// EdgeAuthor holds the string denoting the author edge name in mutations.
@@ -93,6 +99,9 @@ var Columns = []string{
 	FieldEditedAt,
 	FieldDeletedAt,
 	FieldDeletedByID,
+	FieldPending,
+	FieldHiddenAt,
+	FieldHiddenReason,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -116,6 +125,12 @@ var (
 	DefaultReactionCount int
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
+	// DefaultPending holds the default value on creation for the "pending" field.
+	DefaultPending bool
+	// DefaultHiddenReason holds the default value on creation for the "hidden_reason" field.
+	DefaultHiddenReason string
+	// HiddenReasonValidator is a validator for the "hidden_reason" field. It is called by the builders before save.
+	HiddenReasonValidator func(string) error
 )
 
 // OrderOption defines the ordering options for the Post queries.
@@ -194,6 +209,21 @@ func ByDeletedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByDeletedByID orders the results by the deleted_by_id field.
 func ByDeletedByID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDeletedByID, opts...).ToFunc()
+}
+
+// ByPending orders the results by the pending field.
+func ByPending(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPending, opts...).ToFunc()
+}
+
+// ByHiddenAt orders the results by the hidden_at field.
+func ByHiddenAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldHiddenAt, opts...).ToFunc()
+}
+
+// ByHiddenReason orders the results by the hidden_reason field.
+func ByHiddenReason(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldHiddenReason, opts...).ToFunc()
 }
 
 // ByTopicField orders the results by topic field.

@@ -6,6 +6,9 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
+// AuditEntry is the predicate function for auditentry builders.
+type AuditEntry func(*sql.Selector)
+
 // AuthToken is the predicate function for authtoken builders.
 type AuthToken func(*sql.Selector)
 
@@ -17,6 +20,9 @@ type Event func(*sql.Selector)
 
 // EventCursor is the predicate function for eventcursor builders.
 type EventCursor func(*sql.Selector)
+
+// Flag is the predicate function for flag builders.
+type Flag func(*sql.Selector)
 
 // Forum is the predicate function for forum builders.
 type Forum func(*sql.Selector)
@@ -36,6 +42,9 @@ type GroupMember func(*sql.Selector)
 // GroupRequest is the predicate function for grouprequest builders.
 type GroupRequest func(*sql.Selector)
 
+// ModerationSettings is the predicate function for moderationsettings builders.
+type ModerationSettings func(*sql.Selector)
+
 // Notification is the predicate function for notification builders.
 type Notification func(*sql.Selector)
 
@@ -47,6 +56,15 @@ type PostRevision func(*sql.Selector)
 
 // Reaction is the predicate function for reaction builders.
 type Reaction func(*sql.Selector)
+
+// ReviewItem is the predicate function for reviewitem builders.
+type ReviewItem func(*sql.Selector)
+
+// ReviewNote is the predicate function for reviewnote builders.
+type ReviewNote func(*sql.Selector)
+
+// Sanction is the predicate function for sanction builders.
+type Sanction func(*sql.Selector)
 
 // Tag is the predicate function for tag builders.
 type Tag func(*sql.Selector)

@@ -18,9 +18,10 @@ type Post struct {
 // Fields of the Post.
 func (Post) Fields() []ent.Field {
 	return []ent.Field{
-		field.Int("topic_id").Immutable(),
+		// topic_id and post_number change only when moderators merge or split topics.
+		field.Int("topic_id"),
 		field.Int("user_id").Immutable(),
-		field.Int("post_number").Immutable(),
+		field.Int("post_number"),
 		field.Int("reply_to_post_id").Optional().Nillable().Immutable(),
 		field.Int("reply_to_user_id").Optional().Nillable().Immutable(),
 		field.Text("source"),
@@ -33,13 +34,19 @@ func (Post) Fields() []ent.Field {
 		field.Time("edited_at").Optional().Nillable(),
 		field.Time("deleted_at").Optional().Nillable(),
 		field.Int("deleted_by_id").Optional().Nillable(),
+		// Moderation: a pending post waits for approval; a hidden one was
+		// hidden by flags or a moderator. Both are seen by their author and
+		// the forum's moderators only.
+		field.Bool("pending").Default(false),
+		field.Time("hidden_at").Optional().Nillable(),
+		field.String("hidden_reason").MaxLen(400).Default(""),
 	}
 }
 
 // Edges of the Post.
 func (Post) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("topic", Topic.Type).Ref("posts").Field("topic_id").Unique().Required().Immutable(),
+		edge.From("topic", Topic.Type).Ref("posts").Field("topic_id").Unique().Required(),
 		edge.To("author", User.Type).Field("user_id").Unique().Required().Immutable(),
 		edge.To("revisions", PostRevision.Type),
 	}

@@ -39,6 +39,9 @@ func (Topic) Fields() []ent.Field {
 		field.Time("updated_at").Default(time.Now).UpdateDefault(time.Now),
 		field.Time("last_posted_at").Default(time.Now),
 		field.Time("deleted_at").Optional().Nillable(),
+		// hidden_at is set while the opening post is pending or hidden: the
+		// topic is then seen by its author and the forum's moderators only.
+		field.Time("hidden_at").Optional().Nillable(),
 	}
 }
 

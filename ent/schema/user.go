@@ -38,6 +38,10 @@ func (User) Fields() []ent.Field {
 		field.Enum("status").Values("active", "silenced", "suspended").Default("active"),
 		field.String("password_hash").Sensitive(),
 		field.Time("last_seen_at").Optional().Nillable(),
+		// Trust: a moderator may lock the level against automatic changes;
+		// days_visited counts distinct days with activity, for promotion.
+		field.Bool("trust_level_locked").Default(false),
+		field.Int("days_visited").Default(0),
 		// CRM linkage: the customer's id in the company's CRM and free-form attributes
 		// (company, plan, ARR...) that product teams use to weight feedback.
 		field.String("external_id").MaxLen(1020).Optional().Nillable().Unique(),

@@ -55,6 +55,8 @@ const (
 	FieldLastPostedAt = "last_posted_at"
 	// FieldDeletedAt holds the string denoting the deleted_at field in the database.
 	FieldDeletedAt = "deleted_at"
+	// FieldHiddenAt holds the string denoting the hidden_at field in the database.
+	FieldHiddenAt = "hidden_at"
 	// EdgeForum holds the string denoting the forum edge name in mutations.
 	EdgeForum = "forum"
 	// EdgeAuthor holds the string denoting the author edge name in mutations.
@@ -116,6 +118,7 @@ var Columns = []string{
 	FieldUpdatedAt,
 	FieldLastPostedAt,
 	FieldDeletedAt,
+	FieldHiddenAt,
 }
 
 var (
@@ -299,6 +302,11 @@ func ByLastPostedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByDeletedAt orders the results by the deleted_at field.
 func ByDeletedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDeletedAt, opts...).ToFunc()
+}
+
+// ByHiddenAt orders the results by the hidden_at field.
+func ByHiddenAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldHiddenAt, opts...).ToFunc()
 }
 
 // ByForumField orders the results by forum field.

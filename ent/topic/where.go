@@ -150,6 +150,11 @@ func DeletedAt(v time.Time) predicate.Topic {
 	return predicate.Topic(sql.FieldEQ(FieldDeletedAt, v))
 }
 
+// HiddenAt applies equality check predicate on the "hidden_at" field. It's identical to HiddenAtEQ.
+func HiddenAt(v time.Time) predicate.Topic {
+	return predicate.Topic(sql.FieldEQ(FieldHiddenAt, v))
+}
+
 // ForumIDEQ applies the EQ predicate on the "forum_id" field.
 func ForumIDEQ(v int) predicate.Topic {
 	return predicate.Topic(sql.FieldEQ(FieldForumID, v))
@@ -793,6 +798,56 @@ func DeletedAtIsNil() predicate.Topic {
 // DeletedAtNotNil applies the NotNil predicate on the "deleted_at" field.
 func DeletedAtNotNil() predicate.Topic {
 	return predicate.Topic(sql.FieldNotNull(FieldDeletedAt))
+}
+
+// HiddenAtEQ applies the EQ predicate on the "hidden_at" field.
+func HiddenAtEQ(v time.Time) predicate.Topic {
+	return predicate.Topic(sql.FieldEQ(FieldHiddenAt, v))
+}
+
+// HiddenAtNEQ applies the NEQ predicate on the "hidden_at" field.
+func HiddenAtNEQ(v time.Time) predicate.Topic {
+	return predicate.Topic(sql.FieldNEQ(FieldHiddenAt, v))
+}
+
+// HiddenAtIn applies the In predicate on the "hidden_at" field.
+func HiddenAtIn(vs ...time.Time) predicate.Topic {
+	return predicate.Topic(sql.FieldIn(FieldHiddenAt, vs...))
+}
+
+// HiddenAtNotIn applies the NotIn predicate on the "hidden_at" field.
+func HiddenAtNotIn(vs ...time.Time) predicate.Topic {
+	return predicate.Topic(sql.FieldNotIn(FieldHiddenAt, vs...))
+}
+
+// HiddenAtGT applies the GT predicate on the "hidden_at" field.
+func HiddenAtGT(v time.Time) predicate.Topic {
+	return predicate.Topic(sql.FieldGT(FieldHiddenAt, v))
+}
+
+// HiddenAtGTE applies the GTE predicate on the "hidden_at" field.
+func HiddenAtGTE(v time.Time) predicate.Topic {
+	return predicate.Topic(sql.FieldGTE(FieldHiddenAt, v))
+}
+
+// HiddenAtLT applies the LT predicate on the "hidden_at" field.
+func HiddenAtLT(v time.Time) predicate.Topic {
+	return predicate.Topic(sql.FieldLT(FieldHiddenAt, v))
+}
+
+// HiddenAtLTE applies the LTE predicate on the "hidden_at" field.
+func HiddenAtLTE(v time.Time) predicate.Topic {
+	return predicate.Topic(sql.FieldLTE(FieldHiddenAt, v))
+}
+
+// HiddenAtIsNil applies the IsNil predicate on the "hidden_at" field.
+func HiddenAtIsNil() predicate.Topic {
+	return predicate.Topic(sql.FieldIsNull(FieldHiddenAt))
+}
+
+// HiddenAtNotNil applies the NotNil predicate on the "hidden_at" field.
+func HiddenAtNotNil() predicate.Topic {
+	return predicate.Topic(sql.FieldNotNull(FieldHiddenAt))
 }
 
 // HasForum applies the HasEdge predicate on the "forum" edge.

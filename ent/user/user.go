@@ -45,6 +45,10 @@ const (
 	FieldPasswordHash = "password_hash"
 	// FieldLastSeenAt holds the string denoting the last_seen_at field in the database.
 	FieldLastSeenAt = "last_seen_at"
+	// FieldTrustLevelLocked holds the string denoting the trust_level_locked field in the database.
+	FieldTrustLevelLocked = "trust_level_locked"
+	// FieldDaysVisited holds the string denoting the days_visited field in the database.
+	FieldDaysVisited = "days_visited"
 	// FieldExternalID holds the string denoting the external_id field in the database.
 	FieldExternalID = "external_id"
 	// FieldCrmAttributes holds the string denoting the crm_attributes field in the database.
@@ -87,6 +91,8 @@ var Columns = []string{
 	FieldStatus,
 	FieldPasswordHash,
 	FieldLastSeenAt,
+	FieldTrustLevelLocked,
+	FieldDaysVisited,
 	FieldExternalID,
 	FieldCrmAttributes,
 }
@@ -140,6 +146,10 @@ var (
 	DefaultTrustLevel int
 	// TrustLevelValidator is a validator for the "trust_level" field. It is called by the builders before save.
 	TrustLevelValidator func(int) error
+	// DefaultTrustLevelLocked holds the default value on creation for the "trust_level_locked" field.
+	DefaultTrustLevelLocked bool
+	// DefaultDaysVisited holds the default value on creation for the "days_visited" field.
+	DefaultDaysVisited int
 	// ExternalIDValidator is a validator for the "external_id" field. It is called by the builders before save.
 	ExternalIDValidator func(string) error
 )
@@ -280,6 +290,16 @@ func ByPasswordHash(opts ...sql.OrderTermOption) OrderOption {
 // ByLastSeenAt orders the results by the last_seen_at field.
 func ByLastSeenAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLastSeenAt, opts...).ToFunc()
+}
+
+// ByTrustLevelLocked orders the results by the trust_level_locked field.
+func ByTrustLevelLocked(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTrustLevelLocked, opts...).ToFunc()
+}
+
+// ByDaysVisited orders the results by the days_visited field.
+func ByDaysVisited(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDaysVisited, opts...).ToFunc()
 }
 
 // ByExternalID orders the results by the external_id field.

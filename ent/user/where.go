@@ -120,6 +120,16 @@ func LastSeenAt(v time.Time) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldLastSeenAt, v))
 }
 
+// TrustLevelLocked applies equality check predicate on the "trust_level_locked" field. It's identical to TrustLevelLockedEQ.
+func TrustLevelLocked(v bool) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldTrustLevelLocked, v))
+}
+
+// DaysVisited applies equality check predicate on the "days_visited" field. It's identical to DaysVisitedEQ.
+func DaysVisited(v int) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldDaysVisited, v))
+}
+
 // ExternalID applies equality check predicate on the "external_id" field. It's identical to ExternalIDEQ.
 func ExternalID(v string) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldExternalID, v))
@@ -918,6 +928,56 @@ func LastSeenAtIsNil() predicate.User {
 // LastSeenAtNotNil applies the NotNil predicate on the "last_seen_at" field.
 func LastSeenAtNotNil() predicate.User {
 	return predicate.User(sql.FieldNotNull(FieldLastSeenAt))
+}
+
+// TrustLevelLockedEQ applies the EQ predicate on the "trust_level_locked" field.
+func TrustLevelLockedEQ(v bool) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldTrustLevelLocked, v))
+}
+
+// TrustLevelLockedNEQ applies the NEQ predicate on the "trust_level_locked" field.
+func TrustLevelLockedNEQ(v bool) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldTrustLevelLocked, v))
+}
+
+// DaysVisitedEQ applies the EQ predicate on the "days_visited" field.
+func DaysVisitedEQ(v int) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldDaysVisited, v))
+}
+
+// DaysVisitedNEQ applies the NEQ predicate on the "days_visited" field.
+func DaysVisitedNEQ(v int) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldDaysVisited, v))
+}
+
+// DaysVisitedIn applies the In predicate on the "days_visited" field.
+func DaysVisitedIn(vs ...int) predicate.User {
+	return predicate.User(sql.FieldIn(FieldDaysVisited, vs...))
+}
+
+// DaysVisitedNotIn applies the NotIn predicate on the "days_visited" field.
+func DaysVisitedNotIn(vs ...int) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldDaysVisited, vs...))
+}
+
+// DaysVisitedGT applies the GT predicate on the "days_visited" field.
+func DaysVisitedGT(v int) predicate.User {
+	return predicate.User(sql.FieldGT(FieldDaysVisited, v))
+}
+
+// DaysVisitedGTE applies the GTE predicate on the "days_visited" field.
+func DaysVisitedGTE(v int) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldDaysVisited, v))
+}
+
+// DaysVisitedLT applies the LT predicate on the "days_visited" field.
+func DaysVisitedLT(v int) predicate.User {
+	return predicate.User(sql.FieldLT(FieldDaysVisited, v))
+}
+
+// DaysVisitedLTE applies the LTE predicate on the "days_visited" field.
+func DaysVisitedLTE(v int) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldDaysVisited, v))
 }
 
 // ExternalIDEQ applies the EQ predicate on the "external_id" field.

@@ -11,7 +11,9 @@ import (
 
 	"github.com/crn-dev/crn/ent"
 	"github.com/crn-dev/crn/ent/forum"
+	"github.com/crn-dev/crn/ent/post"
 	"github.com/crn-dev/crn/ent/predicate"
+	"github.com/crn-dev/crn/ent/topic"
 	"github.com/crn-dev/crn/ent/user"
 )
 
@@ -149,9 +151,60 @@ func CanReply(a Actor, f *ent.Forum, t *ent.Topic) bool {
 }
 
 // CanSeePost reports whether the actor may see p in a forum they can read:
-// deleted posts are visible to their forum's moderators only.
+// deleted posts are visible to their forum's moderators only; posts pending
+// approval or hidden by moderation to those moderators and their author.
 func CanSeePost(a Actor, forumID int, p *ent.Post) bool {
-	return p.DeletedAt == nil || a.Moderates(forumID)
+	switch {
+	case a.Moderates(forumID):
+		return true
+	case p.DeletedAt != nil:
+		return false
+	case p.Pending || p.HiddenAt != nil:
+		return !a.Guest() && a.ID == p.UserID
+	}
+	return true
+}
+
+// CanSeeTopic reports whether the actor may see t in a forum they can read:
+// deleted topics are for the forum's moderators; topics whose opening post
+// is pending or hidden for those moderators and the topic's author.
+func CanSeeTopic(a Actor, t *ent.Topic) bool {
+	switch {
+	case a.Moderates(t.ForumID):
+		return true
+	case t.DeletedAt != nil:
+		return false
+	case t.HiddenAt != nil:
+		return !a.Guest() && a.ID == t.UserID
+	}
+	return true
+}
+
+// VisiblePosts is the predicate for listing posts of a topic in forumID:
+// everything for its moderators; otherwise posts that are not deleted and
+// either published or the actor's own.
+func VisiblePosts(a Actor, forumID int) predicate.Post {
+	if a.Moderates(forumID) {
+		return func(*sql.Selector) {}
+	}
+	published := post.And(post.Pending(false), post.HiddenAtIsNil())
+	if a.Guest() {
+		return post.And(post.DeletedAtIsNil(), published)
+	}
+	return post.And(post.DeletedAtIsNil(), post.Or(published, post.UserID(a.ID)))
+}
+
+// VisibleTopics is the predicate for listing topics outside one forum's
+// moderation (profiles, unread counts): not deleted, and not hidden unless
+// they are the actor's own. Admins see hidden topics too.
+func VisibleTopics(a Actor) predicate.Topic {
+	switch {
+	case a.Admin():
+		return topic.DeletedAtIsNil()
+	case a.Guest():
+		return topic.And(topic.DeletedAtIsNil(), topic.HiddenAtIsNil())
+	}
+	return topic.And(topic.DeletedAtIsNil(), topic.Or(topic.HiddenAtIsNil(), topic.UserID(a.ID)))
 }
 
 // CanEditPost reports whether the actor may edit p: its author within the

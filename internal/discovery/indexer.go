@@ -56,7 +56,8 @@ func (ix *Indexer) Handle(ctx context.Context, evs []event.Event) error {
 	var wholeTopics, wholeForums []int
 	for _, e := range evs {
 		switch e.Type {
-		case event.PostCreated, event.PostEdited, event.PostDeleted, event.PostRestored, event.ReactionAdded, event.ReactionRemoved:
+		case event.PostCreated, event.PostEdited, event.PostDeleted, event.PostRestored, event.ReactionAdded, event.ReactionRemoved,
+			event.PostHidden, event.PostUnhidden, event.PostApproved:
 			posts[e.PostID] = true
 			topics[e.TopicID] = true // counts, and the opening post is the topic's body
 		case event.TopicCreated, event.TopicAccepted:
@@ -64,9 +65,12 @@ func (ix *Indexer) Handle(ctx context.Context, evs []event.Event) error {
 		case event.TopicUpdated, event.TopicMoved:
 			// The title, forum and visibility are copied into every post.
 			wholeTopics = append(wholeTopics, e.TopicID)
+		case event.TopicMerged, event.TopicSplit:
+			// Posts moved between the two topics.
+			wholeTopics = append(wholeTopics, payloadInt(e.Payload["source_topic_id"]), payloadInt(e.Payload["target_topic_id"]))
 		case event.ForumUpdated, event.ForumDeleted:
 			wholeForums = append(wholeForums, e.ForumID)
-		case event.UserCreated, event.UserUpdated:
+		case event.UserCreated, event.UserUpdated, event.UserSuspended, event.UserUnsuspended:
 			users[e.UserID] = true
 		case event.GroupCreated:
 			groups[e.GroupID] = true
@@ -210,7 +214,7 @@ func (ix *Indexer) topicDocs(ctx context.Context, ts []*ent.Topic) ([]search.Doc
 		out = append(out, search.Doc{
 			ID: topicDocID(t.ID), Type: search.TypeTopic, Title: t.Title, Body: body[t.ID],
 			Username: names[t.UserID], AuthorID: t.UserID, ForumID: t.ForumID, TopicID: t.ID, GroupID: groupOf(f), Tags: tags,
-			Visibility: visibility(f), Deleted: t.DeletedAt != nil || f.DeletedAt != nil,
+			Visibility: visibility(f), Deleted: t.DeletedAt != nil || t.HiddenAt != nil || f.DeletedAt != nil,
 			Votes: t.ReactionCount, CreatedAt: t.CreatedAt, UpdatedAt: t.LastPostedAt,
 		})
 	}
@@ -258,7 +262,8 @@ func (ix *Indexer) postDocs(ctx context.Context, ps []*ent.Post) ([]search.Doc, 
 		out = append(out, search.Doc{
 			ID: postDocID(p.ID), Type: search.TypePost, Title: t.Title, Body: ix.render.Render(p.Source).Text,
 			Username: names[p.UserID], AuthorID: p.UserID, ForumID: t.ForumID, TopicID: t.ID, GroupID: groupOf(f), Tags: tags,
-			Visibility: visibility(f), Deleted: p.DeletedAt != nil || t.DeletedAt != nil || f.DeletedAt != nil,
+			// Pending and hidden posts stay out of search like deleted ones.
+			Visibility: visibility(f), Deleted: p.DeletedAt != nil || p.Pending || p.HiddenAt != nil || t.DeletedAt != nil || t.HiddenAt != nil || f.DeletedAt != nil,
 			Votes: p.ReactionCount, CreatedAt: p.CreatedAt, UpdatedAt: updated,
 		})
 	}
@@ -336,4 +341,15 @@ func chunks(ids []int) [][]int {
 		ids = ids[n:]
 	}
 	return out
+}
+
+// payloadInt reads a JSON number from an event payload.
+func payloadInt(v any) int {
+	switch n := v.(type) {
+	case float64:
+		return int(n)
+	case int:
+		return n
+	}
+	return 0
 }

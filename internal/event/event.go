@@ -53,6 +53,23 @@ const (
 
 	UserCreated Type = "user.created" // an account was created
 	UserUpdated Type = "user.updated" // a public profile field changed
+
+	// Moderation (docs/moderation.md).
+	PostScreened          Type = "post.screened" // auto-moderation held a post for approval or queued it for review; staff only
+	PostHidden            Type = "post.hidden"
+	PostUnhidden          Type = "post.unhidden"
+	PostApproved          Type = "post.approved"
+	TopicMerged           Type = "topic.merged"
+	TopicSplit            Type = "topic.split"
+	FlagCreated           Type = "flag.created"             // staff only
+	ModerationQueueUpdate Type = "moderation.queue_updated" // staff only
+	UserWarned            Type = "user.warned"              // the warned user only
+	UserSilenced          Type = "user.silenced"
+	UserUnsilenced        Type = "user.unsilenced"
+	UserSuspended         Type = "user.suspended"
+	UserUnsuspended       Type = "user.unsuspended"
+	UserTrustChanged      Type = "user.trust_changed"
+	AutomodUpdated        Type = "moderation.settings_updated" // staff only
 )
 
 // Visibility values. A group or a single user is "group:<id>" / "user:<id>".

@@ -314,7 +314,7 @@ func (s *Service) UnreadCounts(ctx context.Context, a authz.Actor, joined time.T
 		Count   int `json:"count"`
 	}
 	var fresh []row
-	err := s.db.Topic.Query().Where(topic.DeletedAtIsNil(), topic.CreatedAtGT(since), topic.UserIDNEQ(a.ID),
+	err := s.db.Topic.Query().Where(authz.VisibleTopics(a), topic.CreatedAtGT(since), topic.UserIDNEQ(a.ID),
 		authz.ReadableForumIDs(a),
 		func(sel *sql.Selector) {
 			tu := sql.Table(topicuser.Table)
@@ -331,7 +331,7 @@ func (s *Service) UnreadCounts(ctx context.Context, a authz.Actor, joined time.T
 		out[r.ForumID] = u
 	}
 	var unread []row
-	err = s.db.Topic.Query().Where(topic.DeletedAtIsNil(), authz.ReadableForumIDs(a),
+	err = s.db.Topic.Query().Where(authz.VisibleTopics(a), authz.ReadableForumIDs(a),
 		func(sel *sql.Selector) {
 			tu := sql.Table(topicuser.Table)
 			sel.Join(tu).On(tu.C(topicuser.FieldTopicID), sel.C(topic.FieldID)).
@@ -356,7 +356,10 @@ func (s *Service) UnreadCounts(ctx context.Context, a authz.Actor, joined time.T
 // UserPosts lists a user's visible posts in forums the actor may read, newest first.
 func (s *Service) UserPosts(ctx context.Context, a authz.Actor, userID int, before int, limit int) ([]*ent.Post, error) {
 	q := s.db.Post.Query().Where(post.UserID(userID), post.DeletedAtIsNil(),
-		post.HasTopicWith(topic.DeletedAtIsNil(), authz.ReadableForumIDs(a)))
+		post.HasTopicWith(authz.VisibleTopics(a), authz.ReadableForumIDs(a)))
+	if !a.Admin() && a.ID != userID {
+		q = q.Where(post.Pending(false), post.HiddenAtIsNil())
+	}
 	if before > 0 {
 		q = q.Where(post.IDLT(before))
 	}
@@ -369,7 +372,7 @@ func (s *Service) UserPosts(ctx context.Context, a authz.Actor, userID int, befo
 
 // UserTopics lists topics a user started, in forums the actor may read, newest first.
 func (s *Service) UserTopics(ctx context.Context, a authz.Actor, userID int, before int, limit int) ([]*TopicView, error) {
-	q := s.db.Topic.Query().Where(topic.UserID(userID), topic.DeletedAtIsNil(), authz.ReadableForumIDs(a))
+	q := s.db.Topic.Query().Where(topic.UserID(userID), authz.VisibleTopics(a), authz.ReadableForumIDs(a))
 	if before > 0 {
 		q = q.Where(topic.IDLT(before))
 	}

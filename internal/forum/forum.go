@@ -51,6 +51,7 @@ type Service struct {
 	notify   func() // wakes the outbox relay after a commit
 	now      func() time.Time
 	views    *viewCounter
+	screener Screener
 }
 
 // Options configure a Service.
@@ -59,6 +60,9 @@ type Options struct {
 	// Committed is called after every transaction that recorded events.
 	Committed func()
 	Now       func() time.Time
+	// Screen checks new topics, replies and edits before they are stored
+	// (auto-moderation and rate limits); nil lets everything through.
+	Screen Screener
 }
 
 // New returns a Service over db.
@@ -72,7 +76,7 @@ func New(db *database.DB, r Renderer, opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Service{db: db.Client, postgres: db.Dialect == database.Postgres, render: r, limits: opts.Limits, notify: opts.Committed, now: opts.Now}
+	s := &Service{db: db.Client, postgres: db.Dialect == database.Postgres, render: r, limits: opts.Limits, notify: opts.Committed, now: opts.Now, screener: opts.Screen}
 	s.views = newViewCounter(db.Client)
 	return s
 }
@@ -136,6 +140,9 @@ func (s *Service) tx(ctx context.Context, op string, fn func(tx *ent.Tx) ([]even
 		return apperr.Internal(op, err)
 	}
 	evs, err := fn(tx)
+	if hook := txHookOf(ctx); err == nil && hook != nil {
+		err = hook(ctx, tx)
+	}
 	if err == nil {
 		err = groupEvents(ctx, tx, evs)
 	}

@@ -115,6 +115,11 @@ func (s *Service) CreatePost(ctx context.Context, a authz.Actor, topicID int, in
 			return nil, apperr.Internal("create post", err)
 		}
 	}
+	v, err := s.screen(ctx, a, Draft{Kind: DraftReply, ForumID: f.ID, TopicID: topicID, Body: in.Body})
+	if err != nil {
+		return nil, err
+	}
+	in.Body = v.Body
 	r := s.render.Render(in.Body)
 	var p *ent.Post
 	err = s.tx(ctx, "create post", func(tx *ent.Tx) ([]event.Event, error) {
@@ -137,7 +142,7 @@ func (s *Service) CreatePost(ctx context.Context, a authz.Actor, topicID int, in
 			return nil, err
 		}
 		c := tx.Post.Create().SetTopicID(topicID).SetUserID(a.ID).SetPostNumber(cur.HighestPostNumber).
-			SetSource(in.Body).SetHTML(r.HTML).SetExcerpt(r.Excerpt).SetCreatedAt(now)
+			SetSource(in.Body).SetHTML(r.HTML).SetExcerpt(r.Excerpt).SetCreatedAt(now).SetPending(v.Hold)
 		if parent != nil {
 			c.SetReplyToPostID(parent.ID).SetReplyToUserID(parent.UserID)
 		}
@@ -156,6 +161,14 @@ func (s *Service) CreatePost(ctx context.Context, a authz.Actor, topicID int, in
 		if err := tuUp.Exec(ctx); err != nil {
 			return nil, err
 		}
+		var evs []event.Event
+		if v.Hold || v.Review {
+			evs = append(evs, event.Event{Type: event.PostScreened, ActorID: a.ID, ForumID: f.ID, TopicID: topicID, PostID: p.ID,
+				UserID: a.ID, Visibility: event.Staff, Payload: screenedPayload(p, v, DraftReply, t.Title)})
+		}
+		if v.Hold {
+			return evs, nil // published on approval (PublishPost)
+		}
 		up := tx.Topic.UpdateOneID(topicID).AddReplyCount(1).SetLastPostedAt(now).SetLastPosterID(a.ID)
 		if firstPost {
 			up.AddParticipantCount(1)
@@ -166,8 +179,8 @@ func (s *Service) CreatePost(ctx context.Context, a authz.Actor, topicID int, in
 		if err := tx.Forum.UpdateOneID(f.ID).AddPostCount(1).SetLastPostedAt(now).Exec(ctx); err != nil {
 			return nil, err
 		}
-		return []event.Event{{Type: event.PostCreated, ActorID: a.ID, ForumID: f.ID, TopicID: topicID, PostID: p.ID,
-			Visibility: forumVisibility(f), Payload: postPayload(p, rf, t.Title)}}, nil
+		return append(evs, event.Event{Type: event.PostCreated, ActorID: a.ID, ForumID: f.ID, TopicID: topicID, PostID: p.ID,
+			Visibility: forumVisibility(f), Payload: postPayload(p, rf, t.Title)}), nil
 	})
 	if err != nil {
 		return nil, err
@@ -200,10 +213,7 @@ func (s *Service) Posts(ctx context.Context, a authz.Actor, topicID int, q PostQ
 		return nil, err
 	}
 	limit := s.pageSize(q.Limit)
-	base := s.db.Post.Query().Where(post.TopicID(topicID))
-	if !a.Moderates(tv.ForumID) {
-		base = base.Where(post.DeletedAtIsNil())
-	}
+	base := s.db.Post.Query().Where(post.TopicID(topicID), authz.VisiblePosts(a, tv.ForumID))
 	var (
 		posts    []*ent.Post
 		backward bool
@@ -345,6 +355,11 @@ func (s *Service) EditPost(ctx context.Context, a authz.Actor, postID int, body 
 	if body == p.Source {
 		return p, nil
 	}
+	v, err := s.screen(ctx, a, Draft{Kind: DraftEdit, ForumID: tv.ForumID, TopicID: p.TopicID, PostID: p.ID, Body: body})
+	if err != nil {
+		return nil, err
+	}
+	body = v.Body
 	r := s.render.Render(body)
 	err = s.tx(ctx, "edit post", func(tx *ent.Tx) ([]event.Event, error) {
 		// Revisions hold every version with who wrote it and when: the
@@ -373,8 +388,20 @@ func (s *Service) EditPost(ctx context.Context, a authz.Actor, postID int, body 
 			return nil, err
 		}
 		payload := map[string]any{"version": p.Version + 1, "post_number": p.PostNumber, "mentioned_user_ids": nonNil(rf.mentioned)}
-		return []event.Event{{Type: event.PostEdited, ActorID: a.ID, ForumID: tv.ForumID, TopicID: p.TopicID, PostID: p.ID,
-			Visibility: forumVisibility(tv.Edges.Forum), Payload: payload}}, nil
+		vis := forumVisibility(tv.Edges.Forum)
+		if p.Pending || p.HiddenAt != nil {
+			vis = event.Staff // nobody else sees the post yet
+		}
+		evs := []event.Event{{Type: event.PostEdited, ActorID: a.ID, ForumID: tv.ForumID, TopicID: p.TopicID, PostID: p.ID,
+			Visibility: vis, Payload: payload}}
+		if v.Hold || v.Review {
+			// An edit is never unpublished by a rule; it is queued for review.
+			v.Hold = false
+			p.Excerpt = r.Excerpt
+			evs = append(evs, event.Event{Type: event.PostScreened, ActorID: a.ID, ForumID: tv.ForumID, TopicID: p.TopicID, PostID: p.ID,
+				UserID: p.UserID, Visibility: event.Staff, Payload: screenedPayload(p, v, DraftEdit, tv.Title)})
+		}
+		return evs, nil
 	})
 	if err != nil {
 		return nil, err
@@ -420,6 +447,16 @@ func (s *Service) DeletePost(ctx context.Context, a authz.Actor, postID int) err
 		if err != nil || n == 0 {
 			return nil, err
 		}
+		if p.Pending {
+			// A post held for approval was never counted.
+			if p.PostNumber == 1 {
+				if err := tx.Topic.UpdateOneID(p.TopicID).SetDeletedAt(now).Exec(ctx); err != nil {
+					return nil, err
+				}
+			}
+			return []event.Event{{Type: event.PostDeleted, ActorID: a.ID, ForumID: tv.ForumID, TopicID: p.TopicID, PostID: p.ID,
+				Visibility: event.Staff, Payload: map[string]any{"post_number": p.PostNumber}}}, nil
+		}
 		if p.PostNumber == 1 {
 			if err := tx.Topic.UpdateOneID(p.TopicID).SetDeletedAt(now).Exec(ctx); err != nil {
 				return nil, err
@@ -457,6 +494,15 @@ func (s *Service) RestorePost(ctx context.Context, a authz.Actor, postID int) (*
 		n, err := tx.Post.Update().Where(post.ID(p.ID), post.DeletedAtNotNil()).ClearDeletedAt().ClearDeletedByID().Save(ctx)
 		if err != nil || n == 0 {
 			return nil, err
+		}
+		if p.Pending {
+			if p.PostNumber == 1 {
+				if err := tx.Topic.UpdateOneID(p.TopicID).ClearDeletedAt().Exec(ctx); err != nil {
+					return nil, err
+				}
+			}
+			return []event.Event{{Type: event.PostRestored, ActorID: a.ID, ForumID: tv.ForumID, TopicID: p.TopicID, PostID: p.ID,
+				Visibility: event.Staff, Payload: map[string]any{"post_number": p.PostNumber}}}, nil
 		}
 		if p.PostNumber == 1 {
 			if err := tx.Topic.UpdateOneID(p.TopicID).ClearDeletedAt().Exec(ctx); err != nil {

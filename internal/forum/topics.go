@@ -64,6 +64,11 @@ func (s *Service) CreateTopic(ctx context.Context, a authz.Actor, forumID int, i
 	if len(problems) > 0 {
 		return nil, nil, apperr.Validation(problems)
 	}
+	v, err := s.screen(ctx, a, Draft{Kind: DraftTopic, ForumID: f.ID, Title: in.Title, Body: in.Body})
+	if err != nil {
+		return nil, nil, err
+	}
+	in.Title, in.Body = v.Title, v.Body
 	r := s.render.Render(in.Body)
 	var t *ent.Topic
 	var p *ent.Post
@@ -73,9 +78,13 @@ func (s *Service) CreateTopic(ctx context.Context, a authz.Actor, forumID int, i
 		if err != nil {
 			return nil, err
 		}
-		t, err = tx.Topic.Create().SetForumID(f.ID).SetUserID(a.ID).SetTitle(in.Title).SetKind(topic.Kind(in.Kind)).
+		tc := tx.Topic.Create().SetForumID(f.ID).SetUserID(a.ID).SetTitle(in.Title).SetKind(topic.Kind(in.Kind)).
 			SetHighestPostNumber(1).SetLastPostedAt(now).SetLastPosterID(a.ID).SetCreatedAt(now).
-			AddTagIDs(tagIDs...).Save(ctx)
+			AddTagIDs(tagIDs...)
+		if v.Hold {
+			tc.SetHiddenAt(now)
+		}
+		t, err = tc.Save(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -84,7 +93,7 @@ func (s *Service) CreateTopic(ctx context.Context, a authz.Actor, forumID int, i
 			return nil, err
 		}
 		p, err = tx.Post.Create().SetTopicID(t.ID).SetUserID(a.ID).SetPostNumber(1).
-			SetSource(in.Body).SetHTML(r.HTML).SetExcerpt(r.Excerpt).SetCreatedAt(now).Save(ctx)
+			SetSource(in.Body).SetHTML(r.HTML).SetExcerpt(r.Excerpt).SetCreatedAt(now).SetPending(v.Hold).Save(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -93,16 +102,25 @@ func (s *Service) CreateTopic(ctx context.Context, a authz.Actor, forumID int, i
 			SetLevel(topicuser.LevelWatching).SetPosted(true).Exec(ctx); err != nil {
 			return nil, err
 		}
+		var evs []event.Event
+		if v.Hold || v.Review {
+			evs = append(evs, event.Event{Type: event.PostScreened, ActorID: a.ID, ForumID: f.ID, TopicID: t.ID, PostID: p.ID,
+				UserID: a.ID, Visibility: event.Staff, Payload: screenedPayload(p, v, DraftTopic, t.Title)})
+		}
+		if v.Hold {
+			// Published on approval (PublishPost), counters and events then.
+			return evs, nil
+		}
 		if err := tx.Forum.UpdateOneID(f.ID).AddTopicCount(1).AddPostCount(1).SetLastPostedAt(now).Exec(ctx); err != nil {
 			return nil, err
 		}
 		vis := forumVisibility(f)
-		return []event.Event{
+		return append(evs, []event.Event{
 			{Type: event.TopicCreated, ActorID: a.ID, ForumID: f.ID, TopicID: t.ID, PostID: p.ID, Visibility: vis,
 				Payload: map[string]any{"title": t.Title, "kind": string(t.Kind), "tags": tags}},
 			{Type: event.PostCreated, ActorID: a.ID, ForumID: f.ID, TopicID: t.ID, PostID: p.ID, Visibility: vis,
 				Payload: postPayload(p, refs, t.Title)},
-		}, nil
+		}...), nil
 	})
 	if err != nil {
 		return nil, nil, err
@@ -139,7 +157,7 @@ func (s *Service) Topic(ctx context.Context, a authz.Actor, id int, view bool) (
 	if err != nil {
 		return nil, apperr.Internal("get topic", err)
 	}
-	if !authz.CanReadForum(a, t.Edges.Forum) || (t.DeletedAt != nil && !a.Moderates(t.ForumID)) {
+	if !authz.CanReadForum(a, t.Edges.Forum) || !authz.CanSeeTopic(a, t) {
 		return nil, notFound("topic")
 	}
 	if view {
@@ -215,7 +233,7 @@ func (s *Service) Topics(ctx context.Context, a authz.Actor, forumID int, q List
 	limit := s.pageSize(q.Limit)
 	base := s.db.Topic.Query().Where(topic.ForumID(f.ID))
 	if !a.Moderates(f.ID) {
-		base = base.Where(topic.DeletedAtIsNil())
+		base = base.Where(authz.VisibleTopics(a))
 	}
 	if q.Tag != "" {
 		base = base.Where(topic.HasTagsWith(tag.Name(strings.ToLower(q.Tag))))

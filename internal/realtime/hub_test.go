@@ -532,7 +532,9 @@ func TestRemovedGroupMemberStopsReceiving(t *testing.T) {
 		if f.Type == "subscribed" && len(f.Channels) == 1 {
 			break
 		}
-		// the refresh may not have landed yet: ask again
+		// the refresh may not have landed yet: ask again, within the
+		// inbound frame rate (20/s)
+		time.Sleep(60 * time.Millisecond)
 		outsider.send(map[string]any{"type": "subscribe", "channels": []string{"group:7"}})
 	}
 }
