@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/crn-dev/crn/ent/authtoken"
+	"github.com/crn-dev/crn/ent/blob"
 	"github.com/crn-dev/crn/ent/bookmark"
 	"github.com/crn-dev/crn/ent/event"
 	"github.com/crn-dev/crn/ent/eventcursor"
@@ -22,6 +23,11 @@ import (
 	"github.com/crn-dev/crn/ent/post"
 	"github.com/crn-dev/crn/ent/postrevision"
 	"github.com/crn-dev/crn/ent/reaction"
+	"github.com/crn-dev/crn/ent/resource"
+	"github.com/crn-dev/crn/ent/resourcebookmark"
+	"github.com/crn-dev/crn/ent/resourcerating"
+	"github.com/crn-dev/crn/ent/resourcetag"
+	"github.com/crn-dev/crn/ent/resourceversion"
 	"github.com/crn-dev/crn/ent/tag"
 	"github.com/crn-dev/crn/ent/topic"
 	"github.com/crn-dev/crn/ent/topicuser"
@@ -88,6 +94,7 @@ func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			authtoken.Table:         authtoken.ValidColumn,
+			blob.Table:              blob.ValidColumn,
 			bookmark.Table:          bookmark.ValidColumn,
 			event.Table:             event.ValidColumn,
 			eventcursor.Table:       eventcursor.ValidColumn,
@@ -97,6 +104,11 @@ func checkColumn(t, c string) error {
 			post.Table:              post.ValidColumn,
 			postrevision.Table:      postrevision.ValidColumn,
 			reaction.Table:          reaction.ValidColumn,
+			resource.Table:          resource.ValidColumn,
+			resourcebookmark.Table:  resourcebookmark.ValidColumn,
+			resourcerating.Table:    resourcerating.ValidColumn,
+			resourcetag.Table:       resourcetag.ValidColumn,
+			resourceversion.Table:   resourceversion.ValidColumn,
 			tag.Table:               tag.ValidColumn,
 			topic.Table:             topic.ValidColumn,
 			topicuser.Table:         topicuser.ValidColumn,

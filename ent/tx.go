@@ -16,6 +16,8 @@ type Tx struct {
 	config
 	// AuthToken is the client for interacting with the AuthToken builders.
 	AuthToken *AuthTokenClient
+	// Blob is the client for interacting with the Blob builders.
+	Blob *BlobClient
 	// Bookmark is the client for interacting with the Bookmark builders.
 	Bookmark *BookmarkClient
 	// Event is the client for interacting with the Event builders.
@@ -34,6 +36,16 @@ type Tx struct {
 	PostRevision *PostRevisionClient
 	// Reaction is the client for interacting with the Reaction builders.
 	Reaction *ReactionClient
+	// Resource is the client for interacting with the Resource builders.
+	Resource *ResourceClient
+	// ResourceBookmark is the client for interacting with the ResourceBookmark builders.
+	ResourceBookmark *ResourceBookmarkClient
+	// ResourceRating is the client for interacting with the ResourceRating builders.
+	ResourceRating *ResourceRatingClient
+	// ResourceTag is the client for interacting with the ResourceTag builders.
+	ResourceTag *ResourceTagClient
+	// ResourceVersion is the client for interacting with the ResourceVersion builders.
+	ResourceVersion *ResourceVersionClient
 	// Tag is the client for interacting with the Tag builders.
 	Tag *TagClient
 	// Topic is the client for interacting with the Topic builders.
@@ -176,6 +188,7 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.AuthToken = NewAuthTokenClient(tx.config)
+	tx.Blob = NewBlobClient(tx.config)
 	tx.Bookmark = NewBookmarkClient(tx.config)
 	tx.Event = NewEventClient(tx.config)
 	tx.EventCursor = NewEventCursorClient(tx.config)
@@ -185,6 +198,11 @@ func (tx *Tx) init() {
 	tx.Post = NewPostClient(tx.config)
 	tx.PostRevision = NewPostRevisionClient(tx.config)
 	tx.Reaction = NewReactionClient(tx.config)
+	tx.Resource = NewResourceClient(tx.config)
+	tx.ResourceBookmark = NewResourceBookmarkClient(tx.config)
+	tx.ResourceRating = NewResourceRatingClient(tx.config)
+	tx.ResourceTag = NewResourceTagClient(tx.config)
+	tx.ResourceVersion = NewResourceVersionClient(tx.config)
 	tx.Tag = NewTagClient(tx.config)
 	tx.Topic = NewTopicClient(tx.config)
 	tx.TopicUser = NewTopicUserClient(tx.config)
