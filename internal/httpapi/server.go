@@ -21,6 +21,7 @@ import (
 	"github.com/crn-dev/crn/internal/notify"
 	"github.com/crn-dev/crn/internal/ratelimit"
 	"github.com/crn-dev/crn/internal/realtime"
+	"github.com/crn-dev/crn/internal/resource"
 )
 
 // Check is one dependency /readyz reports on.
@@ -38,6 +39,7 @@ type Deps struct {
 	Notifications *notify.Service
 	Realtime      *realtime.Hub
 	Discovery     *discovery.Service
+	Resources     *resource.Service
 	AuthLimiter   ratelimit.Limiter // sign-in and sign-up attempts per client IP
 	Checks        []Check           // what /readyz pings
 	Registry      *prometheus.Registry
@@ -88,9 +90,9 @@ func New(d Deps) *echo.Echo {
 		}))
 	}
 	e.Use(
-		bodyLimit(d.Config.BodyLimit),
+		skipWhen(isUploadRoute, bodyLimit(d.Config.BodyLimit)), // uploads have their own limit
 		middleware.GzipWithConfig(middleware.GzipConfig{Skipper: func(c echo.Context) bool {
-			return c.Path() == "/metrics" || strings.HasSuffix(c.Request().URL.Path, "/ws")
+			return c.Path() == "/metrics" || strings.HasSuffix(c.Request().URL.Path, "/ws") || isDownloadRoute(c)
 		}}),
 	)
 
@@ -160,6 +162,8 @@ func New(d Deps) *echo.Echo {
 
 	api.GET("/notifications", s.listNotifications, requireUser)
 	api.POST("/notifications/read", s.markNotificationsRead, requireUser)
+
+	s.routesResources(api)
 
 	// Unknown API paths answer JSON 404s, never the web app.
 	api.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })
