@@ -26,7 +26,23 @@ const (
 	multipartOverhead = 1 << 20
 	maxFormFieldBytes = 64 << 10 // one form field
 	maxFormFields     = 20
+	// transferTimeout replaces the server's read (uploads) or write
+	// (downloads) timeout, sized for requests and responses of any size:
+	// 100 MB at 1 Mbit/s takes 14 minutes.
+	transferTimeout = 30 * time.Minute
 )
+
+// extendDeadline gives a transfer more time than the server's timeouts
+// allow other requests. Best effort: a writer that cannot (a test
+// recorder) keeps its deadlines.
+func extendDeadline(c echo.Context, read bool) {
+	rc := http.NewResponseController(c.Response())
+	if read {
+		_ = rc.SetReadDeadline(time.Now().Add(transferTimeout))
+	} else {
+		_ = rc.SetWriteDeadline(time.Now().Add(transferTimeout))
+	}
+}
 
 func (s *server) routesResources(api *echo.Group) {
 	api.GET("/resources", s.listResources)
@@ -73,6 +89,7 @@ func (s *server) uploadLimit(next echo.HandlerFunc) echo.HandlerFunc {
 		limit := s.Config.BodyLimit
 		if isMultipart(c.Request()) {
 			limit = s.Resources.Limits().UploadMax + multipartOverhead
+			extendDeadline(c, true)
 		}
 		return bodyLimit(limit)(next)(c)
 	}
@@ -411,6 +428,7 @@ func (s *server) downloadResource(c echo.Context) error {
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	h.Set("Cache-Control", "private, no-cache")
 	h.Set("ETag", `"`+d.SHA256+`"`)
+	extendDeadline(c, false)
 	http.ServeContent(c.Response(), r, "", d.Modified, d.Object)
 	return nil
 }

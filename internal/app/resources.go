@@ -1,0 +1,134 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/crn-dev/crn/internal/apperr"
+	"github.com/crn-dev/crn/internal/authz"
+	"github.com/crn-dev/crn/internal/config"
+	"github.com/crn-dev/crn/internal/forum"
+	"github.com/crn-dev/crn/internal/httpapi"
+	"github.com/crn-dev/crn/internal/resource"
+	"github.com/crn-dev/crn/internal/storage"
+)
+
+// openStore opens the blob store the configuration names.
+func openStore(ctx context.Context, cfg config.Config) (storage.Store, error) {
+	if cfg.Storage == "s3" {
+		s, err := storage.NewS3(ctx, storage.S3Options{
+			Endpoint: cfg.S3.Endpoint, Bucket: cfg.S3.Bucket, AccessKey: cfg.S3.AccessKey, SecretKey: cfg.S3.SecretKey,
+			Region: cfg.S3.Region, UseSSL: cfg.S3.UseSSL, Prefix: cfg.S3.Prefix,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("CRN_STORAGE=s3: %w", err)
+		}
+		return s, nil
+	}
+	d, err := storage.NewDisk(cfg.UploadRoot())
+	if err != nil {
+		return nil, fmt.Errorf("CRN_UPLOAD_DIR: %w", err)
+	}
+	return d, nil
+}
+
+// forumDiscussions opens resource discussions as topics of the forum
+// service: in the forum <slug> for public resources and <slug>-members for
+// members-only ones, each created on demand (public or members-only, topics
+// open to everyone signed in) and found again by slug afterwards.
+type forumDiscussions struct {
+	forums *forum.Service
+	slug   string
+
+	mu  sync.Mutex
+	ids map[string]int // forum ids by slug, once found
+}
+
+func newForumDiscussions(forums *forum.Service, slug string) *forumDiscussions {
+	return &forumDiscussions{forums: forums, slug: slug, ids: map[string]int{}}
+}
+
+// system is the actor that creates the resources forums: a nameless admin.
+var system = authz.Actor{Role: "admin", Status: "active"}
+
+// Start implements resource.Discussions.
+func (d *forumDiscussions) Start(ctx context.Context, owner authz.Actor, visibility, title, body string) (int, error) {
+	slug, name, read := d.slug, "Resources", "public"
+	if visibility == "members" {
+		slug, name, read = d.slug+"-members", "Resources (members)", "members"
+	}
+	forumID, err := d.forum(ctx, slug, name, read)
+	if err != nil {
+		return 0, err
+	}
+	if max := d.forums.Limits().TitleMax; utf8.RuneCountInString(title) > max {
+		title = string([]rune(title)[:max-1]) + "…"
+	}
+	t, _, err := d.forums.CreateTopic(ctx, owner, forumID, forum.TopicInput{Title: title, Body: body})
+	if apperr.Is(err, apperr.KindNotFound) {
+		// The forum went away (an admin deleted it): find or create it anew next time.
+		d.mu.Lock()
+		delete(d.ids, slug)
+		d.mu.Unlock()
+	}
+	if err != nil {
+		return 0, err
+	}
+	return t.ID, nil
+}
+
+func (d *forumDiscussions) forum(ctx context.Context, slug, name, read string) (int, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if id, ok := d.ids[slug]; ok {
+		return id, nil
+	}
+	for attempt := 0; attempt < 2; attempt++ {
+		fs, err := d.forums.Forums(ctx, system)
+		if err != nil {
+			return 0, err
+		}
+		for _, f := range fs {
+			if f.Slug == slug {
+				d.ids[slug] = f.ID
+				return f.ID, nil
+			}
+		}
+		desc := "Discussions of the resources members share."
+		f, err := d.forums.CreateForum(ctx, system, forum.ForumInput{Name: &name, Slug: &slug, Description: &desc, ReadVisibility: &read})
+		switch {
+		case apperr.Is(err, apperr.KindConflict) && strings.Contains(apperr.As(err).Code, "slug"):
+			continue // another node created it (or a deleted forum holds the slug): look again
+		case apperr.Is(err, apperr.KindNotFound):
+			// Created, but a nameless actor counts as a guest when the forum
+			// is read back, and guests do not see members-only forums.
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		d.ids[slug] = f.ID
+		return f.ID, nil
+	}
+	return 0, fmt.Errorf("resources forum %q: its slug is taken by a deleted forum; restore it or set CRN_RESOURCES_FORUM", slug)
+}
+
+// buildResources opens the blob store and builds the resource service; the
+// returned check is the store's, for /readyz.
+func (a *App) buildResources(ctx context.Context, renderer resource.Renderer, committed func()) (httpapi.Check, error) {
+	store, err := openStore(ctx, a.Config)
+	if err != nil {
+		return httpapi.Check{}, err
+	}
+	a.Store = store
+	opts := resource.Options{Limits: resource.DefaultLimits, Committed: committed, Log: a.Log}
+	opts.Limits.UploadMax = a.Config.UploadMaxBytes
+	if a.Config.ResourcesForum != "" {
+		opts.Discussions = newForumDiscussions(a.Forums, a.Config.ResourcesForum)
+	}
+	a.Resources = resource.New(a.DB, store, renderer, opts)
+	return httpapi.Check{Name: "storage", Ping: store.Ping}, nil
+}
