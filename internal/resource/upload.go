@@ -69,6 +69,11 @@ func saveBlob(ctx context.Context, tx *ent.Tx, b storage.Blob) (int, error) {
 
 // discard removes a freshly stored blob whose transaction failed, unless it
 // was stored already or a committed row refers to it by now.
+//
+// One race remains: if another upload of the very same content stored it
+// (finding it present) and has not committed its row yet, this removes the
+// bytes under it. It needs a failed transaction and a first-time identical
+// upload within milliseconds; a blob GC that re-uploads would close it.
 func (s *Service) discard(b storage.Blob) {
 	if b.Existed || b.Key == "" {
 		return
