@@ -15,10 +15,11 @@ import (
 // Summary counts what a rebuild indexed.
 type Summary struct {
 	Topics, Posts, Users int
+	Resources            int
 }
 
 func (s Summary) String() string {
-	return fmt.Sprintf("indexed %d topics, %d posts, %d users", s.Topics, s.Posts, s.Users)
+	return fmt.Sprintf("indexed %d topics, %d posts, %d users, %d resources", s.Topics, s.Posts, s.Users, s.Resources)
 }
 
 // Reindex rebuilds the whole index from the database into a new generation
@@ -43,7 +44,11 @@ func (ix *Indexer) Reindex(ctx context.Context, progress func(done, total int)) 
 	if err != nil {
 		return sum, err
 	}
-	total := nTopics + nPosts + nUsers
+	nResources, err := ix.db.Resource.Query().Count(ctx)
+	if err != nil {
+		return sum, err
+	}
+	total := nTopics + nPosts + nUsers + nResources
 	b, err := ix.index.Rebuild(ctx)
 	if err != nil {
 		return sum, fmt.Errorf("reindex: %w", err)
@@ -54,7 +59,7 @@ func (ix *Indexer) Reindex(ctx context.Context, progress func(done, total int)) 
 	}
 	report := func() {
 		if progress != nil {
-			progress(sum.Topics+sum.Posts+sum.Users, total)
+			progress(sum.Topics+sum.Posts+sum.Users+sum.Resources, total)
 		}
 	}
 	for after := 0; ; {
@@ -109,6 +114,9 @@ func (ix *Indexer) Reindex(ctx context.Context, progress func(done, total int)) 
 		sum.Users += len(us)
 		after = us[len(us)-1].ID
 		report()
+	}
+	if err := ix.reindexResources(ctx, b, &sum.Resources, report); err != nil {
+		return fail(err)
 	}
 	if err := b.Commit(ctx); err != nil {
 		return fail(err)

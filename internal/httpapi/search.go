@@ -16,13 +16,14 @@ import (
 	"github.com/crn-dev/crn/internal/search"
 )
 
-// SearchHit is one hydrated result: exactly one of Topic, Post and User is set.
+// SearchHit is one hydrated result: exactly one of Topic, Post, User and Resource is set.
 type SearchHit struct {
 	Type       string            `json:"type"`
 	Highlights map[string]string `json:"highlights"`
 	Topic      *Topic            `json:"topic,omitempty"`
 	Post       *Post             `json:"post,omitempty"`
 	User       *PublicUser       `json:"user,omitempty"`
+	Resource   *Resource         `json:"resource,omitempty"`
 }
 
 func splitList(v string) []string {
@@ -163,6 +164,13 @@ func (s *server) hydrate(c echo.Context, a authz.Actor, hits []search.Hit) ([]Se
 			}
 			pu := publicUser(u)
 			hit.User = &pu
+		case search.TypeResource:
+			v, err := s.Resources.Get(ctx, a, id)
+			if err != nil {
+				continue
+			}
+			r := resourceView(a, v)
+			hit.Resource = &r
 		default:
 			continue
 		}

@@ -15,6 +15,8 @@ const (
 	TypeTopic = "topic"
 	TypePost  = "post"
 	TypeUser  = "user"
+
+	TypeResource = "resource" // a shared resource; Status holds its kind
 )
 
 // Doc is one searchable document. IDs are "<type>-<id>" (e.g. "post-12"),
