@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -16,15 +17,20 @@ import (
 	"github.com/crn-dev/crn/internal/storage"
 )
 
-// openStore opens the blob store the configuration names.
-func openStore(ctx context.Context, cfg config.Config) (storage.Store, error) {
+// openStore opens the blob store the configuration names. An unreachable
+// S3 service does not stop the start: uploads and downloads fail (503) and
+// /readyz names it until it answers.
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (storage.Store, error) {
 	if cfg.Storage == "s3" {
-		s, err := storage.NewS3(ctx, storage.S3Options{
+		s, err := storage.NewS3(storage.S3Options{
 			Endpoint: cfg.S3.Endpoint, Bucket: cfg.S3.Bucket, AccessKey: cfg.S3.AccessKey, SecretKey: cfg.S3.SecretKey,
 			Region: cfg.S3.Region, UseSSL: cfg.S3.UseSSL, Prefix: cfg.S3.Prefix,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("CRN_STORAGE=s3: %w", err)
+		}
+		if err := s.EnsureBucket(ctx); err != nil {
+			log.Warn("object storage unavailable; file uploads and downloads fail until it answers", "err", err)
 		}
 		return s, nil
 	}
@@ -119,7 +125,7 @@ func (d *forumDiscussions) forum(ctx context.Context, slug, name, read string) (
 // buildResources opens the blob store and builds the resource service; the
 // returned check is the store's, for /readyz.
 func (a *App) buildResources(ctx context.Context, renderer resource.Renderer, committed func()) (httpapi.Check, error) {
-	store, err := openStore(ctx, a.Config)
+	store, err := openStore(ctx, a.Config, a.Log)
 	if err != nil {
 		return httpapi.Check{}, err
 	}

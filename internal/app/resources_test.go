@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -125,5 +126,25 @@ func TestResourceDiscussionsOpenTopics(t *testing.T) {
 		if tp.ForumID != want || tp.UserID != u.ID || !strings.HasPrefix(tp.Title, "Link for") {
 			t.Fatalf("topic %d: %+v", i, tp)
 		}
+	}
+}
+
+// An unreachable S3 service does not stop a node from starting; /readyz
+// names it.
+func TestUnreachableStorageIsNotReady(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close()
+	cfg := baseConfig(t)
+	cfg.Storage, cfg.S3.Endpoint, cfg.S3.Bucket, cfg.S3.UseSSL = "s3", dead, "crn", false
+	a := build(t, cfg)
+	url, _ := serve(t, a)
+	status, body := get(t, url+"/readyz")
+	e, _ := body["error"].(map[string]any)
+	if status != 503 || !strings.Contains(fmt.Sprint(e["message"]), "storage") {
+		t.Fatalf("readyz: %d %v", status, body)
 	}
 }

@@ -42,10 +42,12 @@ type S3 struct {
 	c      *minio.Client
 	bucket string
 	prefix string
+	region string
 }
 
-// NewS3 connects to the bucket, creating it when it does not exist.
-func NewS3(ctx context.Context, o S3Options) (*S3, error) {
+// NewS3 returns a store on the bucket. It checks the options but makes no
+// request: call EnsureBucket to create the bucket when it is missing.
+func NewS3(o S3Options) (*S3, error) {
 	if o.Endpoint == "" || o.Bucket == "" {
 		return nil, errors.New("storage: s3: the endpoint and the bucket are required")
 	}
@@ -64,18 +66,23 @@ func NewS3(ctx context.Context, o S3Options) (*S3, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: s3: %w", err)
 	}
-	s := &S3{c: c, bucket: o.Bucket, prefix: o.Prefix}
-	ok, err := c.BucketExists(ctx, o.Bucket)
+	return &S3{c: c, bucket: o.Bucket, prefix: o.Prefix, region: o.Region}, nil
+}
+
+// EnsureBucket creates the bucket when it does not exist.
+func (s *S3) EnsureBucket(ctx context.Context) error {
+	ok, err := s.c.BucketExists(ctx, s.bucket)
 	if err != nil {
-		return nil, fmt.Errorf("storage: s3: bucket %s: %w", o.Bucket, err)
+		return fmt.Errorf("storage: s3: bucket %s: %w", s.bucket, err)
 	}
-	if !ok {
-		err := c.MakeBucket(ctx, o.Bucket, minio.MakeBucketOptions{Region: o.Region})
-		if err != nil && minio.ToErrorResponse(err).Code != "BucketAlreadyOwnedByYou" {
-			return nil, fmt.Errorf("storage: s3: create bucket %s: %w", o.Bucket, err)
-		}
+	if ok {
+		return nil
 	}
-	return s, nil
+	err = s.c.MakeBucket(ctx, s.bucket, minio.MakeBucketOptions{Region: s.region})
+	if err != nil && minio.ToErrorResponse(err).Code != "BucketAlreadyOwnedByYou" {
+		return fmt.Errorf("storage: s3: create bucket %s: %w", s.bucket, err)
+	}
+	return nil
 }
 
 func (s *S3) name(key string) string { return s.prefix + "blobs/" + key[:2] + "/" + key }
@@ -163,17 +170,10 @@ func (s *S3) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-// Ping implements Store: the bucket must exist and the keys be accepted.
-func (s *S3) Ping(ctx context.Context) error {
-	ok, err := s.c.BucketExists(ctx, s.bucket)
-	if err != nil {
-		return fmt.Errorf("storage: s3: %w", err)
-	}
-	if !ok {
-		return fmt.Errorf("storage: s3: bucket %s does not exist", s.bucket)
-	}
-	return nil
-}
+// Ping implements Store: the service must answer with these keys, and the
+// bucket exist (it is created if it went missing, or was never created
+// because the service was down when crn started).
+func (s *S3) Ping(ctx context.Context) error { return s.EnsureBucket(ctx) }
 
 func notFound(err error) bool {
 	if err == nil {

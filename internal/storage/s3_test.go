@@ -21,12 +21,15 @@ func newTestS3(t *testing.T) *S3 {
 	var rnd [6]byte
 	_, _ = rand.Read(rnd[:])
 	ctx := context.Background()
-	s, err := NewS3(ctx, S3Options{
+	s, err := NewS3(S3Options{
 		Endpoint: endpoint, Bucket: "crn-test-" + hex.EncodeToString(rnd[:]),
 		AccessKey: testenv.Get(t, testenv.S3AccessKey), SecretKey: testenv.Get(t, testenv.S3SecretKey),
 		Prefix: "community/",
 	})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EnsureBucket(ctx); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -75,7 +78,7 @@ func TestS3Contract(t *testing.T) {
 }
 
 func TestS3RefusesAMissingEndpoint(t *testing.T) {
-	if _, err := NewS3(context.Background(), S3Options{Bucket: "x"}); err == nil || !strings.Contains(err.Error(), "endpoint") {
+	if _, err := NewS3(S3Options{Bucket: "x"}); err == nil || !strings.Contains(err.Error(), "endpoint") {
 		t.Fatalf("want an error naming the endpoint, got %v", err)
 	}
 }
