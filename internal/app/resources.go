@@ -62,10 +62,7 @@ var system = authz.Actor{Role: "admin", Status: "active"}
 
 // Start implements resource.Discussions.
 func (d *forumDiscussions) Start(ctx context.Context, owner authz.Actor, visibility, title, body string) (int, error) {
-	slug, name, read := d.slug, "Resources", "public"
-	if visibility == "members" {
-		slug, name, read = d.slug+"-members", "Resources (members)", "members"
-	}
+	slug, name, read := d.place(visibility)
 	forumID, err := d.forum(ctx, slug, name, read)
 	if err != nil {
 		return 0, err
@@ -84,6 +81,28 @@ func (d *forumDiscussions) Start(ctx context.Context, owner authz.Actor, visibil
 		return 0, err
 	}
 	return t.ID, nil
+}
+
+// Move implements resource.Discussions. Moving topics is a moderator's
+// action in the forum service; the change is the resource's owner's (or a
+// moderator's) to make, so it runs as them with the admin role.
+func (d *forumDiscussions) Move(ctx context.Context, a authz.Actor, topicID int, visibility string) error {
+	slug, name, read := d.place(visibility)
+	forumID, err := d.forum(ctx, slug, name, read)
+	if err != nil {
+		return err
+	}
+	mover := authz.Actor{ID: a.ID, Role: "admin", Status: "active"}
+	_, err = d.forums.UpdateTopic(ctx, mover, topicID, forum.TopicPatch{ForumID: &forumID})
+	return err
+}
+
+// place names the resources forum of a visibility: slug, name, read visibility.
+func (d *forumDiscussions) place(visibility string) (string, string, string) {
+	if visibility == "members" {
+		return d.slug + "-members", "Resources (members)", "members"
+	}
+	return d.slug, "Resources", "public"
 }
 
 func (d *forumDiscussions) forum(ctx context.Context, slug, name, read string) (int, error) {

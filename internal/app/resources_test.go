@@ -127,6 +127,18 @@ func TestResourceDiscussionsOpenTopics(t *testing.T) {
 			t.Fatalf("topic %d: %+v", i, tp)
 		}
 	}
+	// A resource that becomes members-only takes its discussion along.
+	rs, err := a.Resources.List(ctx, alice, resource.ListQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := rs.Resources[len(rs.Resources)-1] // the first public one
+	if _, err := a.Resources.Update(ctx, alice, last.ID, resource.Input{Visibility: str("members")}); err != nil {
+		t.Fatal(err)
+	}
+	if tp := a.DB.Client.Topic.GetX(ctx, *last.TopicID); tp.ForumID != fs[1].ID {
+		t.Fatalf("the discussion stayed in forum %d", tp.ForumID)
+	}
 }
 
 // An unreachable S3 service does not stop a node from starting; /readyz

@@ -290,6 +290,13 @@ func (s *Service) Update(ctx context.Context, a authz.Actor, id int, in Input) (
 	if err != nil {
 		return nil, err
 	}
+	if in.Visibility != nil && *in.Visibility != string(r.Visibility) && r.TopicID != nil && r.GroupID == nil && s.discuss != nil {
+		// The discussion follows, so a members-only resource is not
+		// discussed in public.
+		if err := s.discuss.Move(ctx, a, *r.TopicID, *in.Visibility); err != nil {
+			s.log.Warn("moving the discussion of a resource", "resource_id", id, "topic_id", *r.TopicID, "err", err)
+		}
+	}
 	return s.Get(ctx, a, id)
 }
 

@@ -85,6 +85,9 @@ type Discussions interface {
 	// behalf of owner, in the resources forum of the given visibility
 	// (public or members), and returns the topic's id.
 	Start(ctx context.Context, owner authz.Actor, visibility, title, body string) (int, error)
+	// Move puts the topic into the resources forum of the new visibility,
+	// on behalf of a (who changed the resource).
+	Move(ctx context.Context, a authz.Actor, topicID int, visibility string) error
 }
 
 // Options configure a Service.
