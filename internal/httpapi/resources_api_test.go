@@ -450,3 +450,40 @@ func TestResourceRulesOverHTTP(t *testing.T) {
 		}
 	})
 }
+
+// Guests see no members-only resource and members no group's, on any route.
+func TestResourceVisibilityOverHTTP(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		e := newResEnv(t, db, 1<<20)
+		alice, _ := e.signup("alice")
+		bob, _ := e.signup("bob")
+		admin := e.admin("root")
+		ct, body := multipartBody(t, part{name: "title", value: "Members file"}, part{name: "visibility", value: "members"},
+			part{name: "file", filename: "m.txt", value: "members only"})
+		r := alice.send("POST", "/api/v1/resources", ct, body)
+		if r.status != http.StatusCreated {
+			t.Fatalf("create: %d %s", r.status, r.body)
+		}
+		id := num(t, r.json(t), "id")
+		guest := e.client()
+		for _, path := range []string{"", "/versions", "/download"} {
+			guest.expect("GET", fmt.Sprintf("/api/v1/resources/%d%s", id, path), nil, http.StatusNotFound)
+			bob.expect("GET", fmt.Sprintf("/api/v1/resources/%d%s", id, path), nil, http.StatusOK)
+		}
+		if list := guest.expect("GET", "/api/v1/resources", nil, http.StatusOK).json(t)["resources"].([]any); len(list) != 0 {
+			t.Fatalf("guest lists %v", list)
+		}
+		guest.expect("PUT", fmt.Sprintf("/api/v1/resources/%d/rating", id), map[string]any{"stars": 5}, http.StatusUnauthorized)
+
+		// Without the group feature wired, a group's resources are the admins'.
+		alice.expect("POST", "/api/v1/resources", map[string]any{"kind": "link", "title": "Group link", "url": "https://example.com", "group_id": 3}, http.StatusForbidden)
+		g := admin.expect("POST", "/api/v1/resources", map[string]any{"kind": "link", "title": "Group link", "url": "https://example.com", "group_id": 3}, http.StatusCreated).json(t)
+		bob.expect("GET", fmt.Sprintf("/api/v1/resources/%d", num(t, g, "id")), nil, http.StatusNotFound)
+		if list := bob.expect("GET", "/api/v1/resources?group=3", nil, http.StatusOK).json(t)["resources"].([]any); len(list) != 0 {
+			t.Fatalf("member lists group resources: %v", list)
+		}
+		if list := admin.expect("GET", "/api/v1/resources?group=3", nil, http.StatusOK).json(t)["resources"].([]any); len(list) != 1 {
+			t.Fatalf("admin lists %v", list)
+		}
+	})
+}
