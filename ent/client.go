@@ -17,6 +17,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/crn-dev/crn/ent/auditentry"
 	"github.com/crn-dev/crn/ent/authtoken"
+	"github.com/crn-dev/crn/ent/blob"
 	"github.com/crn-dev/crn/ent/bookmark"
 	"github.com/crn-dev/crn/ent/event"
 	"github.com/crn-dev/crn/ent/eventcursor"
@@ -32,6 +33,11 @@ import (
 	"github.com/crn-dev/crn/ent/post"
 	"github.com/crn-dev/crn/ent/postrevision"
 	"github.com/crn-dev/crn/ent/reaction"
+	"github.com/crn-dev/crn/ent/resource"
+	"github.com/crn-dev/crn/ent/resourcebookmark"
+	"github.com/crn-dev/crn/ent/resourcerating"
+	"github.com/crn-dev/crn/ent/resourcetag"
+	"github.com/crn-dev/crn/ent/resourceversion"
 	"github.com/crn-dev/crn/ent/reviewitem"
 	"github.com/crn-dev/crn/ent/reviewnote"
 	"github.com/crn-dev/crn/ent/sanction"
@@ -53,6 +59,8 @@ type Client struct {
 	AuditEntry *AuditEntryClient
 	// AuthToken is the client for interacting with the AuthToken builders.
 	AuthToken *AuthTokenClient
+	// Blob is the client for interacting with the Blob builders.
+	Blob *BlobClient
 	// Bookmark is the client for interacting with the Bookmark builders.
 	Bookmark *BookmarkClient
 	// Event is the client for interacting with the Event builders.
@@ -83,6 +91,16 @@ type Client struct {
 	PostRevision *PostRevisionClient
 	// Reaction is the client for interacting with the Reaction builders.
 	Reaction *ReactionClient
+	// Resource is the client for interacting with the Resource builders.
+	Resource *ResourceClient
+	// ResourceBookmark is the client for interacting with the ResourceBookmark builders.
+	ResourceBookmark *ResourceBookmarkClient
+	// ResourceRating is the client for interacting with the ResourceRating builders.
+	ResourceRating *ResourceRatingClient
+	// ResourceTag is the client for interacting with the ResourceTag builders.
+	ResourceTag *ResourceTagClient
+	// ResourceVersion is the client for interacting with the ResourceVersion builders.
+	ResourceVersion *ResourceVersionClient
 	// ReviewItem is the client for interacting with the ReviewItem builders.
 	ReviewItem *ReviewItemClient
 	// ReviewNote is the client for interacting with the ReviewNote builders.
@@ -112,6 +130,7 @@ func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.AuditEntry = NewAuditEntryClient(c.config)
 	c.AuthToken = NewAuthTokenClient(c.config)
+	c.Blob = NewBlobClient(c.config)
 	c.Bookmark = NewBookmarkClient(c.config)
 	c.Event = NewEventClient(c.config)
 	c.EventCursor = NewEventCursorClient(c.config)
@@ -127,6 +146,11 @@ func (c *Client) init() {
 	c.Post = NewPostClient(c.config)
 	c.PostRevision = NewPostRevisionClient(c.config)
 	c.Reaction = NewReactionClient(c.config)
+	c.Resource = NewResourceClient(c.config)
+	c.ResourceBookmark = NewResourceBookmarkClient(c.config)
+	c.ResourceRating = NewResourceRatingClient(c.config)
+	c.ResourceTag = NewResourceTagClient(c.config)
+	c.ResourceVersion = NewResourceVersionClient(c.config)
 	c.ReviewItem = NewReviewItemClient(c.config)
 	c.ReviewNote = NewReviewNoteClient(c.config)
 	c.Sanction = NewSanctionClient(c.config)
@@ -229,6 +253,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		config:             cfg,
 		AuditEntry:         NewAuditEntryClient(cfg),
 		AuthToken:          NewAuthTokenClient(cfg),
+		Blob:               NewBlobClient(cfg),
 		Bookmark:           NewBookmarkClient(cfg),
 		Event:              NewEventClient(cfg),
 		EventCursor:        NewEventCursorClient(cfg),
@@ -244,6 +269,11 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Post:               NewPostClient(cfg),
 		PostRevision:       NewPostRevisionClient(cfg),
 		Reaction:           NewReactionClient(cfg),
+		Resource:           NewResourceClient(cfg),
+		ResourceBookmark:   NewResourceBookmarkClient(cfg),
+		ResourceRating:     NewResourceRatingClient(cfg),
+		ResourceTag:        NewResourceTagClient(cfg),
+		ResourceVersion:    NewResourceVersionClient(cfg),
 		ReviewItem:         NewReviewItemClient(cfg),
 		ReviewNote:         NewReviewNoteClient(cfg),
 		Sanction:           NewSanctionClient(cfg),
@@ -273,6 +303,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		config:             cfg,
 		AuditEntry:         NewAuditEntryClient(cfg),
 		AuthToken:          NewAuthTokenClient(cfg),
+		Blob:               NewBlobClient(cfg),
 		Bookmark:           NewBookmarkClient(cfg),
 		Event:              NewEventClient(cfg),
 		EventCursor:        NewEventCursorClient(cfg),
@@ -288,6 +319,11 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Post:               NewPostClient(cfg),
 		PostRevision:       NewPostRevisionClient(cfg),
 		Reaction:           NewReactionClient(cfg),
+		Resource:           NewResourceClient(cfg),
+		ResourceBookmark:   NewResourceBookmarkClient(cfg),
+		ResourceRating:     NewResourceRatingClient(cfg),
+		ResourceTag:        NewResourceTagClient(cfg),
+		ResourceVersion:    NewResourceVersionClient(cfg),
 		ReviewItem:         NewReviewItemClient(cfg),
 		ReviewNote:         NewReviewNoteClient(cfg),
 		Sanction:           NewSanctionClient(cfg),
@@ -325,11 +361,12 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.AuditEntry, c.AuthToken, c.Bookmark, c.Event, c.EventCursor, c.Flag, c.Forum,
-		c.ForumSubscription, c.Group, c.GroupInvite, c.GroupMember, c.GroupRequest,
-		c.ModerationSettings, c.Notification, c.Post, c.PostRevision, c.Reaction,
-		c.ReviewItem, c.ReviewNote, c.Sanction, c.Tag, c.Topic, c.TopicUser, c.User,
-		c.UserMute,
+		c.AuditEntry, c.AuthToken, c.Blob, c.Bookmark, c.Event, c.EventCursor, c.Flag,
+		c.Forum, c.ForumSubscription, c.Group, c.GroupInvite, c.GroupMember,
+		c.GroupRequest, c.ModerationSettings, c.Notification, c.Post, c.PostRevision,
+		c.Reaction, c.Resource, c.ResourceBookmark, c.ResourceRating, c.ResourceTag,
+		c.ResourceVersion, c.ReviewItem, c.ReviewNote, c.Sanction, c.Tag, c.Topic,
+		c.TopicUser, c.User, c.UserMute,
 	} {
 		n.Use(hooks...)
 	}
@@ -339,11 +376,12 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.AuditEntry, c.AuthToken, c.Bookmark, c.Event, c.EventCursor, c.Flag, c.Forum,
-		c.ForumSubscription, c.Group, c.GroupInvite, c.GroupMember, c.GroupRequest,
-		c.ModerationSettings, c.Notification, c.Post, c.PostRevision, c.Reaction,
-		c.ReviewItem, c.ReviewNote, c.Sanction, c.Tag, c.Topic, c.TopicUser, c.User,
-		c.UserMute,
+		c.AuditEntry, c.AuthToken, c.Blob, c.Bookmark, c.Event, c.EventCursor, c.Flag,
+		c.Forum, c.ForumSubscription, c.Group, c.GroupInvite, c.GroupMember,
+		c.GroupRequest, c.ModerationSettings, c.Notification, c.Post, c.PostRevision,
+		c.Reaction, c.Resource, c.ResourceBookmark, c.ResourceRating, c.ResourceTag,
+		c.ResourceVersion, c.ReviewItem, c.ReviewNote, c.Sanction, c.Tag, c.Topic,
+		c.TopicUser, c.User, c.UserMute,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -356,6 +394,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.AuditEntry.mutate(ctx, m)
 	case *AuthTokenMutation:
 		return c.AuthToken.mutate(ctx, m)
+	case *BlobMutation:
+		return c.Blob.mutate(ctx, m)
 	case *BookmarkMutation:
 		return c.Bookmark.mutate(ctx, m)
 	case *EventMutation:
@@ -386,6 +426,16 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.PostRevision.mutate(ctx, m)
 	case *ReactionMutation:
 		return c.Reaction.mutate(ctx, m)
+	case *ResourceMutation:
+		return c.Resource.mutate(ctx, m)
+	case *ResourceBookmarkMutation:
+		return c.ResourceBookmark.mutate(ctx, m)
+	case *ResourceRatingMutation:
+		return c.ResourceRating.mutate(ctx, m)
+	case *ResourceTagMutation:
+		return c.ResourceTag.mutate(ctx, m)
+	case *ResourceVersionMutation:
+		return c.ResourceVersion.mutate(ctx, m)
 	case *ReviewItemMutation:
 		return c.ReviewItem.mutate(ctx, m)
 	case *ReviewNoteMutation:
@@ -686,6 +736,139 @@ func (c *AuthTokenClient) mutate(ctx context.Context, m *AuthTokenMutation) (Val
 		return (&AuthTokenDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown AuthToken mutation op: %q", m.Op())
+	}
+}
+
+// BlobClient is a client for the Blob schema.
+type BlobClient struct {
+	config
+}
+
+// NewBlobClient returns a client for the Blob from the given config.
+func NewBlobClient(c config) *BlobClient {
+	return &BlobClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `blob.Hooks(f(g(h())))`.
+func (c *BlobClient) Use(hooks ...Hook) {
+	c.hooks.Blob = append(c.hooks.Blob, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `blob.Intercept(f(g(h())))`.
+func (c *BlobClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Blob = append(c.inters.Blob, interceptors...)
+}
+
+// Create returns a builder for creating a Blob entity.
+func (c *BlobClient) Create() *BlobCreate {
+	mutation := newBlobMutation(c.config, OpCreate)
+	return &BlobCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Blob entities.
+func (c *BlobClient) CreateBulk(builders ...*BlobCreate) *BlobCreateBulk {
+	return &BlobCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *BlobClient) MapCreateBulk(slice any, setFunc func(*BlobCreate, int)) *BlobCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &BlobCreateBulk{err: fmt.Errorf("calling to BlobClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*BlobCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &BlobCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Blob.
+func (c *BlobClient) Update() *BlobUpdate {
+	mutation := newBlobMutation(c.config, OpUpdate)
+	return &BlobUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *BlobClient) UpdateOne(_m *Blob) *BlobUpdateOne {
+	mutation := newBlobMutation(c.config, OpUpdateOne, withBlob(_m))
+	return &BlobUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *BlobClient) UpdateOneID(id int) *BlobUpdateOne {
+	mutation := newBlobMutation(c.config, OpUpdateOne, withBlobID(id))
+	return &BlobUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Blob.
+func (c *BlobClient) Delete() *BlobDelete {
+	mutation := newBlobMutation(c.config, OpDelete)
+	return &BlobDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *BlobClient) DeleteOne(_m *Blob) *BlobDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *BlobClient) DeleteOneID(id int) *BlobDeleteOne {
+	builder := c.Delete().Where(blob.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &BlobDeleteOne{builder}
+}
+
+// Query returns a query builder for Blob.
+func (c *BlobClient) Query() *BlobQuery {
+	return &BlobQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeBlob},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Blob entity by its id.
+func (c *BlobClient) Get(ctx context.Context, id int) (*Blob, error) {
+	return c.Query().Where(blob.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *BlobClient) GetX(ctx context.Context, id int) *Blob {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *BlobClient) Hooks() []Hook {
+	return c.hooks.Blob
+}
+
+// Interceptors returns the client interceptors.
+func (c *BlobClient) Interceptors() []Interceptor {
+	return c.inters.Blob
+}
+
+func (c *BlobClient) mutate(ctx context.Context, m *BlobMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&BlobCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&BlobUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&BlobUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&BlobDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Blob mutation op: %q", m.Op())
 	}
 }
 
@@ -2844,6 +3027,767 @@ func (c *ReactionClient) mutate(ctx context.Context, m *ReactionMutation) (Value
 	}
 }
 
+// ResourceClient is a client for the Resource schema.
+type ResourceClient struct {
+	config
+}
+
+// NewResourceClient returns a client for the Resource from the given config.
+func NewResourceClient(c config) *ResourceClient {
+	return &ResourceClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `resource.Hooks(f(g(h())))`.
+func (c *ResourceClient) Use(hooks ...Hook) {
+	c.hooks.Resource = append(c.hooks.Resource, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `resource.Intercept(f(g(h())))`.
+func (c *ResourceClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Resource = append(c.inters.Resource, interceptors...)
+}
+
+// Create returns a builder for creating a Resource entity.
+func (c *ResourceClient) Create() *ResourceCreate {
+	mutation := newResourceMutation(c.config, OpCreate)
+	return &ResourceCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Resource entities.
+func (c *ResourceClient) CreateBulk(builders ...*ResourceCreate) *ResourceCreateBulk {
+	return &ResourceCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ResourceClient) MapCreateBulk(slice any, setFunc func(*ResourceCreate, int)) *ResourceCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ResourceCreateBulk{err: fmt.Errorf("calling to ResourceClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ResourceCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ResourceCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Resource.
+func (c *ResourceClient) Update() *ResourceUpdate {
+	mutation := newResourceMutation(c.config, OpUpdate)
+	return &ResourceUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ResourceClient) UpdateOne(_m *Resource) *ResourceUpdateOne {
+	mutation := newResourceMutation(c.config, OpUpdateOne, withResource(_m))
+	return &ResourceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ResourceClient) UpdateOneID(id int) *ResourceUpdateOne {
+	mutation := newResourceMutation(c.config, OpUpdateOne, withResourceID(id))
+	return &ResourceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Resource.
+func (c *ResourceClient) Delete() *ResourceDelete {
+	mutation := newResourceMutation(c.config, OpDelete)
+	return &ResourceDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ResourceClient) DeleteOne(_m *Resource) *ResourceDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ResourceClient) DeleteOneID(id int) *ResourceDeleteOne {
+	builder := c.Delete().Where(resource.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ResourceDeleteOne{builder}
+}
+
+// Query returns a query builder for Resource.
+func (c *ResourceClient) Query() *ResourceQuery {
+	return &ResourceQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeResource},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Resource entity by its id.
+func (c *ResourceClient) Get(ctx context.Context, id int) (*Resource, error) {
+	return c.Query().Where(resource.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ResourceClient) GetX(ctx context.Context, id int) *Resource {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOwner queries the owner edge of a Resource.
+func (c *ResourceClient) QueryOwner(_m *Resource) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(resource.Table, resource.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, resource.OwnerTable, resource.OwnerColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryVersions queries the versions edge of a Resource.
+func (c *ResourceClient) QueryVersions(_m *Resource) *ResourceVersionQuery {
+	query := (&ResourceVersionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(resource.Table, resource.FieldID, id),
+			sqlgraph.To(resourceversion.Table, resourceversion.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, resource.VersionsTable, resource.VersionsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryTags queries the tags edge of a Resource.
+func (c *ResourceClient) QueryTags(_m *Resource) *ResourceTagQuery {
+	query := (&ResourceTagClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(resource.Table, resource.FieldID, id),
+			sqlgraph.To(resourcetag.Table, resourcetag.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, resource.TagsTable, resource.TagsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ResourceClient) Hooks() []Hook {
+	return c.hooks.Resource
+}
+
+// Interceptors returns the client interceptors.
+func (c *ResourceClient) Interceptors() []Interceptor {
+	return c.inters.Resource
+}
+
+func (c *ResourceClient) mutate(ctx context.Context, m *ResourceMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ResourceCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ResourceUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ResourceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ResourceDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Resource mutation op: %q", m.Op())
+	}
+}
+
+// ResourceBookmarkClient is a client for the ResourceBookmark schema.
+type ResourceBookmarkClient struct {
+	config
+}
+
+// NewResourceBookmarkClient returns a client for the ResourceBookmark from the given config.
+func NewResourceBookmarkClient(c config) *ResourceBookmarkClient {
+	return &ResourceBookmarkClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `resourcebookmark.Hooks(f(g(h())))`.
+func (c *ResourceBookmarkClient) Use(hooks ...Hook) {
+	c.hooks.ResourceBookmark = append(c.hooks.ResourceBookmark, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `resourcebookmark.Intercept(f(g(h())))`.
+func (c *ResourceBookmarkClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ResourceBookmark = append(c.inters.ResourceBookmark, interceptors...)
+}
+
+// Create returns a builder for creating a ResourceBookmark entity.
+func (c *ResourceBookmarkClient) Create() *ResourceBookmarkCreate {
+	mutation := newResourceBookmarkMutation(c.config, OpCreate)
+	return &ResourceBookmarkCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ResourceBookmark entities.
+func (c *ResourceBookmarkClient) CreateBulk(builders ...*ResourceBookmarkCreate) *ResourceBookmarkCreateBulk {
+	return &ResourceBookmarkCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ResourceBookmarkClient) MapCreateBulk(slice any, setFunc func(*ResourceBookmarkCreate, int)) *ResourceBookmarkCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ResourceBookmarkCreateBulk{err: fmt.Errorf("calling to ResourceBookmarkClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ResourceBookmarkCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ResourceBookmarkCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ResourceBookmark.
+func (c *ResourceBookmarkClient) Update() *ResourceBookmarkUpdate {
+	mutation := newResourceBookmarkMutation(c.config, OpUpdate)
+	return &ResourceBookmarkUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ResourceBookmarkClient) UpdateOne(_m *ResourceBookmark) *ResourceBookmarkUpdateOne {
+	mutation := newResourceBookmarkMutation(c.config, OpUpdateOne, withResourceBookmark(_m))
+	return &ResourceBookmarkUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ResourceBookmarkClient) UpdateOneID(id int) *ResourceBookmarkUpdateOne {
+	mutation := newResourceBookmarkMutation(c.config, OpUpdateOne, withResourceBookmarkID(id))
+	return &ResourceBookmarkUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ResourceBookmark.
+func (c *ResourceBookmarkClient) Delete() *ResourceBookmarkDelete {
+	mutation := newResourceBookmarkMutation(c.config, OpDelete)
+	return &ResourceBookmarkDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ResourceBookmarkClient) DeleteOne(_m *ResourceBookmark) *ResourceBookmarkDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ResourceBookmarkClient) DeleteOneID(id int) *ResourceBookmarkDeleteOne {
+	builder := c.Delete().Where(resourcebookmark.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ResourceBookmarkDeleteOne{builder}
+}
+
+// Query returns a query builder for ResourceBookmark.
+func (c *ResourceBookmarkClient) Query() *ResourceBookmarkQuery {
+	return &ResourceBookmarkQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeResourceBookmark},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ResourceBookmark entity by its id.
+func (c *ResourceBookmarkClient) Get(ctx context.Context, id int) (*ResourceBookmark, error) {
+	return c.Query().Where(resourcebookmark.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ResourceBookmarkClient) GetX(ctx context.Context, id int) *ResourceBookmark {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ResourceBookmarkClient) Hooks() []Hook {
+	return c.hooks.ResourceBookmark
+}
+
+// Interceptors returns the client interceptors.
+func (c *ResourceBookmarkClient) Interceptors() []Interceptor {
+	return c.inters.ResourceBookmark
+}
+
+func (c *ResourceBookmarkClient) mutate(ctx context.Context, m *ResourceBookmarkMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ResourceBookmarkCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ResourceBookmarkUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ResourceBookmarkUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ResourceBookmarkDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ResourceBookmark mutation op: %q", m.Op())
+	}
+}
+
+// ResourceRatingClient is a client for the ResourceRating schema.
+type ResourceRatingClient struct {
+	config
+}
+
+// NewResourceRatingClient returns a client for the ResourceRating from the given config.
+func NewResourceRatingClient(c config) *ResourceRatingClient {
+	return &ResourceRatingClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `resourcerating.Hooks(f(g(h())))`.
+func (c *ResourceRatingClient) Use(hooks ...Hook) {
+	c.hooks.ResourceRating = append(c.hooks.ResourceRating, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `resourcerating.Intercept(f(g(h())))`.
+func (c *ResourceRatingClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ResourceRating = append(c.inters.ResourceRating, interceptors...)
+}
+
+// Create returns a builder for creating a ResourceRating entity.
+func (c *ResourceRatingClient) Create() *ResourceRatingCreate {
+	mutation := newResourceRatingMutation(c.config, OpCreate)
+	return &ResourceRatingCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ResourceRating entities.
+func (c *ResourceRatingClient) CreateBulk(builders ...*ResourceRatingCreate) *ResourceRatingCreateBulk {
+	return &ResourceRatingCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ResourceRatingClient) MapCreateBulk(slice any, setFunc func(*ResourceRatingCreate, int)) *ResourceRatingCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ResourceRatingCreateBulk{err: fmt.Errorf("calling to ResourceRatingClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ResourceRatingCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ResourceRatingCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ResourceRating.
+func (c *ResourceRatingClient) Update() *ResourceRatingUpdate {
+	mutation := newResourceRatingMutation(c.config, OpUpdate)
+	return &ResourceRatingUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ResourceRatingClient) UpdateOne(_m *ResourceRating) *ResourceRatingUpdateOne {
+	mutation := newResourceRatingMutation(c.config, OpUpdateOne, withResourceRating(_m))
+	return &ResourceRatingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ResourceRatingClient) UpdateOneID(id int) *ResourceRatingUpdateOne {
+	mutation := newResourceRatingMutation(c.config, OpUpdateOne, withResourceRatingID(id))
+	return &ResourceRatingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ResourceRating.
+func (c *ResourceRatingClient) Delete() *ResourceRatingDelete {
+	mutation := newResourceRatingMutation(c.config, OpDelete)
+	return &ResourceRatingDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ResourceRatingClient) DeleteOne(_m *ResourceRating) *ResourceRatingDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ResourceRatingClient) DeleteOneID(id int) *ResourceRatingDeleteOne {
+	builder := c.Delete().Where(resourcerating.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ResourceRatingDeleteOne{builder}
+}
+
+// Query returns a query builder for ResourceRating.
+func (c *ResourceRatingClient) Query() *ResourceRatingQuery {
+	return &ResourceRatingQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeResourceRating},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ResourceRating entity by its id.
+func (c *ResourceRatingClient) Get(ctx context.Context, id int) (*ResourceRating, error) {
+	return c.Query().Where(resourcerating.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ResourceRatingClient) GetX(ctx context.Context, id int) *ResourceRating {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ResourceRatingClient) Hooks() []Hook {
+	return c.hooks.ResourceRating
+}
+
+// Interceptors returns the client interceptors.
+func (c *ResourceRatingClient) Interceptors() []Interceptor {
+	return c.inters.ResourceRating
+}
+
+func (c *ResourceRatingClient) mutate(ctx context.Context, m *ResourceRatingMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ResourceRatingCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ResourceRatingUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ResourceRatingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ResourceRatingDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ResourceRating mutation op: %q", m.Op())
+	}
+}
+
+// ResourceTagClient is a client for the ResourceTag schema.
+type ResourceTagClient struct {
+	config
+}
+
+// NewResourceTagClient returns a client for the ResourceTag from the given config.
+func NewResourceTagClient(c config) *ResourceTagClient {
+	return &ResourceTagClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `resourcetag.Hooks(f(g(h())))`.
+func (c *ResourceTagClient) Use(hooks ...Hook) {
+	c.hooks.ResourceTag = append(c.hooks.ResourceTag, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `resourcetag.Intercept(f(g(h())))`.
+func (c *ResourceTagClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ResourceTag = append(c.inters.ResourceTag, interceptors...)
+}
+
+// Create returns a builder for creating a ResourceTag entity.
+func (c *ResourceTagClient) Create() *ResourceTagCreate {
+	mutation := newResourceTagMutation(c.config, OpCreate)
+	return &ResourceTagCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ResourceTag entities.
+func (c *ResourceTagClient) CreateBulk(builders ...*ResourceTagCreate) *ResourceTagCreateBulk {
+	return &ResourceTagCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ResourceTagClient) MapCreateBulk(slice any, setFunc func(*ResourceTagCreate, int)) *ResourceTagCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ResourceTagCreateBulk{err: fmt.Errorf("calling to ResourceTagClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ResourceTagCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ResourceTagCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ResourceTag.
+func (c *ResourceTagClient) Update() *ResourceTagUpdate {
+	mutation := newResourceTagMutation(c.config, OpUpdate)
+	return &ResourceTagUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ResourceTagClient) UpdateOne(_m *ResourceTag) *ResourceTagUpdateOne {
+	mutation := newResourceTagMutation(c.config, OpUpdateOne, withResourceTag(_m))
+	return &ResourceTagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ResourceTagClient) UpdateOneID(id int) *ResourceTagUpdateOne {
+	mutation := newResourceTagMutation(c.config, OpUpdateOne, withResourceTagID(id))
+	return &ResourceTagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ResourceTag.
+func (c *ResourceTagClient) Delete() *ResourceTagDelete {
+	mutation := newResourceTagMutation(c.config, OpDelete)
+	return &ResourceTagDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ResourceTagClient) DeleteOne(_m *ResourceTag) *ResourceTagDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ResourceTagClient) DeleteOneID(id int) *ResourceTagDeleteOne {
+	builder := c.Delete().Where(resourcetag.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ResourceTagDeleteOne{builder}
+}
+
+// Query returns a query builder for ResourceTag.
+func (c *ResourceTagClient) Query() *ResourceTagQuery {
+	return &ResourceTagQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeResourceTag},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ResourceTag entity by its id.
+func (c *ResourceTagClient) Get(ctx context.Context, id int) (*ResourceTag, error) {
+	return c.Query().Where(resourcetag.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ResourceTagClient) GetX(ctx context.Context, id int) *ResourceTag {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryResource queries the resource edge of a ResourceTag.
+func (c *ResourceTagClient) QueryResource(_m *ResourceTag) *ResourceQuery {
+	query := (&ResourceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(resourcetag.Table, resourcetag.FieldID, id),
+			sqlgraph.To(resource.Table, resource.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, resourcetag.ResourceTable, resourcetag.ResourceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ResourceTagClient) Hooks() []Hook {
+	return c.hooks.ResourceTag
+}
+
+// Interceptors returns the client interceptors.
+func (c *ResourceTagClient) Interceptors() []Interceptor {
+	return c.inters.ResourceTag
+}
+
+func (c *ResourceTagClient) mutate(ctx context.Context, m *ResourceTagMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ResourceTagCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ResourceTagUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ResourceTagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ResourceTagDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ResourceTag mutation op: %q", m.Op())
+	}
+}
+
+// ResourceVersionClient is a client for the ResourceVersion schema.
+type ResourceVersionClient struct {
+	config
+}
+
+// NewResourceVersionClient returns a client for the ResourceVersion from the given config.
+func NewResourceVersionClient(c config) *ResourceVersionClient {
+	return &ResourceVersionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `resourceversion.Hooks(f(g(h())))`.
+func (c *ResourceVersionClient) Use(hooks ...Hook) {
+	c.hooks.ResourceVersion = append(c.hooks.ResourceVersion, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `resourceversion.Intercept(f(g(h())))`.
+func (c *ResourceVersionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ResourceVersion = append(c.inters.ResourceVersion, interceptors...)
+}
+
+// Create returns a builder for creating a ResourceVersion entity.
+func (c *ResourceVersionClient) Create() *ResourceVersionCreate {
+	mutation := newResourceVersionMutation(c.config, OpCreate)
+	return &ResourceVersionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ResourceVersion entities.
+func (c *ResourceVersionClient) CreateBulk(builders ...*ResourceVersionCreate) *ResourceVersionCreateBulk {
+	return &ResourceVersionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ResourceVersionClient) MapCreateBulk(slice any, setFunc func(*ResourceVersionCreate, int)) *ResourceVersionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ResourceVersionCreateBulk{err: fmt.Errorf("calling to ResourceVersionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ResourceVersionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ResourceVersionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ResourceVersion.
+func (c *ResourceVersionClient) Update() *ResourceVersionUpdate {
+	mutation := newResourceVersionMutation(c.config, OpUpdate)
+	return &ResourceVersionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ResourceVersionClient) UpdateOne(_m *ResourceVersion) *ResourceVersionUpdateOne {
+	mutation := newResourceVersionMutation(c.config, OpUpdateOne, withResourceVersion(_m))
+	return &ResourceVersionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ResourceVersionClient) UpdateOneID(id int) *ResourceVersionUpdateOne {
+	mutation := newResourceVersionMutation(c.config, OpUpdateOne, withResourceVersionID(id))
+	return &ResourceVersionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ResourceVersion.
+func (c *ResourceVersionClient) Delete() *ResourceVersionDelete {
+	mutation := newResourceVersionMutation(c.config, OpDelete)
+	return &ResourceVersionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ResourceVersionClient) DeleteOne(_m *ResourceVersion) *ResourceVersionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ResourceVersionClient) DeleteOneID(id int) *ResourceVersionDeleteOne {
+	builder := c.Delete().Where(resourceversion.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ResourceVersionDeleteOne{builder}
+}
+
+// Query returns a query builder for ResourceVersion.
+func (c *ResourceVersionClient) Query() *ResourceVersionQuery {
+	return &ResourceVersionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeResourceVersion},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ResourceVersion entity by its id.
+func (c *ResourceVersionClient) Get(ctx context.Context, id int) (*ResourceVersion, error) {
+	return c.Query().Where(resourceversion.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ResourceVersionClient) GetX(ctx context.Context, id int) *ResourceVersion {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryResource queries the resource edge of a ResourceVersion.
+func (c *ResourceVersionClient) QueryResource(_m *ResourceVersion) *ResourceQuery {
+	query := (&ResourceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(resourceversion.Table, resourceversion.FieldID, id),
+			sqlgraph.To(resource.Table, resource.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, resourceversion.ResourceTable, resourceversion.ResourceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryBlob queries the blob edge of a ResourceVersion.
+func (c *ResourceVersionClient) QueryBlob(_m *ResourceVersion) *BlobQuery {
+	query := (&BlobClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(resourceversion.Table, resourceversion.FieldID, id),
+			sqlgraph.To(blob.Table, blob.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, resourceversion.BlobTable, resourceversion.BlobColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ResourceVersionClient) Hooks() []Hook {
+	return c.hooks.ResourceVersion
+}
+
+// Interceptors returns the client interceptors.
+func (c *ResourceVersionClient) Interceptors() []Interceptor {
+	return c.inters.ResourceVersion
+}
+
+func (c *ResourceVersionClient) mutate(ctx context.Context, m *ResourceVersionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ResourceVersionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ResourceVersionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ResourceVersionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ResourceVersionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ResourceVersion mutation op: %q", m.Op())
+	}
+}
+
 // ReviewItemClient is a client for the ReviewItem schema.
 type ReviewItemClient struct {
 	config
@@ -4023,15 +4967,17 @@ func (c *UserMuteClient) mutate(ctx context.Context, m *UserMuteMutation) (Value
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		AuditEntry, AuthToken, Bookmark, Event, EventCursor, Flag, Forum,
+		AuditEntry, AuthToken, Blob, Bookmark, Event, EventCursor, Flag, Forum,
 		ForumSubscription, Group, GroupInvite, GroupMember, GroupRequest,
-		ModerationSettings, Notification, Post, PostRevision, Reaction, ReviewItem,
+		ModerationSettings, Notification, Post, PostRevision, Reaction, Resource,
+		ResourceBookmark, ResourceRating, ResourceTag, ResourceVersion, ReviewItem,
 		ReviewNote, Sanction, Tag, Topic, TopicUser, User, UserMute []ent.Hook
 	}
 	inters struct {
-		AuditEntry, AuthToken, Bookmark, Event, EventCursor, Flag, Forum,
+		AuditEntry, AuthToken, Blob, Bookmark, Event, EventCursor, Flag, Forum,
 		ForumSubscription, Group, GroupInvite, GroupMember, GroupRequest,
-		ModerationSettings, Notification, Post, PostRevision, Reaction, ReviewItem,
+		ModerationSettings, Notification, Post, PostRevision, Reaction, Resource,
+		ResourceBookmark, ResourceRating, ResourceTag, ResourceVersion, ReviewItem,
 		ReviewNote, Sanction, Tag, Topic, TopicUser, User, UserMute []ent.Interceptor
 	}
 )

@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/crn-dev/crn/ent/auditentry"
 	"github.com/crn-dev/crn/ent/authtoken"
+	"github.com/crn-dev/crn/ent/blob"
 	"github.com/crn-dev/crn/ent/bookmark"
 	"github.com/crn-dev/crn/ent/event"
 	"github.com/crn-dev/crn/ent/eventcursor"
@@ -29,6 +30,11 @@ import (
 	"github.com/crn-dev/crn/ent/post"
 	"github.com/crn-dev/crn/ent/postrevision"
 	"github.com/crn-dev/crn/ent/reaction"
+	"github.com/crn-dev/crn/ent/resource"
+	"github.com/crn-dev/crn/ent/resourcebookmark"
+	"github.com/crn-dev/crn/ent/resourcerating"
+	"github.com/crn-dev/crn/ent/resourcetag"
+	"github.com/crn-dev/crn/ent/resourceversion"
 	"github.com/crn-dev/crn/ent/reviewitem"
 	"github.com/crn-dev/crn/ent/reviewnote"
 	"github.com/crn-dev/crn/ent/sanction"
@@ -99,6 +105,7 @@ func checkColumn(t, c string) error {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			auditentry.Table:         auditentry.ValidColumn,
 			authtoken.Table:          authtoken.ValidColumn,
+			blob.Table:               blob.ValidColumn,
 			bookmark.Table:           bookmark.ValidColumn,
 			event.Table:              event.ValidColumn,
 			eventcursor.Table:        eventcursor.ValidColumn,
@@ -114,6 +121,11 @@ func checkColumn(t, c string) error {
 			post.Table:               post.ValidColumn,
 			postrevision.Table:       postrevision.ValidColumn,
 			reaction.Table:           reaction.ValidColumn,
+			resource.Table:           resource.ValidColumn,
+			resourcebookmark.Table:   resourcebookmark.ValidColumn,
+			resourcerating.Table:     resourcerating.ValidColumn,
+			resourcetag.Table:        resourcetag.ValidColumn,
+			resourceversion.Table:    resourceversion.ValidColumn,
 			reviewitem.Table:         reviewitem.ValidColumn,
 			reviewnote.Table:         reviewnote.ValidColumn,
 			sanction.Table:           sanction.ValidColumn,

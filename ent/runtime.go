@@ -7,6 +7,7 @@ import (
 
 	"github.com/crn-dev/crn/ent/auditentry"
 	"github.com/crn-dev/crn/ent/authtoken"
+	"github.com/crn-dev/crn/ent/blob"
 	"github.com/crn-dev/crn/ent/bookmark"
 	"github.com/crn-dev/crn/ent/event"
 	"github.com/crn-dev/crn/ent/eventcursor"
@@ -22,6 +23,11 @@ import (
 	"github.com/crn-dev/crn/ent/post"
 	"github.com/crn-dev/crn/ent/postrevision"
 	"github.com/crn-dev/crn/ent/reaction"
+	"github.com/crn-dev/crn/ent/resource"
+	"github.com/crn-dev/crn/ent/resourcebookmark"
+	"github.com/crn-dev/crn/ent/resourcerating"
+	"github.com/crn-dev/crn/ent/resourcetag"
+	"github.com/crn-dev/crn/ent/resourceversion"
 	"github.com/crn-dev/crn/ent/reviewitem"
 	"github.com/crn-dev/crn/ent/reviewnote"
 	"github.com/crn-dev/crn/ent/sanction"
@@ -95,6 +101,38 @@ func init() {
 	authtoken.DefaultIP = authtokenDescIP.Default.(string)
 	// authtoken.IPValidator is a validator for the "ip" field. It is called by the builders before save.
 	authtoken.IPValidator = authtokenDescIP.Validators[0].(func(string) error)
+	blobFields := schema.Blob{}.Fields()
+	_ = blobFields
+	// blobDescSha256 is the schema descriptor for sha256 field.
+	blobDescSha256 := blobFields[0].Descriptor()
+	// blob.Sha256Validator is a validator for the "sha256" field. It is called by the builders before save.
+	blob.Sha256Validator = func() func(string) error {
+		validators := blobDescSha256.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(sha256 string) error {
+			for _, fn := range fns {
+				if err := fn(sha256); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// blobDescSize is the schema descriptor for size field.
+	blobDescSize := blobFields[1].Descriptor()
+	// blob.SizeValidator is a validator for the "size" field. It is called by the builders before save.
+	blob.SizeValidator = blobDescSize.Validators[0].(func(int64) error)
+	// blobDescContentType is the schema descriptor for content_type field.
+	blobDescContentType := blobFields[2].Descriptor()
+	// blob.ContentTypeValidator is a validator for the "content_type" field. It is called by the builders before save.
+	blob.ContentTypeValidator = blobDescContentType.Validators[0].(func(string) error)
+	// blobDescCreatedAt is the schema descriptor for created_at field.
+	blobDescCreatedAt := blobFields[3].Descriptor()
+	// blob.DefaultCreatedAt holds the default value on creation for the created_at field.
+	blob.DefaultCreatedAt = blobDescCreatedAt.Default.(func() time.Time)
 	bookmarkFields := schema.Bookmark{}.Fields()
 	_ = bookmarkFields
 	// bookmarkDescCreatedAt is the schema descriptor for created_at field.
@@ -467,6 +505,147 @@ func init() {
 	reactionDescCreatedAt := reactionFields[3].Descriptor()
 	// reaction.DefaultCreatedAt holds the default value on creation for the created_at field.
 	reaction.DefaultCreatedAt = reactionDescCreatedAt.Default.(func() time.Time)
+	resourceMixin := schema.Resource{}.Mixin()
+	resourceMixinFields0 := resourceMixin[0].Fields()
+	_ = resourceMixinFields0
+	resourceFields := schema.Resource{}.Fields()
+	_ = resourceFields
+	// resourceDescCreatedAt is the schema descriptor for created_at field.
+	resourceDescCreatedAt := resourceMixinFields0[0].Descriptor()
+	// resource.DefaultCreatedAt holds the default value on creation for the created_at field.
+	resource.DefaultCreatedAt = resourceDescCreatedAt.Default.(func() time.Time)
+	// resourceDescUpdatedAt is the schema descriptor for updated_at field.
+	resourceDescUpdatedAt := resourceMixinFields0[1].Descriptor()
+	// resource.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	resource.DefaultUpdatedAt = resourceDescUpdatedAt.Default.(func() time.Time)
+	// resource.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	resource.UpdateDefaultUpdatedAt = resourceDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// resourceDescTitle is the schema descriptor for title field.
+	resourceDescTitle := resourceFields[4].Descriptor()
+	// resource.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	resource.TitleValidator = func() func(string) error {
+		validators := resourceDescTitle.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(title string) error {
+			for _, fn := range fns {
+				if err := fn(title); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// resourceDescDescription is the schema descriptor for description field.
+	resourceDescDescription := resourceFields[5].Descriptor()
+	// resource.DefaultDescription holds the default value on creation for the description field.
+	resource.DefaultDescription = resourceDescDescription.Default.(string)
+	// resourceDescDescriptionHTML is the schema descriptor for description_html field.
+	resourceDescDescriptionHTML := resourceFields[6].Descriptor()
+	// resource.DefaultDescriptionHTML holds the default value on creation for the description_html field.
+	resource.DefaultDescriptionHTML = resourceDescDescriptionHTML.Default.(string)
+	// resourceDescURL is the schema descriptor for url field.
+	resourceDescURL := resourceFields[7].Descriptor()
+	// resource.URLValidator is a validator for the "url" field. It is called by the builders before save.
+	resource.URLValidator = resourceDescURL.Validators[0].(func(string) error)
+	// resourceDescVersionCount is the schema descriptor for version_count field.
+	resourceDescVersionCount := resourceFields[9].Descriptor()
+	// resource.DefaultVersionCount holds the default value on creation for the version_count field.
+	resource.DefaultVersionCount = resourceDescVersionCount.Default.(int)
+	// resourceDescDownloadCount is the schema descriptor for download_count field.
+	resourceDescDownloadCount := resourceFields[10].Descriptor()
+	// resource.DefaultDownloadCount holds the default value on creation for the download_count field.
+	resource.DefaultDownloadCount = resourceDescDownloadCount.Default.(int64)
+	// resourceDescRatingCount is the schema descriptor for rating_count field.
+	resourceDescRatingCount := resourceFields[11].Descriptor()
+	// resource.DefaultRatingCount holds the default value on creation for the rating_count field.
+	resource.DefaultRatingCount = resourceDescRatingCount.Default.(int)
+	// resourceDescRatingSum is the schema descriptor for rating_sum field.
+	resourceDescRatingSum := resourceFields[12].Descriptor()
+	// resource.DefaultRatingSum holds the default value on creation for the rating_sum field.
+	resource.DefaultRatingSum = resourceDescRatingSum.Default.(int)
+	// resourceDescRatingMilli is the schema descriptor for rating_milli field.
+	resourceDescRatingMilli := resourceFields[13].Descriptor()
+	// resource.DefaultRatingMilli holds the default value on creation for the rating_milli field.
+	resource.DefaultRatingMilli = resourceDescRatingMilli.Default.(int)
+	resourcebookmarkFields := schema.ResourceBookmark{}.Fields()
+	_ = resourcebookmarkFields
+	// resourcebookmarkDescCreatedAt is the schema descriptor for created_at field.
+	resourcebookmarkDescCreatedAt := resourcebookmarkFields[2].Descriptor()
+	// resourcebookmark.DefaultCreatedAt holds the default value on creation for the created_at field.
+	resourcebookmark.DefaultCreatedAt = resourcebookmarkDescCreatedAt.Default.(func() time.Time)
+	resourceratingFields := schema.ResourceRating{}.Fields()
+	_ = resourceratingFields
+	// resourceratingDescStars is the schema descriptor for stars field.
+	resourceratingDescStars := resourceratingFields[2].Descriptor()
+	// resourcerating.StarsValidator is a validator for the "stars" field. It is called by the builders before save.
+	resourcerating.StarsValidator = func() func(int) error {
+		validators := resourceratingDescStars.Validators
+		fns := [...]func(int) error{
+			validators[0].(func(int) error),
+			validators[1].(func(int) error),
+		}
+		return func(stars int) error {
+			for _, fn := range fns {
+				if err := fn(stars); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// resourceratingDescCreatedAt is the schema descriptor for created_at field.
+	resourceratingDescCreatedAt := resourceratingFields[3].Descriptor()
+	// resourcerating.DefaultCreatedAt holds the default value on creation for the created_at field.
+	resourcerating.DefaultCreatedAt = resourceratingDescCreatedAt.Default.(func() time.Time)
+	// resourceratingDescUpdatedAt is the schema descriptor for updated_at field.
+	resourceratingDescUpdatedAt := resourceratingFields[4].Descriptor()
+	// resourcerating.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	resourcerating.DefaultUpdatedAt = resourceratingDescUpdatedAt.Default.(func() time.Time)
+	// resourcerating.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	resourcerating.UpdateDefaultUpdatedAt = resourceratingDescUpdatedAt.UpdateDefault.(func() time.Time)
+	resourcetagFields := schema.ResourceTag{}.Fields()
+	_ = resourcetagFields
+	// resourcetagDescTag is the schema descriptor for tag field.
+	resourcetagDescTag := resourcetagFields[1].Descriptor()
+	// resourcetag.TagValidator is a validator for the "tag" field. It is called by the builders before save.
+	resourcetag.TagValidator = func() func(string) error {
+		validators := resourcetagDescTag.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(tag string) error {
+			for _, fn := range fns {
+				if err := fn(tag); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	resourceversionFields := schema.ResourceVersion{}.Fields()
+	_ = resourceversionFields
+	// resourceversionDescFilename is the schema descriptor for filename field.
+	resourceversionDescFilename := resourceversionFields[4].Descriptor()
+	// resourceversion.FilenameValidator is a validator for the "filename" field. It is called by the builders before save.
+	resourceversion.FilenameValidator = resourceversionDescFilename.Validators[0].(func(string) error)
+	// resourceversionDescContentType is the schema descriptor for content_type field.
+	resourceversionDescContentType := resourceversionFields[5].Descriptor()
+	// resourceversion.ContentTypeValidator is a validator for the "content_type" field. It is called by the builders before save.
+	resourceversion.ContentTypeValidator = resourceversionDescContentType.Validators[0].(func(string) error)
+	// resourceversionDescNote is the schema descriptor for note field.
+	resourceversionDescNote := resourceversionFields[7].Descriptor()
+	// resourceversion.DefaultNote holds the default value on creation for the note field.
+	resourceversion.DefaultNote = resourceversionDescNote.Default.(string)
+	// resourceversion.NoteValidator is a validator for the "note" field. It is called by the builders before save.
+	resourceversion.NoteValidator = resourceversionDescNote.Validators[0].(func(string) error)
+	// resourceversionDescCreatedAt is the schema descriptor for created_at field.
+	resourceversionDescCreatedAt := resourceversionFields[8].Descriptor()
+	// resourceversion.DefaultCreatedAt holds the default value on creation for the created_at field.
+	resourceversion.DefaultCreatedAt = resourceversionDescCreatedAt.Default.(func() time.Time)
 	reviewitemFields := schema.ReviewItem{}.Fields()
 	_ = reviewitemFields
 	// reviewitemDescScore is the schema descriptor for score field.

@@ -18,6 +18,8 @@ type Tx struct {
 	AuditEntry *AuditEntryClient
 	// AuthToken is the client for interacting with the AuthToken builders.
 	AuthToken *AuthTokenClient
+	// Blob is the client for interacting with the Blob builders.
+	Blob *BlobClient
 	// Bookmark is the client for interacting with the Bookmark builders.
 	Bookmark *BookmarkClient
 	// Event is the client for interacting with the Event builders.
@@ -48,6 +50,16 @@ type Tx struct {
 	PostRevision *PostRevisionClient
 	// Reaction is the client for interacting with the Reaction builders.
 	Reaction *ReactionClient
+	// Resource is the client for interacting with the Resource builders.
+	Resource *ResourceClient
+	// ResourceBookmark is the client for interacting with the ResourceBookmark builders.
+	ResourceBookmark *ResourceBookmarkClient
+	// ResourceRating is the client for interacting with the ResourceRating builders.
+	ResourceRating *ResourceRatingClient
+	// ResourceTag is the client for interacting with the ResourceTag builders.
+	ResourceTag *ResourceTagClient
+	// ResourceVersion is the client for interacting with the ResourceVersion builders.
+	ResourceVersion *ResourceVersionClient
 	// ReviewItem is the client for interacting with the ReviewItem builders.
 	ReviewItem *ReviewItemClient
 	// ReviewNote is the client for interacting with the ReviewNote builders.
@@ -197,6 +209,7 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.AuditEntry = NewAuditEntryClient(tx.config)
 	tx.AuthToken = NewAuthTokenClient(tx.config)
+	tx.Blob = NewBlobClient(tx.config)
 	tx.Bookmark = NewBookmarkClient(tx.config)
 	tx.Event = NewEventClient(tx.config)
 	tx.EventCursor = NewEventCursorClient(tx.config)
@@ -212,6 +225,11 @@ func (tx *Tx) init() {
 	tx.Post = NewPostClient(tx.config)
 	tx.PostRevision = NewPostRevisionClient(tx.config)
 	tx.Reaction = NewReactionClient(tx.config)
+	tx.Resource = NewResourceClient(tx.config)
+	tx.ResourceBookmark = NewResourceBookmarkClient(tx.config)
+	tx.ResourceRating = NewResourceRatingClient(tx.config)
+	tx.ResourceTag = NewResourceTagClient(tx.config)
+	tx.ResourceVersion = NewResourceVersionClient(tx.config)
 	tx.ReviewItem = NewReviewItemClient(tx.config)
 	tx.ReviewNote = NewReviewNoteClient(tx.config)
 	tx.Sanction = NewSanctionClient(tx.config)

@@ -33,6 +33,18 @@ func (f AuthTokenFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, e
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AuthTokenMutation", m)
 }
 
+// The BlobFunc type is an adapter to allow the use of ordinary
+// function as Blob mutator.
+type BlobFunc func(context.Context, *ent.BlobMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f BlobFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.BlobMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.BlobMutation", m)
+}
+
 // The BookmarkFunc type is an adapter to allow the use of ordinary
 // function as Bookmark mutator.
 type BookmarkFunc func(context.Context, *ent.BookmarkMutation) (ent.Value, error)
@@ -211,6 +223,66 @@ func (f ReactionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ReactionMutation", m)
+}
+
+// The ResourceFunc type is an adapter to allow the use of ordinary
+// function as Resource mutator.
+type ResourceFunc func(context.Context, *ent.ResourceMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ResourceFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ResourceMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ResourceMutation", m)
+}
+
+// The ResourceBookmarkFunc type is an adapter to allow the use of ordinary
+// function as ResourceBookmark mutator.
+type ResourceBookmarkFunc func(context.Context, *ent.ResourceBookmarkMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ResourceBookmarkFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ResourceBookmarkMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ResourceBookmarkMutation", m)
+}
+
+// The ResourceRatingFunc type is an adapter to allow the use of ordinary
+// function as ResourceRating mutator.
+type ResourceRatingFunc func(context.Context, *ent.ResourceRatingMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ResourceRatingFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ResourceRatingMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ResourceRatingMutation", m)
+}
+
+// The ResourceTagFunc type is an adapter to allow the use of ordinary
+// function as ResourceTag mutator.
+type ResourceTagFunc func(context.Context, *ent.ResourceTagMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ResourceTagFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ResourceTagMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ResourceTagMutation", m)
+}
+
+// The ResourceVersionFunc type is an adapter to allow the use of ordinary
+// function as ResourceVersion mutator.
+type ResourceVersionFunc func(context.Context, *ent.ResourceVersionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ResourceVersionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ResourceVersionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ResourceVersionMutation", m)
 }
 
 // The ReviewItemFunc type is an adapter to allow the use of ordinary

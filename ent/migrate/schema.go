@@ -90,6 +90,20 @@ var (
 			},
 		},
 	}
+	// BlobsColumns holds the columns for the "blobs" table.
+	BlobsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "sha256", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "size", Type: field.TypeInt64},
+		{Name: "content_type", Type: field.TypeString, Size: 255},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// BlobsTable holds the schema information for the "blobs" table.
+	BlobsTable = &schema.Table{
+		Name:       "blobs",
+		Columns:    BlobsColumns,
+		PrimaryKey: []*schema.Column{BlobsColumns[0]},
+	}
 	// BookmarksColumns holds the columns for the "bookmarks" table.
 	BookmarksColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -540,6 +554,193 @@ var (
 			},
 		},
 	}
+	// ResourcesColumns holds the columns for the "resources" table.
+	ResourcesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "group_id", Type: field.TypeInt, Nullable: true},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"file", "link", "guide"}},
+		{Name: "visibility", Type: field.TypeEnum, Enums: []string{"public", "members"}, Default: "public"},
+		{Name: "title", Type: field.TypeString, Size: 1000},
+		{Name: "description", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "description_html", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "url", Type: field.TypeString, Nullable: true, Size: 2048},
+		{Name: "topic_id", Type: field.TypeInt, Nullable: true},
+		{Name: "version_count", Type: field.TypeInt, Default: 0},
+		{Name: "download_count", Type: field.TypeInt64, Default: 0},
+		{Name: "rating_count", Type: field.TypeInt, Default: 0},
+		{Name: "rating_sum", Type: field.TypeInt, Default: 0},
+		{Name: "rating_milli", Type: field.TypeInt, Default: 0},
+		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "user_id", Type: field.TypeInt},
+	}
+	// ResourcesTable holds the schema information for the "resources" table.
+	ResourcesTable = &schema.Table{
+		Name:       "resources",
+		Columns:    ResourcesColumns,
+		PrimaryKey: []*schema.Column{ResourcesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "resources_users_owner",
+				Columns:    []*schema.Column{ResourcesColumns[18]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "resource_download_count_id",
+				Unique:  false,
+				Columns: []*schema.Column{ResourcesColumns[12], ResourcesColumns[0]},
+			},
+			{
+				Name:    "resource_rating_milli_id",
+				Unique:  false,
+				Columns: []*schema.Column{ResourcesColumns[15], ResourcesColumns[0]},
+			},
+			{
+				Name:    "resource_user_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{ResourcesColumns[18], ResourcesColumns[1]},
+			},
+			{
+				Name:    "resource_group_id",
+				Unique:  false,
+				Columns: []*schema.Column{ResourcesColumns[3]},
+			},
+		},
+	}
+	// ResourceBookmarksColumns holds the columns for the "resource_bookmarks" table.
+	ResourceBookmarksColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "resource_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// ResourceBookmarksTable holds the schema information for the "resource_bookmarks" table.
+	ResourceBookmarksTable = &schema.Table{
+		Name:       "resource_bookmarks",
+		Columns:    ResourceBookmarksColumns,
+		PrimaryKey: []*schema.Column{ResourceBookmarksColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "resourcebookmark_user_id_resource_id",
+				Unique:  true,
+				Columns: []*schema.Column{ResourceBookmarksColumns[2], ResourceBookmarksColumns[1]},
+			},
+			{
+				Name:    "resourcebookmark_resource_id",
+				Unique:  false,
+				Columns: []*schema.Column{ResourceBookmarksColumns[1]},
+			},
+		},
+	}
+	// ResourceRatingsColumns holds the columns for the "resource_ratings" table.
+	ResourceRatingsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "resource_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "stars", Type: field.TypeInt},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// ResourceRatingsTable holds the schema information for the "resource_ratings" table.
+	ResourceRatingsTable = &schema.Table{
+		Name:       "resource_ratings",
+		Columns:    ResourceRatingsColumns,
+		PrimaryKey: []*schema.Column{ResourceRatingsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "resourcerating_resource_id_user_id",
+				Unique:  true,
+				Columns: []*schema.Column{ResourceRatingsColumns[1], ResourceRatingsColumns[2]},
+			},
+			{
+				Name:    "resourcerating_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{ResourceRatingsColumns[2]},
+			},
+		},
+	}
+	// ResourceTagsColumns holds the columns for the "resource_tags" table.
+	ResourceTagsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "tag", Type: field.TypeString, Size: 160},
+		{Name: "resource_id", Type: field.TypeInt},
+	}
+	// ResourceTagsTable holds the schema information for the "resource_tags" table.
+	ResourceTagsTable = &schema.Table{
+		Name:       "resource_tags",
+		Columns:    ResourceTagsColumns,
+		PrimaryKey: []*schema.Column{ResourceTagsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "resource_tags_resources_tags",
+				Columns:    []*schema.Column{ResourceTagsColumns[2]},
+				RefColumns: []*schema.Column{ResourcesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "resourcetag_resource_id_tag",
+				Unique:  true,
+				Columns: []*schema.Column{ResourceTagsColumns[2], ResourceTagsColumns[1]},
+			},
+			{
+				Name:    "resourcetag_tag_resource_id",
+				Unique:  false,
+				Columns: []*schema.Column{ResourceTagsColumns[1], ResourceTagsColumns[2]},
+			},
+		},
+	}
+	// ResourceVersionsColumns holds the columns for the "resource_versions" table.
+	ResourceVersionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "number", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "filename", Type: field.TypeString, Size: 1000},
+		{Name: "content_type", Type: field.TypeString, Size: 255},
+		{Name: "size", Type: field.TypeInt64},
+		{Name: "note", Type: field.TypeString, Size: 2000, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "resource_id", Type: field.TypeInt},
+		{Name: "blob_id", Type: field.TypeInt},
+	}
+	// ResourceVersionsTable holds the schema information for the "resource_versions" table.
+	ResourceVersionsTable = &schema.Table{
+		Name:       "resource_versions",
+		Columns:    ResourceVersionsColumns,
+		PrimaryKey: []*schema.Column{ResourceVersionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "resource_versions_resources_versions",
+				Columns:    []*schema.Column{ResourceVersionsColumns[8]},
+				RefColumns: []*schema.Column{ResourcesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "resource_versions_blobs_blob",
+				Columns:    []*schema.Column{ResourceVersionsColumns[9]},
+				RefColumns: []*schema.Column{BlobsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "resourceversion_resource_id_number",
+				Unique:  true,
+				Columns: []*schema.Column{ResourceVersionsColumns[8], ResourceVersionsColumns[1]},
+			},
+			{
+				Name:    "resourceversion_blob_id",
+				Unique:  false,
+				Columns: []*schema.Column{ResourceVersionsColumns[9]},
+			},
+		},
+	}
 	// ReviewItemsColumns holds the columns for the "review_items" table.
 	ReviewItemsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -846,6 +1047,7 @@ var (
 	Tables = []*schema.Table{
 		AuditEntriesTable,
 		AuthTokensTable,
+		BlobsTable,
 		BookmarksTable,
 		EventsTable,
 		EventCursorsTable,
@@ -861,6 +1063,11 @@ var (
 		PostsTable,
 		PostRevisionsTable,
 		ReactionsTable,
+		ResourcesTable,
+		ResourceBookmarksTable,
+		ResourceRatingsTable,
+		ResourceTagsTable,
+		ResourceVersionsTable,
 		ReviewItemsTable,
 		ReviewNotesTable,
 		SanctionsTable,
@@ -881,6 +1088,10 @@ func init() {
 	PostsTable.ForeignKeys[0].RefTable = UsersTable
 	PostsTable.ForeignKeys[1].RefTable = TopicsTable
 	PostRevisionsTable.ForeignKeys[0].RefTable = PostsTable
+	ResourcesTable.ForeignKeys[0].RefTable = UsersTable
+	ResourceTagsTable.ForeignKeys[0].RefTable = ResourcesTable
+	ResourceVersionsTable.ForeignKeys[0].RefTable = ResourcesTable
+	ResourceVersionsTable.ForeignKeys[1].RefTable = BlobsTable
 	TopicsTable.ForeignKeys[0].RefTable = ForumsTable
 	TopicsTable.ForeignKeys[1].RefTable = UsersTable
 	ForumModeratorsTable.ForeignKeys[0].RefTable = ForumsTable

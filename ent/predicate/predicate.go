@@ -12,6 +12,9 @@ type AuditEntry func(*sql.Selector)
 // AuthToken is the predicate function for authtoken builders.
 type AuthToken func(*sql.Selector)
 
+// Blob is the predicate function for blob builders.
+type Blob func(*sql.Selector)
+
 // Bookmark is the predicate function for bookmark builders.
 type Bookmark func(*sql.Selector)
 
@@ -56,6 +59,21 @@ type PostRevision func(*sql.Selector)
 
 // Reaction is the predicate function for reaction builders.
 type Reaction func(*sql.Selector)
+
+// Resource is the predicate function for resource builders.
+type Resource func(*sql.Selector)
+
+// ResourceBookmark is the predicate function for resourcebookmark builders.
+type ResourceBookmark func(*sql.Selector)
+
+// ResourceRating is the predicate function for resourcerating builders.
+type ResourceRating func(*sql.Selector)
+
+// ResourceTag is the predicate function for resourcetag builders.
+type ResourceTag func(*sql.Selector)
+
+// ResourceVersion is the predicate function for resourceversion builders.
+type ResourceVersion func(*sql.Selector)
 
 // ReviewItem is the predicate function for reviewitem builders.
 type ReviewItem func(*sql.Selector)

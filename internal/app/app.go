@@ -37,8 +37,10 @@ import (
 	"github.com/crn-dev/crn/internal/pubsub"
 	"github.com/crn-dev/crn/internal/ratelimit"
 	"github.com/crn-dev/crn/internal/realtime"
+	"github.com/crn-dev/crn/internal/resource"
 	"github.com/crn-dev/crn/internal/respcache"
 	"github.com/crn-dev/crn/internal/search"
+	"github.com/crn-dev/crn/internal/storage"
 	"github.com/crn-dev/crn/web"
 )
 
@@ -70,6 +72,8 @@ type App struct {
 	Index         search.Index
 	Indexer       *discovery.Indexer
 	Discovery     *discovery.Service
+	Store         storage.Store // uploaded files; nil unless serving
+	Resources     *resource.Service
 	Redis         *redis.Client              // nil unless CRN_REDIS_URL is set
 	Meili         meilisearch.ServiceManager // nil unless CRN_MEILI_URL is set
 	Handler       http.Handler
@@ -204,6 +208,11 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	if cfg.CacheBytes > 0 {
 		a.Cache = respcache.New(cfg.CacheBytes)
 	}
+	storeCheck, err := a.buildResources(ctx, renderer, committed)
+	if err != nil {
+		return nil, err
+	}
+	checks = append(checks, storeCheck)
 	a.Hub = realtime.NewHub(a.Broker, a.Presence, a.Forums, a.Accounts, log, realtime.Options{
 		SendQueue: cfg.WSSendQueue, MaxConnsPerIP: cfg.WSConnsPerIP, PresenceTTL: cfg.PresenceTTL,
 		AllowedOrigins: append([]string{cfg.PublicURL}, cfg.CORSOrigins...),
@@ -222,6 +231,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		Realtime:      a.Hub,
 		Discovery:     a.Discovery,
 		Groups:        a.Groups,
+		Resources:     a.Resources,
 		AuthLimiter:   ratelimit.NewMemory(cfg.AuthRatePerMin, cfg.AuthRateBurst, nil),
 		Checks:        checks,
 		Registry:      reg,

@@ -52,7 +52,32 @@ type Config struct {
 	LogLevel        string        // debug, info, warn, error
 	LogFormat       string        // json or text
 
+	Storage        string // where uploaded files live: disk or s3
+	UploadDir      string // disk storage root; empty: <DataDir>/uploads (see UploadRoot)
+	UploadMaxBytes int64  // largest uploaded file
+	S3             S3     // the S3-compatible bucket when Storage is s3
+	ResourcesForum string // slug of the forum holding resource discussions; empty: none
+
 	cookieAuto bool // CookieSecure follows the public URL's scheme
+}
+
+// UploadRoot is the directory of the disk blob store.
+func (c Config) UploadRoot() string {
+	if c.UploadDir != "" {
+		return c.UploadDir
+	}
+	return filepath.Join(c.DataDir, "uploads")
+}
+
+// S3 locates an S3-compatible bucket.
+type S3 struct {
+	Endpoint  string // host:port, or an http(s):// URL
+	Bucket    string
+	AccessKey string
+	SecretKey string
+	Region    string
+	UseSSL    bool
+	Prefix    string // prepended to every object name
 }
 
 // Setting describes one configuration value: its flag, its environment
@@ -106,6 +131,17 @@ func Settings() []Setting {
 		{"debug-addr", "CRN_DEBUG_ADDR", "", "address for Go's pprof profiler (e.g. 127.0.0.1:6060); empty disables it; never expose it publicly", func(c *Config, v string) error { c.DebugAddr = v; return nil }},
 		{"log-level", "CRN_LOG_LEVEL", "info", "log level: debug, info, warn, error", func(c *Config, v string) error { return c.setLogLevel(v) }},
 		{"log-format", "CRN_LOG_FORMAT", "json", "log format: json or text", func(c *Config, v string) error { return c.setLogFormat(v) }},
+		{"storage", "CRN_STORAGE", "disk", "where uploaded files are kept: disk (CRN_UPLOAD_DIR) or s3 (an S3-compatible bucket, for several nodes)", func(c *Config, v string) error { return c.setStorage(v) }},
+		{"upload-dir", "CRN_UPLOAD_DIR", "", "directory of uploaded files with disk storage; empty uses <data-dir>/uploads", func(c *Config, v string) error { c.UploadDir = v; return nil }},
+		{"upload-max-bytes", "CRN_UPLOAD_MAX_BYTES", "100MB", "largest uploaded file (KB, MB, GB suffixes)", func(c *Config, v string) error { return c.setUploadMax(v) }},
+		{"s3-endpoint", "CRN_S3_ENDPOINT", "", "S3-compatible endpoint, host:port or an http(s):// URL (s3.amazonaws.com, minio.internal:9000)", func(c *Config, v string) error { c.S3.Endpoint = v; return nil }},
+		{"s3-bucket", "CRN_S3_BUCKET", "", "bucket of uploaded files with s3 storage; created when missing", func(c *Config, v string) error { c.S3.Bucket = v; return nil }},
+		{"s3-access-key", "CRN_S3_ACCESS_KEY", "", "S3 access key id", func(c *Config, v string) error { c.S3.AccessKey = v; return nil }},
+		{"s3-secret-key", "CRN_S3_SECRET_KEY", "", "S3 secret access key", func(c *Config, v string) error { c.S3.SecretKey = v; return nil }},
+		{"s3-region", "CRN_S3_REGION", "", "S3 region; empty lets the client discover it", func(c *Config, v string) error { c.S3.Region = v; return nil }},
+		{"s3-use-ssl", "CRN_S3_USE_SSL", "true", "talk HTTPS to the S3 endpoint (an http:// or https:// endpoint decides by itself)", boolSetter(func(c *Config) *bool { return &c.S3.UseSSL })},
+		{"s3-prefix", "CRN_S3_PREFIX", "", "prefix of crn's object names, so several communities can share a bucket", func(c *Config, v string) error { c.S3.Prefix = v; return nil }},
+		{"resources-forum", "CRN_RESOURCES_FORUM", "resources", "slug of the forum (created on demand) where shared resources get their discussion topics; members-only resources use <slug>-members; empty disables discussions", func(c *Config, v string) error { c.ResourcesForum = v; return nil }},
 	}
 }
 
@@ -183,6 +219,30 @@ func (c *Config) finish() error {
 	if c.DataDir != "" {
 		c.DataDir = filepath.Clean(c.DataDir)
 	}
+	if c.Storage == "s3" && (c.S3.Endpoint == "" || c.S3.Bucket == "") {
+		return errors.New("CRN_STORAGE=s3 needs CRN_S3_ENDPOINT and CRN_S3_BUCKET")
+	}
+	return nil
+}
+
+func (c *Config) setStorage(v string) error {
+	switch strings.ToLower(v) {
+	case "disk", "s3":
+		c.Storage = strings.ToLower(v)
+		return nil
+	}
+	return fmt.Errorf("want disk or s3, got %q", v)
+}
+
+func (c *Config) setUploadMax(v string) error {
+	n, err := ParseBytes(v)
+	if err != nil {
+		return err
+	}
+	if n < 1 {
+		return fmt.Errorf("must be at least 1 byte, got %q", v)
+	}
+	c.UploadMaxBytes = n
 	return nil
 }
 

@@ -107,3 +107,28 @@ func TestREADMEListsEverySetting(t *testing.T) {
 		}
 	}
 }
+
+func TestStorageSettings(t *testing.T) {
+	c, err := load(t, nil, map[string]string{"CRN_DATA_DIR": "/srv/crn"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Storage != "disk" || c.UploadRoot() != "/srv/crn/uploads" || c.UploadMaxBytes != 100<<20 || !c.S3.UseSSL || c.ResourcesForum != "resources" {
+		t.Fatalf("defaults: %+v", c)
+	}
+	c, err = load(t, nil, map[string]string{"CRN_STORAGE": "S3", "CRN_S3_ENDPOINT": "minio:9000", "CRN_S3_BUCKET": "crn", "CRN_UPLOAD_MAX_BYTES": "2GB", "CRN_S3_USE_SSL": "false"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Storage != "s3" || c.S3.Bucket != "crn" || c.UploadMaxBytes != 2<<30 || c.S3.UseSSL {
+		t.Fatalf("s3: %+v", c)
+	}
+	_, err = load(t, nil, map[string]string{"CRN_STORAGE": "s3"})
+	if err == nil || !strings.Contains(err.Error(), "CRN_S3_BUCKET") {
+		t.Fatalf("s3 without a bucket: %v", err)
+	}
+	_, err = load(t, nil, map[string]string{"CRN_STORAGE": "ftp", "CRN_UPLOAD_MAX_BYTES": "0"})
+	if err == nil || !strings.Contains(err.Error(), "CRN_STORAGE") || !strings.Contains(err.Error(), "CRN_UPLOAD_MAX_BYTES") {
+		t.Fatalf("bad values: %v", err)
+	}
+}

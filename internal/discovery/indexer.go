@@ -160,7 +160,7 @@ func (ix *Indexer) Handle(ctx context.Context, evs []event.Event) error {
 			return err
 		}
 	}
-	return nil
+	return ix.indexResources(ctx, evs)
 }
 
 // visibility is who may read a forum's content, as the index filters it;

@@ -15,11 +15,11 @@ import (
 
 // Summary counts what a rebuild indexed.
 type Summary struct {
-	Topics, Posts, Users, Groups int
+	Topics, Posts, Users, Groups, Resources int
 }
 
 func (s Summary) String() string {
-	return fmt.Sprintf("indexed %d topics, %d posts, %d users, %d groups", s.Topics, s.Posts, s.Users, s.Groups)
+	return fmt.Sprintf("indexed %d topics, %d posts, %d users, %d groups, %d resources", s.Topics, s.Posts, s.Users, s.Groups, s.Resources)
 }
 
 // Reindex rebuilds the whole index from the database into a new generation
@@ -48,7 +48,11 @@ func (ix *Indexer) Reindex(ctx context.Context, progress func(done, total int)) 
 	if err != nil {
 		return sum, err
 	}
-	total := nTopics + nPosts + nUsers + nGroups
+	nResources, err := ix.db.Resource.Query().Count(ctx)
+	if err != nil {
+		return sum, err
+	}
+	total := nTopics + nPosts + nUsers + nGroups + nResources
 	b, err := ix.index.Rebuild(ctx)
 	if err != nil {
 		return sum, fmt.Errorf("reindex: %w", err)
@@ -59,7 +63,7 @@ func (ix *Indexer) Reindex(ctx context.Context, progress func(done, total int)) 
 	}
 	report := func() {
 		if progress != nil {
-			progress(sum.Topics+sum.Posts+sum.Users+sum.Groups, total)
+			progress(sum.Topics+sum.Posts+sum.Users+sum.Groups+sum.Resources, total)
 		}
 	}
 	for after := 0; ; {
@@ -129,6 +133,9 @@ func (ix *Indexer) Reindex(ctx context.Context, progress func(done, total int)) 
 		sum.Users += len(us)
 		after = us[len(us)-1].ID
 		report()
+	}
+	if err := ix.reindexResources(ctx, b, &sum.Resources, report); err != nil {
+		return fail(err)
 	}
 	if err := b.Commit(ctx); err != nil {
 		return fail(err)

@@ -90,7 +90,7 @@ func fingerprint(p Params) string {
 	return strconv.FormatUint(h.Sum64(), 36)
 }
 
-var validTypes = map[string]bool{search.TypeTopic: true, search.TypePost: true, search.TypeUser: true, search.TypeGroup: true}
+var validTypes = map[string]bool{search.TypeTopic: true, search.TypePost: true, search.TypeUser: true, search.TypeGroup: true, search.TypeResource: true}
 
 // Search runs p for actor a.
 func (s *Service) Search(ctx context.Context, a authz.Actor, p Params) (*Page, error) {
@@ -103,7 +103,7 @@ func (s *Service) Search(ctx context.Context, a authz.Actor, p Params) (*Page, e
 	}
 	for _, t := range p.Types {
 		if !validTypes[t] {
-			problems["type"] = "must be topic, post, user or group"
+			problems["type"] = "must be topic, post, user, group or resource"
 		}
 	}
 	switch p.Sort {

@@ -70,6 +70,14 @@ const (
 	UserUnsuspended       Type = "user.unsuspended"
 	UserTrustChanged      Type = "user.trust_changed"
 	AutomodUpdated        Type = "moderation.settings_updated" // staff only
+	// Shared resources; payload resource_id names the resource, UserID its owner.
+	ResourceCreated      Type = "resource.created"
+	ResourceUpdated      Type = "resource.updated"
+	ResourceDeleted      Type = "resource.deleted"
+	ResourceRestored     Type = "resource.restored"
+	ResourceVersionAdded Type = "resource.version_added"
+	ResourceRated        Type = "resource.rated"      // payload stars
+	ResourceDownloaded   Type = "resource.downloaded" // ActorID the downloader, UserID the owner
 )
 
 // Visibility values. A group or a single user is "group:<id>" / "user:<id>".

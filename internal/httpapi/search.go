@@ -16,7 +16,7 @@ import (
 	"github.com/crn-dev/crn/internal/search"
 )
 
-// SearchHit is one hydrated result: exactly one of Topic, Post, User and Group is set.
+// SearchHit is one hydrated result: exactly one of Topic, Post, User, Group and Resource is set.
 type SearchHit struct {
 	Type       string            `json:"type"`
 	Highlights map[string]string `json:"highlights"`
@@ -24,6 +24,7 @@ type SearchHit struct {
 	Post       *Post             `json:"post,omitempty"`
 	User       *PublicUser       `json:"user,omitempty"`
 	Group      *Group            `json:"group,omitempty"`
+	Resource   *Resource         `json:"resource,omitempty"`
 }
 
 func splitList(v string) []string {
@@ -175,6 +176,13 @@ func (s *server) hydrate(c echo.Context, a authz.Actor, hits []search.Hit) ([]Se
 			}
 			pu := publicUser(u)
 			hit.User = &pu
+		case search.TypeResource:
+			v, err := s.Resources.Get(ctx, a, id)
+			if err != nil {
+				continue
+			}
+			r := resourceView(a, v)
+			hit.Resource = &r
 		default:
 			continue
 		}

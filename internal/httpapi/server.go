@@ -22,6 +22,7 @@ import (
 	"github.com/crn-dev/crn/internal/notify"
 	"github.com/crn-dev/crn/internal/ratelimit"
 	"github.com/crn-dev/crn/internal/realtime"
+	"github.com/crn-dev/crn/internal/resource"
 	"github.com/crn-dev/crn/internal/respcache"
 )
 
@@ -41,6 +42,7 @@ type Deps struct {
 	Realtime      *realtime.Hub
 	Discovery     *discovery.Service
 	Groups        *group.Service
+	Resources     *resource.Service
 	AuthLimiter   ratelimit.Limiter // sign-in and sign-up attempts per client IP
 	Checks        []Check           // what /readyz pings
 	Registry      *prometheus.Registry
@@ -95,9 +97,9 @@ func New(d Deps) *echo.Echo {
 	}
 	e.Use(
 		s.guestCache,
-		bodyLimit(d.Config.BodyLimit),
+		skipWhen(isUploadRoute, bodyLimit(d.Config.BodyLimit)), // uploads have their own limit
 		middleware.GzipWithConfig(middleware.GzipConfig{Skipper: func(c echo.Context) bool {
-			return c.Path() == "/metrics" || strings.HasSuffix(c.Request().URL.Path, "/ws") || s.guestCacheable(c)
+			return c.Path() == "/metrics" || strings.HasSuffix(c.Request().URL.Path, "/ws") || isDownloadRoute(c) || s.guestCacheable(c)
 		}}),
 	)
 
@@ -169,6 +171,7 @@ func New(d Deps) *echo.Echo {
 	api.POST("/notifications/read", s.markNotificationsRead, requireUser)
 
 	s.routesGroups(api)
+	s.routesResources(api)
 
 	// Unknown API paths answer JSON 404s, never the web app.
 	api.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })

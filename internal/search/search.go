@@ -16,6 +16,8 @@ const (
 	TypePost  = "post"
 	TypeUser  = "user"
 	TypeGroup = "group"
+
+	TypeResource = "resource" // a shared resource; Status holds its kind
 )
 
 // Doc is one searchable document. IDs are "<type>-<id>" (e.g. "post-12"),

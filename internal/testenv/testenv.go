@@ -16,6 +16,10 @@ const (
 	MeiliURL = "CRN_TEST_MEILI_URL"
 	MeiliKey = "CRN_TEST_MEILI_KEY"
 	MeiliBin = "CRN_TEST_MEILI_BIN" // the Meilisearch binary, for tests that run their own
+
+	S3Endpoint  = "CRN_TEST_S3_ENDPOINT" // host:port of an S3-compatible server (a private MinIO under make test)
+	S3AccessKey = "CRN_TEST_S3_ACCESS_KEY"
+	S3SecretKey = "CRN_TEST_S3_SECRET_KEY"
 )
 
 // Get returns the value of the variable name, skipping t when it is unset
