@@ -18,6 +18,8 @@ import (
 	"github.com/crn-dev/crn/ent/eventcursor"
 	"github.com/crn-dev/crn/ent/forum"
 	"github.com/crn-dev/crn/ent/forumsubscription"
+	"github.com/crn-dev/crn/ent/graphaffiliation"
+	"github.com/crn-dev/crn/ent/graphedge"
 	"github.com/crn-dev/crn/ent/notification"
 	"github.com/crn-dev/crn/ent/post"
 	"github.com/crn-dev/crn/ent/postrevision"
@@ -26,6 +28,7 @@ import (
 	"github.com/crn-dev/crn/ent/topic"
 	"github.com/crn-dev/crn/ent/topicuser"
 	"github.com/crn-dev/crn/ent/user"
+	"github.com/crn-dev/crn/ent/userfollow"
 	"github.com/crn-dev/crn/ent/usermute"
 )
 
@@ -93,6 +96,8 @@ func checkColumn(t, c string) error {
 			eventcursor.Table:       eventcursor.ValidColumn,
 			forum.Table:             forum.ValidColumn,
 			forumsubscription.Table: forumsubscription.ValidColumn,
+			graphaffiliation.Table:  graphaffiliation.ValidColumn,
+			graphedge.Table:         graphedge.ValidColumn,
 			notification.Table:      notification.ValidColumn,
 			post.Table:              post.ValidColumn,
 			postrevision.Table:      postrevision.ValidColumn,
@@ -101,6 +106,7 @@ func checkColumn(t, c string) error {
 			topic.Table:             topic.ValidColumn,
 			topicuser.Table:         topicuser.ValidColumn,
 			user.Table:              user.ValidColumn,
+			userfollow.Table:        userfollow.ValidColumn,
 			usermute.Table:          usermute.ValidColumn,
 		})
 	})

@@ -26,6 +26,10 @@ type Tx struct {
 	Forum *ForumClient
 	// ForumSubscription is the client for interacting with the ForumSubscription builders.
 	ForumSubscription *ForumSubscriptionClient
+	// GraphAffiliation is the client for interacting with the GraphAffiliation builders.
+	GraphAffiliation *GraphAffiliationClient
+	// GraphEdge is the client for interacting with the GraphEdge builders.
+	GraphEdge *GraphEdgeClient
 	// Notification is the client for interacting with the Notification builders.
 	Notification *NotificationClient
 	// Post is the client for interacting with the Post builders.
@@ -42,6 +46,8 @@ type Tx struct {
 	TopicUser *TopicUserClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// UserFollow is the client for interacting with the UserFollow builders.
+	UserFollow *UserFollowClient
 	// UserMute is the client for interacting with the UserMute builders.
 	UserMute *UserMuteClient
 
@@ -181,6 +187,8 @@ func (tx *Tx) init() {
 	tx.EventCursor = NewEventCursorClient(tx.config)
 	tx.Forum = NewForumClient(tx.config)
 	tx.ForumSubscription = NewForumSubscriptionClient(tx.config)
+	tx.GraphAffiliation = NewGraphAffiliationClient(tx.config)
+	tx.GraphEdge = NewGraphEdgeClient(tx.config)
 	tx.Notification = NewNotificationClient(tx.config)
 	tx.Post = NewPostClient(tx.config)
 	tx.PostRevision = NewPostRevisionClient(tx.config)
@@ -189,6 +197,7 @@ func (tx *Tx) init() {
 	tx.Topic = NewTopicClient(tx.config)
 	tx.TopicUser = NewTopicUserClient(tx.config)
 	tx.User = NewUserClient(tx.config)
+	tx.UserFollow = NewUserFollowClient(tx.config)
 	tx.UserMute = NewUserMuteClient(tx.config)
 }
 

@@ -52,6 +52,8 @@ type User struct {
 	ExternalID *string `json:"external_id,omitempty"`
 	// CrmAttributes holds the value of the "crm_attributes" field.
 	CrmAttributes map[string]interface{} `json:"crm_attributes,omitempty"`
+	// GraphOptOut holds the value of the "graph_opt_out" field.
+	GraphOptOut bool `json:"graph_opt_out,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the UserQuery when eager-loading is set.
 	Edges        UserEdges `json:"edges"`
@@ -94,6 +96,8 @@ func (*User) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case user.FieldCrmAttributes:
 			values[i] = new([]byte)
+		case user.FieldGraphOptOut:
+			values[i] = new(sql.NullBool)
 		case user.FieldID, user.FieldTrustLevel:
 			values[i] = new(sql.NullInt64)
 		case user.FieldUsername, user.FieldUsernameKey, user.FieldEmail, user.FieldEmailKey, user.FieldDisplayName, user.FieldBio, user.FieldAvatarURL, user.FieldLocale, user.FieldRole, user.FieldStatus, user.FieldPasswordHash, user.FieldExternalID:
@@ -227,6 +231,12 @@ func (_m *User) assignValues(columns []string, values []any) error {
 					return fmt.Errorf("unmarshal field crm_attributes: %w", err)
 				}
 			}
+		case user.FieldGraphOptOut:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field graph_opt_out", values[i])
+			} else if value.Valid {
+				_m.GraphOptOut = value.Bool
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -326,6 +336,9 @@ func (_m *User) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("crm_attributes=")
 	builder.WriteString(fmt.Sprintf("%v", _m.CrmAttributes))
+	builder.WriteString(", ")
+	builder.WriteString("graph_opt_out=")
+	builder.WriteString(fmt.Sprintf("%v", _m.GraphOptOut))
 	builder.WriteByte(')')
 	return builder.String()
 }
