@@ -39,6 +39,9 @@ const (
 
 	UserCreated Type = "user.created" // an account was created
 	UserUpdated Type = "user.updated" // a public profile field changed
+
+	UserFollowed   Type = "user.followed"   // ActorID started following UserID
+	UserUnfollowed Type = "user.unfollowed" // ActorID stopped following UserID
 )
 
 // Visibility values. A group or a single user is "group:<id>" / "user:<id>".

@@ -11,8 +11,6 @@ import (
 
 // Event types of other features that the graph consumes by name.
 const (
-	typeFollowed      event.Type = "user.followed"
-	typeUnfollowed    event.Type = "user.unfollowed"
 	typeMemberJoined  event.Type = "group.member_joined"
 	typeMemberLeft    event.Type = "group.member_left"
 	typeMemberRemoved event.Type = "group.member_removed"
@@ -162,9 +160,9 @@ func derive(ctx context.Context, e event.Event, aff affiliations, lim Limits) ([
 		if intOf(p["post_id"]) != 0 {
 			add(e.ActorID, intOf(p["answerer_id"]), Answer, 1, e.ForumID)
 		}
-	case typeFollowed:
+	case event.UserFollowed:
 		add(e.ActorID, e.UserID, Follow, 1, 0)
-	case typeUnfollowed:
+	case event.UserUnfollowed:
 		add(e.ActorID, e.UserID, Follow, -1, 0)
 	case typeRated:
 		add(e.ActorID, e.UserID, Rating, 1, 0)

@@ -16,12 +16,6 @@ import (
 	"github.com/crn-dev/crn/internal/event"
 )
 
-// Event types the graph records.
-const (
-	UserFollowed   = typeFollowed
-	UserUnfollowed = typeUnfollowed
-)
-
 // Groups tells which private groups a user belongs to. The groups feature
 // provides it; until then nobody belongs to any.
 type Groups interface {
@@ -175,14 +169,14 @@ func (s *Service) Follow(ctx context.Context, a authz.Actor, username string, on
 		if err != nil && !ent.IsNotFound(err) {
 			return nil, err
 		}
-		typ := UserFollowed
+		typ := event.UserFollowed
 		switch {
 		case on && existing != nil, !on && existing == nil:
 			return nil, nil
 		case on:
 			err = tx.UserFollow.Create().SetFollowerID(a.ID).SetFolloweeID(u.ID).SetCreatedAt(s.opts.Now()).Exec(ctx)
 		default:
-			typ = UserUnfollowed
+			typ = event.UserUnfollowed
 			err = tx.UserFollow.DeleteOne(existing).Exec(ctx)
 		}
 		if err != nil {
