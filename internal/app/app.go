@@ -28,6 +28,7 @@ import (
 	"github.com/crn-dev/crn/internal/discovery"
 	"github.com/crn-dev/crn/internal/event"
 	"github.com/crn-dev/crn/internal/forum"
+	"github.com/crn-dev/crn/internal/graph"
 	"github.com/crn-dev/crn/internal/httpapi"
 	"github.com/crn-dev/crn/internal/markup"
 	"github.com/crn-dev/crn/internal/notify"
@@ -65,6 +66,7 @@ type App struct {
 	Index         search.Index
 	Indexer       *discovery.Indexer
 	Discovery     *discovery.Service
+	Graph         *graph.Service
 	Redis         *redis.Client              // nil unless CRN_REDIS_URL is set
 	Meili         meilisearch.ServiceManager // nil unless CRN_MEILI_URL is set
 	Handler       http.Handler
@@ -192,6 +194,13 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	if err != nil {
 		return nil, err
 	}
+	weights, err := graph.ParseWeights(cfg.GraphWeights)
+	if err != nil {
+		return nil, fmt.Errorf("CRN_GRAPH_WEIGHTS: %w", err)
+	}
+	a.Graph = graph.New(a.DB, graph.NewMemory(), graph.Options{
+		Decay: graph.Decay{HalfLife: cfg.GraphHalfLife}, Weights: weights, Committed: committed, Now: opts.Now,
+	})
 	if !opts.Serve {
 		return a, nil
 	}
@@ -210,6 +219,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		Notifications: a.Notifications,
 		Realtime:      a.Hub,
 		Discovery:     a.Discovery,
+		Graph:         a.Graph,
 		AuthLimiter:   ratelimit.NewMemory(cfg.AuthRatePerMin, cfg.AuthRateBurst, nil),
 		Checks:        checks,
 		Registry:      reg,
@@ -301,10 +311,18 @@ const viewFlushInterval = 5 * time.Second
 func (a *App) startWorkers() func() {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(4)
 	go func() {
 		defer wg.Done()
 		_ = a.Relay.Run(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		// The in-memory graph starts empty and loads graph_edges here, then
+		// follows its changes.
+		a.Graph.Memory().Run(ctx, a.DB.Client, a.Config.GraphRefresh, func(err error) {
+			a.Log.Warn("refreshing the relationship graph", "err", err)
+		})
 	}()
 	go func() {
 		defer wg.Done()
@@ -377,7 +395,10 @@ func (a *App) newRelay(log *slog.Logger) *event.Relay {
 }
 
 func (a *App) consumers() []event.Consumer {
-	cs := []event.Consumer{notify.Consumer{Postgres: a.DB.Dialect == database.Postgres}}
+	cs := []event.Consumer{
+		notify.Consumer{Postgres: a.DB.Dialect == database.Postgres},
+		graph.Consumer{Decay: graph.Decay{HalfLife: a.Config.GraphHalfLife}, Limits: graph.DefaultLimits},
+	}
 	if a.Broker != nil {
 		cs = append(cs, realtime.Publisher{Broker: a.Broker})
 	}

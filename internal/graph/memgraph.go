@@ -193,6 +193,9 @@ func keyOf(r *ent.GraphEdge) (edgeKey, bool) {
 
 // Run refreshes the graph every interval until ctx ends.
 func (m *Memory) Run(ctx context.Context, db *ent.Client, every time.Duration, onErr func(error)) {
+	if every <= 0 {
+		every = time.Second
+	}
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
