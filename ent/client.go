@@ -24,6 +24,8 @@ import (
 	"github.com/crn-dev/crn/ent/flag"
 	"github.com/crn-dev/crn/ent/forum"
 	"github.com/crn-dev/crn/ent/forumsubscription"
+	"github.com/crn-dev/crn/ent/graphaffiliation"
+	"github.com/crn-dev/crn/ent/graphedge"
 	"github.com/crn-dev/crn/ent/group"
 	"github.com/crn-dev/crn/ent/groupinvite"
 	"github.com/crn-dev/crn/ent/groupmember"
@@ -45,6 +47,7 @@ import (
 	"github.com/crn-dev/crn/ent/topic"
 	"github.com/crn-dev/crn/ent/topicuser"
 	"github.com/crn-dev/crn/ent/user"
+	"github.com/crn-dev/crn/ent/userfollow"
 	"github.com/crn-dev/crn/ent/usermute"
 
 	stdsql "database/sql"
@@ -73,6 +76,10 @@ type Client struct {
 	Forum *ForumClient
 	// ForumSubscription is the client for interacting with the ForumSubscription builders.
 	ForumSubscription *ForumSubscriptionClient
+	// GraphAffiliation is the client for interacting with the GraphAffiliation builders.
+	GraphAffiliation *GraphAffiliationClient
+	// GraphEdge is the client for interacting with the GraphEdge builders.
+	GraphEdge *GraphEdgeClient
 	// Group is the client for interacting with the Group builders.
 	Group *GroupClient
 	// GroupInvite is the client for interacting with the GroupInvite builders.
@@ -115,6 +122,8 @@ type Client struct {
 	TopicUser *TopicUserClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// UserFollow is the client for interacting with the UserFollow builders.
+	UserFollow *UserFollowClient
 	// UserMute is the client for interacting with the UserMute builders.
 	UserMute *UserMuteClient
 }
@@ -137,6 +146,8 @@ func (c *Client) init() {
 	c.Flag = NewFlagClient(c.config)
 	c.Forum = NewForumClient(c.config)
 	c.ForumSubscription = NewForumSubscriptionClient(c.config)
+	c.GraphAffiliation = NewGraphAffiliationClient(c.config)
+	c.GraphEdge = NewGraphEdgeClient(c.config)
 	c.Group = NewGroupClient(c.config)
 	c.GroupInvite = NewGroupInviteClient(c.config)
 	c.GroupMember = NewGroupMemberClient(c.config)
@@ -158,6 +169,7 @@ func (c *Client) init() {
 	c.Topic = NewTopicClient(c.config)
 	c.TopicUser = NewTopicUserClient(c.config)
 	c.User = NewUserClient(c.config)
+	c.UserFollow = NewUserFollowClient(c.config)
 	c.UserMute = NewUserMuteClient(c.config)
 }
 
@@ -260,6 +272,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Flag:               NewFlagClient(cfg),
 		Forum:              NewForumClient(cfg),
 		ForumSubscription:  NewForumSubscriptionClient(cfg),
+		GraphAffiliation:   NewGraphAffiliationClient(cfg),
+		GraphEdge:          NewGraphEdgeClient(cfg),
 		Group:              NewGroupClient(cfg),
 		GroupInvite:        NewGroupInviteClient(cfg),
 		GroupMember:        NewGroupMemberClient(cfg),
@@ -281,6 +295,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Topic:              NewTopicClient(cfg),
 		TopicUser:          NewTopicUserClient(cfg),
 		User:               NewUserClient(cfg),
+		UserFollow:         NewUserFollowClient(cfg),
 		UserMute:           NewUserMuteClient(cfg),
 	}, nil
 }
@@ -310,6 +325,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Flag:               NewFlagClient(cfg),
 		Forum:              NewForumClient(cfg),
 		ForumSubscription:  NewForumSubscriptionClient(cfg),
+		GraphAffiliation:   NewGraphAffiliationClient(cfg),
+		GraphEdge:          NewGraphEdgeClient(cfg),
 		Group:              NewGroupClient(cfg),
 		GroupInvite:        NewGroupInviteClient(cfg),
 		GroupMember:        NewGroupMemberClient(cfg),
@@ -331,6 +348,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Topic:              NewTopicClient(cfg),
 		TopicUser:          NewTopicUserClient(cfg),
 		User:               NewUserClient(cfg),
+		UserFollow:         NewUserFollowClient(cfg),
 		UserMute:           NewUserMuteClient(cfg),
 	}, nil
 }
@@ -362,11 +380,12 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.AuditEntry, c.AuthToken, c.Blob, c.Bookmark, c.Event, c.EventCursor, c.Flag,
-		c.Forum, c.ForumSubscription, c.Group, c.GroupInvite, c.GroupMember,
-		c.GroupRequest, c.ModerationSettings, c.Notification, c.Post, c.PostRevision,
-		c.Reaction, c.Resource, c.ResourceBookmark, c.ResourceRating, c.ResourceTag,
-		c.ResourceVersion, c.ReviewItem, c.ReviewNote, c.Sanction, c.Tag, c.Topic,
-		c.TopicUser, c.User, c.UserMute,
+		c.Forum, c.ForumSubscription, c.GraphAffiliation, c.GraphEdge, c.Group,
+		c.GroupInvite, c.GroupMember, c.GroupRequest, c.ModerationSettings,
+		c.Notification, c.Post, c.PostRevision, c.Reaction, c.Resource,
+		c.ResourceBookmark, c.ResourceRating, c.ResourceTag, c.ResourceVersion,
+		c.ReviewItem, c.ReviewNote, c.Sanction, c.Tag, c.Topic, c.TopicUser, c.User,
+		c.UserFollow, c.UserMute,
 	} {
 		n.Use(hooks...)
 	}
@@ -377,11 +396,12 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.AuditEntry, c.AuthToken, c.Blob, c.Bookmark, c.Event, c.EventCursor, c.Flag,
-		c.Forum, c.ForumSubscription, c.Group, c.GroupInvite, c.GroupMember,
-		c.GroupRequest, c.ModerationSettings, c.Notification, c.Post, c.PostRevision,
-		c.Reaction, c.Resource, c.ResourceBookmark, c.ResourceRating, c.ResourceTag,
-		c.ResourceVersion, c.ReviewItem, c.ReviewNote, c.Sanction, c.Tag, c.Topic,
-		c.TopicUser, c.User, c.UserMute,
+		c.Forum, c.ForumSubscription, c.GraphAffiliation, c.GraphEdge, c.Group,
+		c.GroupInvite, c.GroupMember, c.GroupRequest, c.ModerationSettings,
+		c.Notification, c.Post, c.PostRevision, c.Reaction, c.Resource,
+		c.ResourceBookmark, c.ResourceRating, c.ResourceTag, c.ResourceVersion,
+		c.ReviewItem, c.ReviewNote, c.Sanction, c.Tag, c.Topic, c.TopicUser, c.User,
+		c.UserFollow, c.UserMute,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -408,6 +428,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Forum.mutate(ctx, m)
 	case *ForumSubscriptionMutation:
 		return c.ForumSubscription.mutate(ctx, m)
+	case *GraphAffiliationMutation:
+		return c.GraphAffiliation.mutate(ctx, m)
+	case *GraphEdgeMutation:
+		return c.GraphEdge.mutate(ctx, m)
 	case *GroupMutation:
 		return c.Group.mutate(ctx, m)
 	case *GroupInviteMutation:
@@ -450,6 +474,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.TopicUser.mutate(ctx, m)
 	case *UserMutation:
 		return c.User.mutate(ctx, m)
+	case *UserFollowMutation:
+		return c.UserFollow.mutate(ctx, m)
 	case *UserMuteMutation:
 		return c.UserMute.mutate(ctx, m)
 	default:
@@ -1747,6 +1773,272 @@ func (c *ForumSubscriptionClient) mutate(ctx context.Context, m *ForumSubscripti
 		return (&ForumSubscriptionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown ForumSubscription mutation op: %q", m.Op())
+	}
+}
+
+// GraphAffiliationClient is a client for the GraphAffiliation schema.
+type GraphAffiliationClient struct {
+	config
+}
+
+// NewGraphAffiliationClient returns a client for the GraphAffiliation from the given config.
+func NewGraphAffiliationClient(c config) *GraphAffiliationClient {
+	return &GraphAffiliationClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `graphaffiliation.Hooks(f(g(h())))`.
+func (c *GraphAffiliationClient) Use(hooks ...Hook) {
+	c.hooks.GraphAffiliation = append(c.hooks.GraphAffiliation, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `graphaffiliation.Intercept(f(g(h())))`.
+func (c *GraphAffiliationClient) Intercept(interceptors ...Interceptor) {
+	c.inters.GraphAffiliation = append(c.inters.GraphAffiliation, interceptors...)
+}
+
+// Create returns a builder for creating a GraphAffiliation entity.
+func (c *GraphAffiliationClient) Create() *GraphAffiliationCreate {
+	mutation := newGraphAffiliationMutation(c.config, OpCreate)
+	return &GraphAffiliationCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of GraphAffiliation entities.
+func (c *GraphAffiliationClient) CreateBulk(builders ...*GraphAffiliationCreate) *GraphAffiliationCreateBulk {
+	return &GraphAffiliationCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *GraphAffiliationClient) MapCreateBulk(slice any, setFunc func(*GraphAffiliationCreate, int)) *GraphAffiliationCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &GraphAffiliationCreateBulk{err: fmt.Errorf("calling to GraphAffiliationClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*GraphAffiliationCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &GraphAffiliationCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for GraphAffiliation.
+func (c *GraphAffiliationClient) Update() *GraphAffiliationUpdate {
+	mutation := newGraphAffiliationMutation(c.config, OpUpdate)
+	return &GraphAffiliationUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *GraphAffiliationClient) UpdateOne(_m *GraphAffiliation) *GraphAffiliationUpdateOne {
+	mutation := newGraphAffiliationMutation(c.config, OpUpdateOne, withGraphAffiliation(_m))
+	return &GraphAffiliationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *GraphAffiliationClient) UpdateOneID(id int) *GraphAffiliationUpdateOne {
+	mutation := newGraphAffiliationMutation(c.config, OpUpdateOne, withGraphAffiliationID(id))
+	return &GraphAffiliationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for GraphAffiliation.
+func (c *GraphAffiliationClient) Delete() *GraphAffiliationDelete {
+	mutation := newGraphAffiliationMutation(c.config, OpDelete)
+	return &GraphAffiliationDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *GraphAffiliationClient) DeleteOne(_m *GraphAffiliation) *GraphAffiliationDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *GraphAffiliationClient) DeleteOneID(id int) *GraphAffiliationDeleteOne {
+	builder := c.Delete().Where(graphaffiliation.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &GraphAffiliationDeleteOne{builder}
+}
+
+// Query returns a query builder for GraphAffiliation.
+func (c *GraphAffiliationClient) Query() *GraphAffiliationQuery {
+	return &GraphAffiliationQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeGraphAffiliation},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a GraphAffiliation entity by its id.
+func (c *GraphAffiliationClient) Get(ctx context.Context, id int) (*GraphAffiliation, error) {
+	return c.Query().Where(graphaffiliation.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *GraphAffiliationClient) GetX(ctx context.Context, id int) *GraphAffiliation {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *GraphAffiliationClient) Hooks() []Hook {
+	return c.hooks.GraphAffiliation
+}
+
+// Interceptors returns the client interceptors.
+func (c *GraphAffiliationClient) Interceptors() []Interceptor {
+	return c.inters.GraphAffiliation
+}
+
+func (c *GraphAffiliationClient) mutate(ctx context.Context, m *GraphAffiliationMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&GraphAffiliationCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&GraphAffiliationUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&GraphAffiliationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&GraphAffiliationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown GraphAffiliation mutation op: %q", m.Op())
+	}
+}
+
+// GraphEdgeClient is a client for the GraphEdge schema.
+type GraphEdgeClient struct {
+	config
+}
+
+// NewGraphEdgeClient returns a client for the GraphEdge from the given config.
+func NewGraphEdgeClient(c config) *GraphEdgeClient {
+	return &GraphEdgeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `graphedge.Hooks(f(g(h())))`.
+func (c *GraphEdgeClient) Use(hooks ...Hook) {
+	c.hooks.GraphEdge = append(c.hooks.GraphEdge, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `graphedge.Intercept(f(g(h())))`.
+func (c *GraphEdgeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.GraphEdge = append(c.inters.GraphEdge, interceptors...)
+}
+
+// Create returns a builder for creating a GraphEdge entity.
+func (c *GraphEdgeClient) Create() *GraphEdgeCreate {
+	mutation := newGraphEdgeMutation(c.config, OpCreate)
+	return &GraphEdgeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of GraphEdge entities.
+func (c *GraphEdgeClient) CreateBulk(builders ...*GraphEdgeCreate) *GraphEdgeCreateBulk {
+	return &GraphEdgeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *GraphEdgeClient) MapCreateBulk(slice any, setFunc func(*GraphEdgeCreate, int)) *GraphEdgeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &GraphEdgeCreateBulk{err: fmt.Errorf("calling to GraphEdgeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*GraphEdgeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &GraphEdgeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for GraphEdge.
+func (c *GraphEdgeClient) Update() *GraphEdgeUpdate {
+	mutation := newGraphEdgeMutation(c.config, OpUpdate)
+	return &GraphEdgeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *GraphEdgeClient) UpdateOne(_m *GraphEdge) *GraphEdgeUpdateOne {
+	mutation := newGraphEdgeMutation(c.config, OpUpdateOne, withGraphEdge(_m))
+	return &GraphEdgeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *GraphEdgeClient) UpdateOneID(id int) *GraphEdgeUpdateOne {
+	mutation := newGraphEdgeMutation(c.config, OpUpdateOne, withGraphEdgeID(id))
+	return &GraphEdgeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for GraphEdge.
+func (c *GraphEdgeClient) Delete() *GraphEdgeDelete {
+	mutation := newGraphEdgeMutation(c.config, OpDelete)
+	return &GraphEdgeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *GraphEdgeClient) DeleteOne(_m *GraphEdge) *GraphEdgeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *GraphEdgeClient) DeleteOneID(id int) *GraphEdgeDeleteOne {
+	builder := c.Delete().Where(graphedge.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &GraphEdgeDeleteOne{builder}
+}
+
+// Query returns a query builder for GraphEdge.
+func (c *GraphEdgeClient) Query() *GraphEdgeQuery {
+	return &GraphEdgeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeGraphEdge},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a GraphEdge entity by its id.
+func (c *GraphEdgeClient) Get(ctx context.Context, id int) (*GraphEdge, error) {
+	return c.Query().Where(graphedge.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *GraphEdgeClient) GetX(ctx context.Context, id int) *GraphEdge {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *GraphEdgeClient) Hooks() []Hook {
+	return c.hooks.GraphEdge
+}
+
+// Interceptors returns the client interceptors.
+func (c *GraphEdgeClient) Interceptors() []Interceptor {
+	return c.inters.GraphEdge
+}
+
+func (c *GraphEdgeClient) mutate(ctx context.Context, m *GraphEdgeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&GraphEdgeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&GraphEdgeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&GraphEdgeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&GraphEdgeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown GraphEdge mutation op: %q", m.Op())
 	}
 }
 
@@ -4831,6 +5123,139 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 	}
 }
 
+// UserFollowClient is a client for the UserFollow schema.
+type UserFollowClient struct {
+	config
+}
+
+// NewUserFollowClient returns a client for the UserFollow from the given config.
+func NewUserFollowClient(c config) *UserFollowClient {
+	return &UserFollowClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `userfollow.Hooks(f(g(h())))`.
+func (c *UserFollowClient) Use(hooks ...Hook) {
+	c.hooks.UserFollow = append(c.hooks.UserFollow, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `userfollow.Intercept(f(g(h())))`.
+func (c *UserFollowClient) Intercept(interceptors ...Interceptor) {
+	c.inters.UserFollow = append(c.inters.UserFollow, interceptors...)
+}
+
+// Create returns a builder for creating a UserFollow entity.
+func (c *UserFollowClient) Create() *UserFollowCreate {
+	mutation := newUserFollowMutation(c.config, OpCreate)
+	return &UserFollowCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of UserFollow entities.
+func (c *UserFollowClient) CreateBulk(builders ...*UserFollowCreate) *UserFollowCreateBulk {
+	return &UserFollowCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *UserFollowClient) MapCreateBulk(slice any, setFunc func(*UserFollowCreate, int)) *UserFollowCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &UserFollowCreateBulk{err: fmt.Errorf("calling to UserFollowClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*UserFollowCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &UserFollowCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for UserFollow.
+func (c *UserFollowClient) Update() *UserFollowUpdate {
+	mutation := newUserFollowMutation(c.config, OpUpdate)
+	return &UserFollowUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *UserFollowClient) UpdateOne(_m *UserFollow) *UserFollowUpdateOne {
+	mutation := newUserFollowMutation(c.config, OpUpdateOne, withUserFollow(_m))
+	return &UserFollowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *UserFollowClient) UpdateOneID(id int) *UserFollowUpdateOne {
+	mutation := newUserFollowMutation(c.config, OpUpdateOne, withUserFollowID(id))
+	return &UserFollowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for UserFollow.
+func (c *UserFollowClient) Delete() *UserFollowDelete {
+	mutation := newUserFollowMutation(c.config, OpDelete)
+	return &UserFollowDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *UserFollowClient) DeleteOne(_m *UserFollow) *UserFollowDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *UserFollowClient) DeleteOneID(id int) *UserFollowDeleteOne {
+	builder := c.Delete().Where(userfollow.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &UserFollowDeleteOne{builder}
+}
+
+// Query returns a query builder for UserFollow.
+func (c *UserFollowClient) Query() *UserFollowQuery {
+	return &UserFollowQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeUserFollow},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a UserFollow entity by its id.
+func (c *UserFollowClient) Get(ctx context.Context, id int) (*UserFollow, error) {
+	return c.Query().Where(userfollow.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *UserFollowClient) GetX(ctx context.Context, id int) *UserFollow {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *UserFollowClient) Hooks() []Hook {
+	return c.hooks.UserFollow
+}
+
+// Interceptors returns the client interceptors.
+func (c *UserFollowClient) Interceptors() []Interceptor {
+	return c.inters.UserFollow
+}
+
+func (c *UserFollowClient) mutate(ctx context.Context, m *UserFollowMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&UserFollowCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&UserFollowUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&UserFollowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&UserFollowDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown UserFollow mutation op: %q", m.Op())
+	}
+}
+
 // UserMuteClient is a client for the UserMute schema.
 type UserMuteClient struct {
 	config
@@ -4968,17 +5393,19 @@ func (c *UserMuteClient) mutate(ctx context.Context, m *UserMuteMutation) (Value
 type (
 	hooks struct {
 		AuditEntry, AuthToken, Blob, Bookmark, Event, EventCursor, Flag, Forum,
-		ForumSubscription, Group, GroupInvite, GroupMember, GroupRequest,
-		ModerationSettings, Notification, Post, PostRevision, Reaction, Resource,
-		ResourceBookmark, ResourceRating, ResourceTag, ResourceVersion, ReviewItem,
-		ReviewNote, Sanction, Tag, Topic, TopicUser, User, UserMute []ent.Hook
+		ForumSubscription, GraphAffiliation, GraphEdge, Group, GroupInvite,
+		GroupMember, GroupRequest, ModerationSettings, Notification, Post,
+		PostRevision, Reaction, Resource, ResourceBookmark, ResourceRating,
+		ResourceTag, ResourceVersion, ReviewItem, ReviewNote, Sanction, Tag, Topic,
+		TopicUser, User, UserFollow, UserMute []ent.Hook
 	}
 	inters struct {
 		AuditEntry, AuthToken, Blob, Bookmark, Event, EventCursor, Flag, Forum,
-		ForumSubscription, Group, GroupInvite, GroupMember, GroupRequest,
-		ModerationSettings, Notification, Post, PostRevision, Reaction, Resource,
-		ResourceBookmark, ResourceRating, ResourceTag, ResourceVersion, ReviewItem,
-		ReviewNote, Sanction, Tag, Topic, TopicUser, User, UserMute []ent.Interceptor
+		ForumSubscription, GraphAffiliation, GraphEdge, Group, GroupInvite,
+		GroupMember, GroupRequest, ModerationSettings, Notification, Post,
+		PostRevision, Reaction, Resource, ResourceBookmark, ResourceRating,
+		ResourceTag, ResourceVersion, ReviewItem, ReviewNote, Sanction, Tag, Topic,
+		TopicUser, User, UserFollow, UserMute []ent.Interceptor
 	}
 )
 

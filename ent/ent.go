@@ -21,6 +21,8 @@ import (
 	"github.com/crn-dev/crn/ent/flag"
 	"github.com/crn-dev/crn/ent/forum"
 	"github.com/crn-dev/crn/ent/forumsubscription"
+	"github.com/crn-dev/crn/ent/graphaffiliation"
+	"github.com/crn-dev/crn/ent/graphedge"
 	"github.com/crn-dev/crn/ent/group"
 	"github.com/crn-dev/crn/ent/groupinvite"
 	"github.com/crn-dev/crn/ent/groupmember"
@@ -42,6 +44,7 @@ import (
 	"github.com/crn-dev/crn/ent/topic"
 	"github.com/crn-dev/crn/ent/topicuser"
 	"github.com/crn-dev/crn/ent/user"
+	"github.com/crn-dev/crn/ent/userfollow"
 	"github.com/crn-dev/crn/ent/usermute"
 )
 
@@ -112,6 +115,8 @@ func checkColumn(t, c string) error {
 			flag.Table:               flag.ValidColumn,
 			forum.Table:              forum.ValidColumn,
 			forumsubscription.Table:  forumsubscription.ValidColumn,
+			graphaffiliation.Table:   graphaffiliation.ValidColumn,
+			graphedge.Table:          graphedge.ValidColumn,
 			group.Table:              group.ValidColumn,
 			groupinvite.Table:        groupinvite.ValidColumn,
 			groupmember.Table:        groupmember.ValidColumn,
@@ -133,6 +138,7 @@ func checkColumn(t, c string) error {
 			topic.Table:              topic.ValidColumn,
 			topicuser.Table:          topicuser.ValidColumn,
 			user.Table:               user.ValidColumn,
+			userfollow.Table:         userfollow.ValidColumn,
 			usermute.Table:           usermute.ValidColumn,
 		})
 	})

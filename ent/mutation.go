@@ -20,6 +20,8 @@ import (
 	"github.com/crn-dev/crn/ent/flag"
 	"github.com/crn-dev/crn/ent/forum"
 	"github.com/crn-dev/crn/ent/forumsubscription"
+	"github.com/crn-dev/crn/ent/graphaffiliation"
+	"github.com/crn-dev/crn/ent/graphedge"
 	"github.com/crn-dev/crn/ent/group"
 	"github.com/crn-dev/crn/ent/groupinvite"
 	"github.com/crn-dev/crn/ent/groupmember"
@@ -42,6 +44,7 @@ import (
 	"github.com/crn-dev/crn/ent/topic"
 	"github.com/crn-dev/crn/ent/topicuser"
 	"github.com/crn-dev/crn/ent/user"
+	"github.com/crn-dev/crn/ent/userfollow"
 	"github.com/crn-dev/crn/ent/usermute"
 )
 
@@ -63,6 +66,8 @@ const (
 	TypeFlag               = "Flag"
 	TypeForum              = "Forum"
 	TypeForumSubscription  = "ForumSubscription"
+	TypeGraphAffiliation   = "GraphAffiliation"
+	TypeGraphEdge          = "GraphEdge"
 	TypeGroup              = "Group"
 	TypeGroupInvite        = "GroupInvite"
 	TypeGroupMember        = "GroupMember"
@@ -84,6 +89,7 @@ const (
 	TypeTopic              = "Topic"
 	TypeTopicUser          = "TopicUser"
 	TypeUser               = "User"
+	TypeUserFollow         = "UserFollow"
 	TypeUserMute           = "UserMute"
 )
 
@@ -8074,6 +8080,1642 @@ func (m *ForumSubscriptionMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *ForumSubscriptionMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown ForumSubscription edge %s", name)
+}
+
+// GraphAffiliationMutation represents an operation that mutates the GraphAffiliation nodes in the graph.
+type GraphAffiliationMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	kind          *string
+	ref_id        *int
+	addref_id     *int
+	user_id       *int
+	adduser_id    *int
+	scope         *int
+	addscope      *int
+	created_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*GraphAffiliation, error)
+	predicates    []predicate.GraphAffiliation
+}
+
+var _ ent.Mutation = (*GraphAffiliationMutation)(nil)
+
+// graphaffiliationOption allows management of the mutation configuration using functional options.
+type graphaffiliationOption func(*GraphAffiliationMutation)
+
+// newGraphAffiliationMutation creates new mutation for the GraphAffiliation entity.
+func newGraphAffiliationMutation(c config, op Op, opts ...graphaffiliationOption) *GraphAffiliationMutation {
+	m := &GraphAffiliationMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeGraphAffiliation,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withGraphAffiliationID sets the ID field of the mutation.
+func withGraphAffiliationID(id int) graphaffiliationOption {
+	return func(m *GraphAffiliationMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *GraphAffiliation
+		)
+		m.oldValue = func(ctx context.Context) (*GraphAffiliation, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().GraphAffiliation.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withGraphAffiliation sets the old GraphAffiliation of the mutation.
+func withGraphAffiliation(node *GraphAffiliation) graphaffiliationOption {
+	return func(m *GraphAffiliationMutation) {
+		m.oldValue = func(context.Context) (*GraphAffiliation, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m GraphAffiliationMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m GraphAffiliationMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *GraphAffiliationMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *GraphAffiliationMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().GraphAffiliation.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetKind sets the "kind" field.
+func (m *GraphAffiliationMutation) SetKind(s string) {
+	m.kind = &s
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *GraphAffiliationMutation) Kind() (r string, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the GraphAffiliation entity.
+// If the GraphAffiliation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GraphAffiliationMutation) OldKind(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *GraphAffiliationMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetRefID sets the "ref_id" field.
+func (m *GraphAffiliationMutation) SetRefID(i int) {
+	m.ref_id = &i
+	m.addref_id = nil
+}
+
+// RefID returns the value of the "ref_id" field in the mutation.
+func (m *GraphAffiliationMutation) RefID() (r int, exists bool) {
+	v := m.ref_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRefID returns the old "ref_id" field's value of the GraphAffiliation entity.
+// If the GraphAffiliation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GraphAffiliationMutation) OldRefID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRefID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRefID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRefID: %w", err)
+	}
+	return oldValue.RefID, nil
+}
+
+// AddRefID adds i to the "ref_id" field.
+func (m *GraphAffiliationMutation) AddRefID(i int) {
+	if m.addref_id != nil {
+		*m.addref_id += i
+	} else {
+		m.addref_id = &i
+	}
+}
+
+// AddedRefID returns the value that was added to the "ref_id" field in this mutation.
+func (m *GraphAffiliationMutation) AddedRefID() (r int, exists bool) {
+	v := m.addref_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRefID resets all changes to the "ref_id" field.
+func (m *GraphAffiliationMutation) ResetRefID() {
+	m.ref_id = nil
+	m.addref_id = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *GraphAffiliationMutation) SetUserID(i int) {
+	m.user_id = &i
+	m.adduser_id = nil
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *GraphAffiliationMutation) UserID() (r int, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the GraphAffiliation entity.
+// If the GraphAffiliation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GraphAffiliationMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// AddUserID adds i to the "user_id" field.
+func (m *GraphAffiliationMutation) AddUserID(i int) {
+	if m.adduser_id != nil {
+		*m.adduser_id += i
+	} else {
+		m.adduser_id = &i
+	}
+}
+
+// AddedUserID returns the value that was added to the "user_id" field in this mutation.
+func (m *GraphAffiliationMutation) AddedUserID() (r int, exists bool) {
+	v := m.adduser_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *GraphAffiliationMutation) ResetUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+}
+
+// SetScope sets the "scope" field.
+func (m *GraphAffiliationMutation) SetScope(i int) {
+	m.scope = &i
+	m.addscope = nil
+}
+
+// Scope returns the value of the "scope" field in the mutation.
+func (m *GraphAffiliationMutation) Scope() (r int, exists bool) {
+	v := m.scope
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScope returns the old "scope" field's value of the GraphAffiliation entity.
+// If the GraphAffiliation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GraphAffiliationMutation) OldScope(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScope is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScope requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScope: %w", err)
+	}
+	return oldValue.Scope, nil
+}
+
+// AddScope adds i to the "scope" field.
+func (m *GraphAffiliationMutation) AddScope(i int) {
+	if m.addscope != nil {
+		*m.addscope += i
+	} else {
+		m.addscope = &i
+	}
+}
+
+// AddedScope returns the value that was added to the "scope" field in this mutation.
+func (m *GraphAffiliationMutation) AddedScope() (r int, exists bool) {
+	v := m.addscope
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetScope resets all changes to the "scope" field.
+func (m *GraphAffiliationMutation) ResetScope() {
+	m.scope = nil
+	m.addscope = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *GraphAffiliationMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *GraphAffiliationMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the GraphAffiliation entity.
+// If the GraphAffiliation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GraphAffiliationMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *GraphAffiliationMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the GraphAffiliationMutation builder.
+func (m *GraphAffiliationMutation) Where(ps ...predicate.GraphAffiliation) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the GraphAffiliationMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *GraphAffiliationMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.GraphAffiliation, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *GraphAffiliationMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *GraphAffiliationMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (GraphAffiliation).
+func (m *GraphAffiliationMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *GraphAffiliationMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.kind != nil {
+		fields = append(fields, graphaffiliation.FieldKind)
+	}
+	if m.ref_id != nil {
+		fields = append(fields, graphaffiliation.FieldRefID)
+	}
+	if m.user_id != nil {
+		fields = append(fields, graphaffiliation.FieldUserID)
+	}
+	if m.scope != nil {
+		fields = append(fields, graphaffiliation.FieldScope)
+	}
+	if m.created_at != nil {
+		fields = append(fields, graphaffiliation.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *GraphAffiliationMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case graphaffiliation.FieldKind:
+		return m.Kind()
+	case graphaffiliation.FieldRefID:
+		return m.RefID()
+	case graphaffiliation.FieldUserID:
+		return m.UserID()
+	case graphaffiliation.FieldScope:
+		return m.Scope()
+	case graphaffiliation.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *GraphAffiliationMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case graphaffiliation.FieldKind:
+		return m.OldKind(ctx)
+	case graphaffiliation.FieldRefID:
+		return m.OldRefID(ctx)
+	case graphaffiliation.FieldUserID:
+		return m.OldUserID(ctx)
+	case graphaffiliation.FieldScope:
+		return m.OldScope(ctx)
+	case graphaffiliation.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown GraphAffiliation field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *GraphAffiliationMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case graphaffiliation.FieldKind:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case graphaffiliation.FieldRefID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRefID(v)
+		return nil
+	case graphaffiliation.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case graphaffiliation.FieldScope:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScope(v)
+		return nil
+	case graphaffiliation.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown GraphAffiliation field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *GraphAffiliationMutation) AddedFields() []string {
+	var fields []string
+	if m.addref_id != nil {
+		fields = append(fields, graphaffiliation.FieldRefID)
+	}
+	if m.adduser_id != nil {
+		fields = append(fields, graphaffiliation.FieldUserID)
+	}
+	if m.addscope != nil {
+		fields = append(fields, graphaffiliation.FieldScope)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *GraphAffiliationMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case graphaffiliation.FieldRefID:
+		return m.AddedRefID()
+	case graphaffiliation.FieldUserID:
+		return m.AddedUserID()
+	case graphaffiliation.FieldScope:
+		return m.AddedScope()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *GraphAffiliationMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case graphaffiliation.FieldRefID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRefID(v)
+		return nil
+	case graphaffiliation.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUserID(v)
+		return nil
+	case graphaffiliation.FieldScope:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddScope(v)
+		return nil
+	}
+	return fmt.Errorf("unknown GraphAffiliation numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *GraphAffiliationMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *GraphAffiliationMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *GraphAffiliationMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown GraphAffiliation nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *GraphAffiliationMutation) ResetField(name string) error {
+	switch name {
+	case graphaffiliation.FieldKind:
+		m.ResetKind()
+		return nil
+	case graphaffiliation.FieldRefID:
+		m.ResetRefID()
+		return nil
+	case graphaffiliation.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case graphaffiliation.FieldScope:
+		m.ResetScope()
+		return nil
+	case graphaffiliation.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown GraphAffiliation field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *GraphAffiliationMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *GraphAffiliationMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *GraphAffiliationMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *GraphAffiliationMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *GraphAffiliationMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *GraphAffiliationMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *GraphAffiliationMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown GraphAffiliation unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *GraphAffiliationMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown GraphAffiliation edge %s", name)
+}
+
+// GraphEdgeMutation represents an operation that mutates the GraphEdge nodes in the graph.
+type GraphEdgeMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	src_id           *int
+	addsrc_id        *int
+	dst_id           *int
+	adddst_id        *int
+	kind             *string
+	scope            *int
+	addscope         *int
+	forum_id         *int
+	addforum_id      *int
+	count            *int
+	addcount         *int
+	score            *float64
+	addscore         *float64
+	as_of            *time.Time
+	last_event_id    *int64
+	addlast_event_id *int64
+	clearedFields    map[string]struct{}
+	done             bool
+	oldValue         func(context.Context) (*GraphEdge, error)
+	predicates       []predicate.GraphEdge
+}
+
+var _ ent.Mutation = (*GraphEdgeMutation)(nil)
+
+// graphedgeOption allows management of the mutation configuration using functional options.
+type graphedgeOption func(*GraphEdgeMutation)
+
+// newGraphEdgeMutation creates new mutation for the GraphEdge entity.
+func newGraphEdgeMutation(c config, op Op, opts ...graphedgeOption) *GraphEdgeMutation {
+	m := &GraphEdgeMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeGraphEdge,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withGraphEdgeID sets the ID field of the mutation.
+func withGraphEdgeID(id int) graphedgeOption {
+	return func(m *GraphEdgeMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *GraphEdge
+		)
+		m.oldValue = func(ctx context.Context) (*GraphEdge, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().GraphEdge.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withGraphEdge sets the old GraphEdge of the mutation.
+func withGraphEdge(node *GraphEdge) graphedgeOption {
+	return func(m *GraphEdgeMutation) {
+		m.oldValue = func(context.Context) (*GraphEdge, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m GraphEdgeMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m GraphEdgeMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *GraphEdgeMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *GraphEdgeMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().GraphEdge.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetSrcID sets the "src_id" field.
+func (m *GraphEdgeMutation) SetSrcID(i int) {
+	m.src_id = &i
+	m.addsrc_id = nil
+}
+
+// SrcID returns the value of the "src_id" field in the mutation.
+func (m *GraphEdgeMutation) SrcID() (r int, exists bool) {
+	v := m.src_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSrcID returns the old "src_id" field's value of the GraphEdge entity.
+// If the GraphEdge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GraphEdgeMutation) OldSrcID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSrcID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSrcID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSrcID: %w", err)
+	}
+	return oldValue.SrcID, nil
+}
+
+// AddSrcID adds i to the "src_id" field.
+func (m *GraphEdgeMutation) AddSrcID(i int) {
+	if m.addsrc_id != nil {
+		*m.addsrc_id += i
+	} else {
+		m.addsrc_id = &i
+	}
+}
+
+// AddedSrcID returns the value that was added to the "src_id" field in this mutation.
+func (m *GraphEdgeMutation) AddedSrcID() (r int, exists bool) {
+	v := m.addsrc_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSrcID resets all changes to the "src_id" field.
+func (m *GraphEdgeMutation) ResetSrcID() {
+	m.src_id = nil
+	m.addsrc_id = nil
+}
+
+// SetDstID sets the "dst_id" field.
+func (m *GraphEdgeMutation) SetDstID(i int) {
+	m.dst_id = &i
+	m.adddst_id = nil
+}
+
+// DstID returns the value of the "dst_id" field in the mutation.
+func (m *GraphEdgeMutation) DstID() (r int, exists bool) {
+	v := m.dst_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDstID returns the old "dst_id" field's value of the GraphEdge entity.
+// If the GraphEdge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GraphEdgeMutation) OldDstID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDstID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDstID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDstID: %w", err)
+	}
+	return oldValue.DstID, nil
+}
+
+// AddDstID adds i to the "dst_id" field.
+func (m *GraphEdgeMutation) AddDstID(i int) {
+	if m.adddst_id != nil {
+		*m.adddst_id += i
+	} else {
+		m.adddst_id = &i
+	}
+}
+
+// AddedDstID returns the value that was added to the "dst_id" field in this mutation.
+func (m *GraphEdgeMutation) AddedDstID() (r int, exists bool) {
+	v := m.adddst_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDstID resets all changes to the "dst_id" field.
+func (m *GraphEdgeMutation) ResetDstID() {
+	m.dst_id = nil
+	m.adddst_id = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *GraphEdgeMutation) SetKind(s string) {
+	m.kind = &s
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *GraphEdgeMutation) Kind() (r string, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the GraphEdge entity.
+// If the GraphEdge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GraphEdgeMutation) OldKind(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *GraphEdgeMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetScope sets the "scope" field.
+func (m *GraphEdgeMutation) SetScope(i int) {
+	m.scope = &i
+	m.addscope = nil
+}
+
+// Scope returns the value of the "scope" field in the mutation.
+func (m *GraphEdgeMutation) Scope() (r int, exists bool) {
+	v := m.scope
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScope returns the old "scope" field's value of the GraphEdge entity.
+// If the GraphEdge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GraphEdgeMutation) OldScope(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScope is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScope requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScope: %w", err)
+	}
+	return oldValue.Scope, nil
+}
+
+// AddScope adds i to the "scope" field.
+func (m *GraphEdgeMutation) AddScope(i int) {
+	if m.addscope != nil {
+		*m.addscope += i
+	} else {
+		m.addscope = &i
+	}
+}
+
+// AddedScope returns the value that was added to the "scope" field in this mutation.
+func (m *GraphEdgeMutation) AddedScope() (r int, exists bool) {
+	v := m.addscope
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetScope resets all changes to the "scope" field.
+func (m *GraphEdgeMutation) ResetScope() {
+	m.scope = nil
+	m.addscope = nil
+}
+
+// SetForumID sets the "forum_id" field.
+func (m *GraphEdgeMutation) SetForumID(i int) {
+	m.forum_id = &i
+	m.addforum_id = nil
+}
+
+// ForumID returns the value of the "forum_id" field in the mutation.
+func (m *GraphEdgeMutation) ForumID() (r int, exists bool) {
+	v := m.forum_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldForumID returns the old "forum_id" field's value of the GraphEdge entity.
+// If the GraphEdge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GraphEdgeMutation) OldForumID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldForumID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldForumID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldForumID: %w", err)
+	}
+	return oldValue.ForumID, nil
+}
+
+// AddForumID adds i to the "forum_id" field.
+func (m *GraphEdgeMutation) AddForumID(i int) {
+	if m.addforum_id != nil {
+		*m.addforum_id += i
+	} else {
+		m.addforum_id = &i
+	}
+}
+
+// AddedForumID returns the value that was added to the "forum_id" field in this mutation.
+func (m *GraphEdgeMutation) AddedForumID() (r int, exists bool) {
+	v := m.addforum_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetForumID resets all changes to the "forum_id" field.
+func (m *GraphEdgeMutation) ResetForumID() {
+	m.forum_id = nil
+	m.addforum_id = nil
+}
+
+// SetCount sets the "count" field.
+func (m *GraphEdgeMutation) SetCount(i int) {
+	m.count = &i
+	m.addcount = nil
+}
+
+// Count returns the value of the "count" field in the mutation.
+func (m *GraphEdgeMutation) Count() (r int, exists bool) {
+	v := m.count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCount returns the old "count" field's value of the GraphEdge entity.
+// If the GraphEdge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GraphEdgeMutation) OldCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCount: %w", err)
+	}
+	return oldValue.Count, nil
+}
+
+// AddCount adds i to the "count" field.
+func (m *GraphEdgeMutation) AddCount(i int) {
+	if m.addcount != nil {
+		*m.addcount += i
+	} else {
+		m.addcount = &i
+	}
+}
+
+// AddedCount returns the value that was added to the "count" field in this mutation.
+func (m *GraphEdgeMutation) AddedCount() (r int, exists bool) {
+	v := m.addcount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCount resets all changes to the "count" field.
+func (m *GraphEdgeMutation) ResetCount() {
+	m.count = nil
+	m.addcount = nil
+}
+
+// SetScore sets the "score" field.
+func (m *GraphEdgeMutation) SetScore(f float64) {
+	m.score = &f
+	m.addscore = nil
+}
+
+// Score returns the value of the "score" field in the mutation.
+func (m *GraphEdgeMutation) Score() (r float64, exists bool) {
+	v := m.score
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScore returns the old "score" field's value of the GraphEdge entity.
+// If the GraphEdge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GraphEdgeMutation) OldScore(ctx context.Context) (v float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScore is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScore requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScore: %w", err)
+	}
+	return oldValue.Score, nil
+}
+
+// AddScore adds f to the "score" field.
+func (m *GraphEdgeMutation) AddScore(f float64) {
+	if m.addscore != nil {
+		*m.addscore += f
+	} else {
+		m.addscore = &f
+	}
+}
+
+// AddedScore returns the value that was added to the "score" field in this mutation.
+func (m *GraphEdgeMutation) AddedScore() (r float64, exists bool) {
+	v := m.addscore
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetScore resets all changes to the "score" field.
+func (m *GraphEdgeMutation) ResetScore() {
+	m.score = nil
+	m.addscore = nil
+}
+
+// SetAsOf sets the "as_of" field.
+func (m *GraphEdgeMutation) SetAsOf(t time.Time) {
+	m.as_of = &t
+}
+
+// AsOf returns the value of the "as_of" field in the mutation.
+func (m *GraphEdgeMutation) AsOf() (r time.Time, exists bool) {
+	v := m.as_of
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAsOf returns the old "as_of" field's value of the GraphEdge entity.
+// If the GraphEdge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GraphEdgeMutation) OldAsOf(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAsOf is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAsOf requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAsOf: %w", err)
+	}
+	return oldValue.AsOf, nil
+}
+
+// ResetAsOf resets all changes to the "as_of" field.
+func (m *GraphEdgeMutation) ResetAsOf() {
+	m.as_of = nil
+}
+
+// SetLastEventID sets the "last_event_id" field.
+func (m *GraphEdgeMutation) SetLastEventID(i int64) {
+	m.last_event_id = &i
+	m.addlast_event_id = nil
+}
+
+// LastEventID returns the value of the "last_event_id" field in the mutation.
+func (m *GraphEdgeMutation) LastEventID() (r int64, exists bool) {
+	v := m.last_event_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastEventID returns the old "last_event_id" field's value of the GraphEdge entity.
+// If the GraphEdge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GraphEdgeMutation) OldLastEventID(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastEventID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastEventID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastEventID: %w", err)
+	}
+	return oldValue.LastEventID, nil
+}
+
+// AddLastEventID adds i to the "last_event_id" field.
+func (m *GraphEdgeMutation) AddLastEventID(i int64) {
+	if m.addlast_event_id != nil {
+		*m.addlast_event_id += i
+	} else {
+		m.addlast_event_id = &i
+	}
+}
+
+// AddedLastEventID returns the value that was added to the "last_event_id" field in this mutation.
+func (m *GraphEdgeMutation) AddedLastEventID() (r int64, exists bool) {
+	v := m.addlast_event_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLastEventID resets all changes to the "last_event_id" field.
+func (m *GraphEdgeMutation) ResetLastEventID() {
+	m.last_event_id = nil
+	m.addlast_event_id = nil
+}
+
+// Where appends a list predicates to the GraphEdgeMutation builder.
+func (m *GraphEdgeMutation) Where(ps ...predicate.GraphEdge) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the GraphEdgeMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *GraphEdgeMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.GraphEdge, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *GraphEdgeMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *GraphEdgeMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (GraphEdge).
+func (m *GraphEdgeMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *GraphEdgeMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.src_id != nil {
+		fields = append(fields, graphedge.FieldSrcID)
+	}
+	if m.dst_id != nil {
+		fields = append(fields, graphedge.FieldDstID)
+	}
+	if m.kind != nil {
+		fields = append(fields, graphedge.FieldKind)
+	}
+	if m.scope != nil {
+		fields = append(fields, graphedge.FieldScope)
+	}
+	if m.forum_id != nil {
+		fields = append(fields, graphedge.FieldForumID)
+	}
+	if m.count != nil {
+		fields = append(fields, graphedge.FieldCount)
+	}
+	if m.score != nil {
+		fields = append(fields, graphedge.FieldScore)
+	}
+	if m.as_of != nil {
+		fields = append(fields, graphedge.FieldAsOf)
+	}
+	if m.last_event_id != nil {
+		fields = append(fields, graphedge.FieldLastEventID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *GraphEdgeMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case graphedge.FieldSrcID:
+		return m.SrcID()
+	case graphedge.FieldDstID:
+		return m.DstID()
+	case graphedge.FieldKind:
+		return m.Kind()
+	case graphedge.FieldScope:
+		return m.Scope()
+	case graphedge.FieldForumID:
+		return m.ForumID()
+	case graphedge.FieldCount:
+		return m.Count()
+	case graphedge.FieldScore:
+		return m.Score()
+	case graphedge.FieldAsOf:
+		return m.AsOf()
+	case graphedge.FieldLastEventID:
+		return m.LastEventID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *GraphEdgeMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case graphedge.FieldSrcID:
+		return m.OldSrcID(ctx)
+	case graphedge.FieldDstID:
+		return m.OldDstID(ctx)
+	case graphedge.FieldKind:
+		return m.OldKind(ctx)
+	case graphedge.FieldScope:
+		return m.OldScope(ctx)
+	case graphedge.FieldForumID:
+		return m.OldForumID(ctx)
+	case graphedge.FieldCount:
+		return m.OldCount(ctx)
+	case graphedge.FieldScore:
+		return m.OldScore(ctx)
+	case graphedge.FieldAsOf:
+		return m.OldAsOf(ctx)
+	case graphedge.FieldLastEventID:
+		return m.OldLastEventID(ctx)
+	}
+	return nil, fmt.Errorf("unknown GraphEdge field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *GraphEdgeMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case graphedge.FieldSrcID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSrcID(v)
+		return nil
+	case graphedge.FieldDstID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDstID(v)
+		return nil
+	case graphedge.FieldKind:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case graphedge.FieldScope:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScope(v)
+		return nil
+	case graphedge.FieldForumID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetForumID(v)
+		return nil
+	case graphedge.FieldCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCount(v)
+		return nil
+	case graphedge.FieldScore:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScore(v)
+		return nil
+	case graphedge.FieldAsOf:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAsOf(v)
+		return nil
+	case graphedge.FieldLastEventID:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastEventID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown GraphEdge field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *GraphEdgeMutation) AddedFields() []string {
+	var fields []string
+	if m.addsrc_id != nil {
+		fields = append(fields, graphedge.FieldSrcID)
+	}
+	if m.adddst_id != nil {
+		fields = append(fields, graphedge.FieldDstID)
+	}
+	if m.addscope != nil {
+		fields = append(fields, graphedge.FieldScope)
+	}
+	if m.addforum_id != nil {
+		fields = append(fields, graphedge.FieldForumID)
+	}
+	if m.addcount != nil {
+		fields = append(fields, graphedge.FieldCount)
+	}
+	if m.addscore != nil {
+		fields = append(fields, graphedge.FieldScore)
+	}
+	if m.addlast_event_id != nil {
+		fields = append(fields, graphedge.FieldLastEventID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *GraphEdgeMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case graphedge.FieldSrcID:
+		return m.AddedSrcID()
+	case graphedge.FieldDstID:
+		return m.AddedDstID()
+	case graphedge.FieldScope:
+		return m.AddedScope()
+	case graphedge.FieldForumID:
+		return m.AddedForumID()
+	case graphedge.FieldCount:
+		return m.AddedCount()
+	case graphedge.FieldScore:
+		return m.AddedScore()
+	case graphedge.FieldLastEventID:
+		return m.AddedLastEventID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *GraphEdgeMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case graphedge.FieldSrcID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSrcID(v)
+		return nil
+	case graphedge.FieldDstID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDstID(v)
+		return nil
+	case graphedge.FieldScope:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddScope(v)
+		return nil
+	case graphedge.FieldForumID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddForumID(v)
+		return nil
+	case graphedge.FieldCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCount(v)
+		return nil
+	case graphedge.FieldScore:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddScore(v)
+		return nil
+	case graphedge.FieldLastEventID:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLastEventID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown GraphEdge numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *GraphEdgeMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *GraphEdgeMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *GraphEdgeMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown GraphEdge nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *GraphEdgeMutation) ResetField(name string) error {
+	switch name {
+	case graphedge.FieldSrcID:
+		m.ResetSrcID()
+		return nil
+	case graphedge.FieldDstID:
+		m.ResetDstID()
+		return nil
+	case graphedge.FieldKind:
+		m.ResetKind()
+		return nil
+	case graphedge.FieldScope:
+		m.ResetScope()
+		return nil
+	case graphedge.FieldForumID:
+		m.ResetForumID()
+		return nil
+	case graphedge.FieldCount:
+		m.ResetCount()
+		return nil
+	case graphedge.FieldScore:
+		m.ResetScore()
+		return nil
+	case graphedge.FieldAsOf:
+		m.ResetAsOf()
+		return nil
+	case graphedge.FieldLastEventID:
+		m.ResetLastEventID()
+		return nil
+	}
+	return fmt.Errorf("unknown GraphEdge field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *GraphEdgeMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *GraphEdgeMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *GraphEdgeMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *GraphEdgeMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *GraphEdgeMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *GraphEdgeMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *GraphEdgeMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown GraphEdge unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *GraphEdgeMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown GraphEdge edge %s", name)
 }
 
 // GroupMutation represents an operation that mutates the Group nodes in the graph.
@@ -26757,6 +28399,7 @@ type UserMutation struct {
 	adddays_visited         *int
 	external_id             *string
 	crm_attributes          *map[string]interface{}
+	graph_opt_out           *bool
 	clearedFields           map[string]struct{}
 	tokens                  map[int]struct{}
 	removedtokens           map[int]struct{}
@@ -27630,6 +29273,42 @@ func (m *UserMutation) ResetCrmAttributes() {
 	delete(m.clearedFields, user.FieldCrmAttributes)
 }
 
+// SetGraphOptOut sets the "graph_opt_out" field.
+func (m *UserMutation) SetGraphOptOut(b bool) {
+	m.graph_opt_out = &b
+}
+
+// GraphOptOut returns the value of the "graph_opt_out" field in the mutation.
+func (m *UserMutation) GraphOptOut() (r bool, exists bool) {
+	v := m.graph_opt_out
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGraphOptOut returns the old "graph_opt_out" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldGraphOptOut(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGraphOptOut is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGraphOptOut requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGraphOptOut: %w", err)
+	}
+	return oldValue.GraphOptOut, nil
+}
+
+// ResetGraphOptOut resets all changes to the "graph_opt_out" field.
+func (m *UserMutation) ResetGraphOptOut() {
+	m.graph_opt_out = nil
+}
+
 // AddTokenIDs adds the "tokens" edge to the AuthToken entity by ids.
 func (m *UserMutation) AddTokenIDs(ids ...int) {
 	if m.tokens == nil {
@@ -27772,7 +29451,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 19)
+	fields := make([]string, 0, 20)
 	if m.created_at != nil {
 		fields = append(fields, user.FieldCreatedAt)
 	}
@@ -27830,6 +29509,9 @@ func (m *UserMutation) Fields() []string {
 	if m.crm_attributes != nil {
 		fields = append(fields, user.FieldCrmAttributes)
 	}
+	if m.graph_opt_out != nil {
+		fields = append(fields, user.FieldGraphOptOut)
+	}
 	return fields
 }
 
@@ -27876,6 +29558,8 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.ExternalID()
 	case user.FieldCrmAttributes:
 		return m.CrmAttributes()
+	case user.FieldGraphOptOut:
+		return m.GraphOptOut()
 	}
 	return nil, false
 }
@@ -27923,6 +29607,8 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldExternalID(ctx)
 	case user.FieldCrmAttributes:
 		return m.OldCrmAttributes(ctx)
+	case user.FieldGraphOptOut:
+		return m.OldGraphOptOut(ctx)
 	}
 	return nil, fmt.Errorf("unknown User field %s", name)
 }
@@ -28064,6 +29750,13 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetCrmAttributes(v)
+		return nil
+	case user.FieldGraphOptOut:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGraphOptOut(v)
 		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)
@@ -28219,6 +29912,9 @@ func (m *UserMutation) ResetField(name string) error {
 	case user.FieldCrmAttributes:
 		m.ResetCrmAttributes()
 		return nil
+	case user.FieldGraphOptOut:
+		m.ResetGraphOptOut()
+		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)
 }
@@ -28331,6 +30027,509 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)
+}
+
+// UserFollowMutation represents an operation that mutates the UserFollow nodes in the graph.
+type UserFollowMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *int
+	follower_id    *int
+	addfollower_id *int
+	followee_id    *int
+	addfollowee_id *int
+	created_at     *time.Time
+	clearedFields  map[string]struct{}
+	done           bool
+	oldValue       func(context.Context) (*UserFollow, error)
+	predicates     []predicate.UserFollow
+}
+
+var _ ent.Mutation = (*UserFollowMutation)(nil)
+
+// userfollowOption allows management of the mutation configuration using functional options.
+type userfollowOption func(*UserFollowMutation)
+
+// newUserFollowMutation creates new mutation for the UserFollow entity.
+func newUserFollowMutation(c config, op Op, opts ...userfollowOption) *UserFollowMutation {
+	m := &UserFollowMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeUserFollow,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withUserFollowID sets the ID field of the mutation.
+func withUserFollowID(id int) userfollowOption {
+	return func(m *UserFollowMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *UserFollow
+		)
+		m.oldValue = func(ctx context.Context) (*UserFollow, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().UserFollow.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withUserFollow sets the old UserFollow of the mutation.
+func withUserFollow(node *UserFollow) userfollowOption {
+	return func(m *UserFollowMutation) {
+		m.oldValue = func(context.Context) (*UserFollow, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m UserFollowMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m UserFollowMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *UserFollowMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *UserFollowMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().UserFollow.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetFollowerID sets the "follower_id" field.
+func (m *UserFollowMutation) SetFollowerID(i int) {
+	m.follower_id = &i
+	m.addfollower_id = nil
+}
+
+// FollowerID returns the value of the "follower_id" field in the mutation.
+func (m *UserFollowMutation) FollowerID() (r int, exists bool) {
+	v := m.follower_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFollowerID returns the old "follower_id" field's value of the UserFollow entity.
+// If the UserFollow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserFollowMutation) OldFollowerID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFollowerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFollowerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFollowerID: %w", err)
+	}
+	return oldValue.FollowerID, nil
+}
+
+// AddFollowerID adds i to the "follower_id" field.
+func (m *UserFollowMutation) AddFollowerID(i int) {
+	if m.addfollower_id != nil {
+		*m.addfollower_id += i
+	} else {
+		m.addfollower_id = &i
+	}
+}
+
+// AddedFollowerID returns the value that was added to the "follower_id" field in this mutation.
+func (m *UserFollowMutation) AddedFollowerID() (r int, exists bool) {
+	v := m.addfollower_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFollowerID resets all changes to the "follower_id" field.
+func (m *UserFollowMutation) ResetFollowerID() {
+	m.follower_id = nil
+	m.addfollower_id = nil
+}
+
+// SetFolloweeID sets the "followee_id" field.
+func (m *UserFollowMutation) SetFolloweeID(i int) {
+	m.followee_id = &i
+	m.addfollowee_id = nil
+}
+
+// FolloweeID returns the value of the "followee_id" field in the mutation.
+func (m *UserFollowMutation) FolloweeID() (r int, exists bool) {
+	v := m.followee_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFolloweeID returns the old "followee_id" field's value of the UserFollow entity.
+// If the UserFollow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserFollowMutation) OldFolloweeID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFolloweeID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFolloweeID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFolloweeID: %w", err)
+	}
+	return oldValue.FolloweeID, nil
+}
+
+// AddFolloweeID adds i to the "followee_id" field.
+func (m *UserFollowMutation) AddFolloweeID(i int) {
+	if m.addfollowee_id != nil {
+		*m.addfollowee_id += i
+	} else {
+		m.addfollowee_id = &i
+	}
+}
+
+// AddedFolloweeID returns the value that was added to the "followee_id" field in this mutation.
+func (m *UserFollowMutation) AddedFolloweeID() (r int, exists bool) {
+	v := m.addfollowee_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFolloweeID resets all changes to the "followee_id" field.
+func (m *UserFollowMutation) ResetFolloweeID() {
+	m.followee_id = nil
+	m.addfollowee_id = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *UserFollowMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *UserFollowMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the UserFollow entity.
+// If the UserFollow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserFollowMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *UserFollowMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the UserFollowMutation builder.
+func (m *UserFollowMutation) Where(ps ...predicate.UserFollow) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the UserFollowMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *UserFollowMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.UserFollow, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *UserFollowMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *UserFollowMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (UserFollow).
+func (m *UserFollowMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *UserFollowMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m.follower_id != nil {
+		fields = append(fields, userfollow.FieldFollowerID)
+	}
+	if m.followee_id != nil {
+		fields = append(fields, userfollow.FieldFolloweeID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, userfollow.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *UserFollowMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case userfollow.FieldFollowerID:
+		return m.FollowerID()
+	case userfollow.FieldFolloweeID:
+		return m.FolloweeID()
+	case userfollow.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *UserFollowMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case userfollow.FieldFollowerID:
+		return m.OldFollowerID(ctx)
+	case userfollow.FieldFolloweeID:
+		return m.OldFolloweeID(ctx)
+	case userfollow.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown UserFollow field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *UserFollowMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case userfollow.FieldFollowerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFollowerID(v)
+		return nil
+	case userfollow.FieldFolloweeID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFolloweeID(v)
+		return nil
+	case userfollow.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown UserFollow field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *UserFollowMutation) AddedFields() []string {
+	var fields []string
+	if m.addfollower_id != nil {
+		fields = append(fields, userfollow.FieldFollowerID)
+	}
+	if m.addfollowee_id != nil {
+		fields = append(fields, userfollow.FieldFolloweeID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *UserFollowMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case userfollow.FieldFollowerID:
+		return m.AddedFollowerID()
+	case userfollow.FieldFolloweeID:
+		return m.AddedFolloweeID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *UserFollowMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case userfollow.FieldFollowerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFollowerID(v)
+		return nil
+	case userfollow.FieldFolloweeID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFolloweeID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown UserFollow numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *UserFollowMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *UserFollowMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *UserFollowMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown UserFollow nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *UserFollowMutation) ResetField(name string) error {
+	switch name {
+	case userfollow.FieldFollowerID:
+		m.ResetFollowerID()
+		return nil
+	case userfollow.FieldFolloweeID:
+		m.ResetFolloweeID()
+		return nil
+	case userfollow.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown UserFollow field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *UserFollowMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *UserFollowMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *UserFollowMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *UserFollowMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *UserFollowMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *UserFollowMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *UserFollowMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown UserFollow unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *UserFollowMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown UserFollow edge %s", name)
 }
 
 // UserMuteMutation represents an operation that mutates the UserMute nodes in the graph.

@@ -14,6 +14,8 @@ import (
 	"github.com/crn-dev/crn/ent/flag"
 	"github.com/crn-dev/crn/ent/forum"
 	"github.com/crn-dev/crn/ent/forumsubscription"
+	"github.com/crn-dev/crn/ent/graphaffiliation"
+	"github.com/crn-dev/crn/ent/graphedge"
 	"github.com/crn-dev/crn/ent/group"
 	"github.com/crn-dev/crn/ent/groupinvite"
 	"github.com/crn-dev/crn/ent/groupmember"
@@ -36,6 +38,7 @@ import (
 	"github.com/crn-dev/crn/ent/topic"
 	"github.com/crn-dev/crn/ent/topicuser"
 	"github.com/crn-dev/crn/ent/user"
+	"github.com/crn-dev/crn/ent/userfollow"
 	"github.com/crn-dev/crn/ent/usermute"
 )
 
@@ -314,6 +317,38 @@ func init() {
 	forumsubscription.DefaultUpdatedAt = forumsubscriptionDescUpdatedAt.Default.(func() time.Time)
 	// forumsubscription.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	forumsubscription.UpdateDefaultUpdatedAt = forumsubscriptionDescUpdatedAt.UpdateDefault.(func() time.Time)
+	graphaffiliationFields := schema.GraphAffiliation{}.Fields()
+	_ = graphaffiliationFields
+	// graphaffiliationDescKind is the schema descriptor for kind field.
+	graphaffiliationDescKind := graphaffiliationFields[0].Descriptor()
+	// graphaffiliation.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	graphaffiliation.KindValidator = graphaffiliationDescKind.Validators[0].(func(string) error)
+	// graphaffiliationDescScope is the schema descriptor for scope field.
+	graphaffiliationDescScope := graphaffiliationFields[3].Descriptor()
+	// graphaffiliation.DefaultScope holds the default value on creation for the scope field.
+	graphaffiliation.DefaultScope = graphaffiliationDescScope.Default.(int)
+	graphedgeFields := schema.GraphEdge{}.Fields()
+	_ = graphedgeFields
+	// graphedgeDescKind is the schema descriptor for kind field.
+	graphedgeDescKind := graphedgeFields[2].Descriptor()
+	// graphedge.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	graphedge.KindValidator = graphedgeDescKind.Validators[0].(func(string) error)
+	// graphedgeDescForumID is the schema descriptor for forum_id field.
+	graphedgeDescForumID := graphedgeFields[4].Descriptor()
+	// graphedge.DefaultForumID holds the default value on creation for the forum_id field.
+	graphedge.DefaultForumID = graphedgeDescForumID.Default.(int)
+	// graphedgeDescCount is the schema descriptor for count field.
+	graphedgeDescCount := graphedgeFields[5].Descriptor()
+	// graphedge.DefaultCount holds the default value on creation for the count field.
+	graphedge.DefaultCount = graphedgeDescCount.Default.(int)
+	// graphedgeDescScore is the schema descriptor for score field.
+	graphedgeDescScore := graphedgeFields[6].Descriptor()
+	// graphedge.DefaultScore holds the default value on creation for the score field.
+	graphedge.DefaultScore = graphedgeDescScore.Default.(float64)
+	// graphedgeDescLastEventID is the schema descriptor for last_event_id field.
+	graphedgeDescLastEventID := graphedgeFields[8].Descriptor()
+	// graphedge.DefaultLastEventID holds the default value on creation for the last_event_id field.
+	graphedge.DefaultLastEventID = graphedgeDescLastEventID.Default.(int64)
 	groupMixin := schema.Group{}.Mixin()
 	groupMixinFields0 := groupMixin[0].Fields()
 	_ = groupMixinFields0
@@ -943,6 +978,16 @@ func init() {
 	userDescExternalID := userFields[15].Descriptor()
 	// user.ExternalIDValidator is a validator for the "external_id" field. It is called by the builders before save.
 	user.ExternalIDValidator = userDescExternalID.Validators[0].(func(string) error)
+	// userDescGraphOptOut is the schema descriptor for graph_opt_out field.
+	userDescGraphOptOut := userFields[17].Descriptor()
+	// user.DefaultGraphOptOut holds the default value on creation for the graph_opt_out field.
+	user.DefaultGraphOptOut = userDescGraphOptOut.Default.(bool)
+	userfollowFields := schema.UserFollow{}.Fields()
+	_ = userfollowFields
+	// userfollowDescCreatedAt is the schema descriptor for created_at field.
+	userfollowDescCreatedAt := userfollowFields[2].Descriptor()
+	// userfollow.DefaultCreatedAt holds the default value on creation for the created_at field.
+	userfollow.DefaultCreatedAt = userfollowDescCreatedAt.Default.(func() time.Time)
 	usermuteFields := schema.UserMute{}.Fields()
 	_ = usermuteFields
 	// usermuteDescCreatedAt is the schema descriptor for created_at field.

@@ -32,6 +32,10 @@ type Tx struct {
 	Forum *ForumClient
 	// ForumSubscription is the client for interacting with the ForumSubscription builders.
 	ForumSubscription *ForumSubscriptionClient
+	// GraphAffiliation is the client for interacting with the GraphAffiliation builders.
+	GraphAffiliation *GraphAffiliationClient
+	// GraphEdge is the client for interacting with the GraphEdge builders.
+	GraphEdge *GraphEdgeClient
 	// Group is the client for interacting with the Group builders.
 	Group *GroupClient
 	// GroupInvite is the client for interacting with the GroupInvite builders.
@@ -74,6 +78,8 @@ type Tx struct {
 	TopicUser *TopicUserClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// UserFollow is the client for interacting with the UserFollow builders.
+	UserFollow *UserFollowClient
 	// UserMute is the client for interacting with the UserMute builders.
 	UserMute *UserMuteClient
 
@@ -216,6 +222,8 @@ func (tx *Tx) init() {
 	tx.Flag = NewFlagClient(tx.config)
 	tx.Forum = NewForumClient(tx.config)
 	tx.ForumSubscription = NewForumSubscriptionClient(tx.config)
+	tx.GraphAffiliation = NewGraphAffiliationClient(tx.config)
+	tx.GraphEdge = NewGraphEdgeClient(tx.config)
 	tx.Group = NewGroupClient(tx.config)
 	tx.GroupInvite = NewGroupInviteClient(tx.config)
 	tx.GroupMember = NewGroupMemberClient(tx.config)
@@ -237,6 +245,7 @@ func (tx *Tx) init() {
 	tx.Topic = NewTopicClient(tx.config)
 	tx.TopicUser = NewTopicUserClient(tx.config)
 	tx.User = NewUserClient(tx.config)
+	tx.UserFollow = NewUserFollowClient(tx.config)
 	tx.UserMute = NewUserMuteClient(tx.config)
 }
 

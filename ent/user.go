@@ -56,6 +56,8 @@ type User struct {
 	ExternalID *string `json:"external_id,omitempty"`
 	// CrmAttributes holds the value of the "crm_attributes" field.
 	CrmAttributes map[string]interface{} `json:"crm_attributes,omitempty"`
+	// GraphOptOut holds the value of the "graph_opt_out" field.
+	GraphOptOut bool `json:"graph_opt_out,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the UserQuery when eager-loading is set.
 	Edges        UserEdges `json:"edges"`
@@ -98,7 +100,7 @@ func (*User) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case user.FieldCrmAttributes:
 			values[i] = new([]byte)
-		case user.FieldTrustLevelLocked:
+		case user.FieldTrustLevelLocked, user.FieldGraphOptOut:
 			values[i] = new(sql.NullBool)
 		case user.FieldID, user.FieldTrustLevel, user.FieldDaysVisited:
 			values[i] = new(sql.NullInt64)
@@ -245,6 +247,12 @@ func (_m *User) assignValues(columns []string, values []any) error {
 					return fmt.Errorf("unmarshal field crm_attributes: %w", err)
 				}
 			}
+		case user.FieldGraphOptOut:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field graph_opt_out", values[i])
+			} else if value.Valid {
+				_m.GraphOptOut = value.Bool
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -350,6 +358,9 @@ func (_m *User) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("crm_attributes=")
 	builder.WriteString(fmt.Sprintf("%v", _m.CrmAttributes))
+	builder.WriteString(", ")
+	builder.WriteString("graph_opt_out=")
+	builder.WriteString(fmt.Sprintf("%v", _m.GraphOptOut))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -242,6 +242,20 @@ func (_c *UserCreate) SetCrmAttributes(v map[string]interface{}) *UserCreate {
 	return _c
 }
 
+// SetGraphOptOut sets the "graph_opt_out" field.
+func (_c *UserCreate) SetGraphOptOut(v bool) *UserCreate {
+	_c.mutation.SetGraphOptOut(v)
+	return _c
+}
+
+// SetNillableGraphOptOut sets the "graph_opt_out" field if the given value is not nil.
+func (_c *UserCreate) SetNillableGraphOptOut(v *bool) *UserCreate {
+	if v != nil {
+		_c.SetGraphOptOut(*v)
+	}
+	return _c
+}
+
 // AddTokenIDs adds the "tokens" edge to the AuthToken entity by IDs.
 func (_c *UserCreate) AddTokenIDs(ids ...int) *UserCreate {
 	_c.mutation.AddTokenIDs(ids...)
@@ -351,6 +365,10 @@ func (_c *UserCreate) defaults() {
 		v := user.DefaultDaysVisited
 		_c.mutation.SetDaysVisited(v)
 	}
+	if _, ok := _c.mutation.GraphOptOut(); !ok {
+		v := user.DefaultGraphOptOut
+		_c.mutation.SetGraphOptOut(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -458,6 +476,9 @@ func (_c *UserCreate) check() error {
 			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "User.external_id": %w`, err)}
 		}
 	}
+	if _, ok := _c.mutation.GraphOptOut(); !ok {
+		return &ValidationError{Name: "graph_opt_out", err: errors.New(`ent: missing required field "User.graph_opt_out"`)}
+	}
 	return nil
 }
 
@@ -560,6 +581,10 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.CrmAttributes(); ok {
 		_spec.SetField(user.FieldCrmAttributes, field.TypeJSON, value)
 		_node.CrmAttributes = value
+	}
+	if value, ok := _c.mutation.GraphOptOut(); ok {
+		_spec.SetField(user.FieldGraphOptOut, field.TypeBool, value)
+		_node.GraphOptOut = value
 	}
 	if nodes := _c.mutation.TokensIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -888,6 +913,18 @@ func (u *UserUpsert) UpdateCrmAttributes() *UserUpsert {
 // ClearCrmAttributes clears the value of the "crm_attributes" field.
 func (u *UserUpsert) ClearCrmAttributes() *UserUpsert {
 	u.SetNull(user.FieldCrmAttributes)
+	return u
+}
+
+// SetGraphOptOut sets the "graph_opt_out" field.
+func (u *UserUpsert) SetGraphOptOut(v bool) *UserUpsert {
+	u.Set(user.FieldGraphOptOut, v)
+	return u
+}
+
+// UpdateGraphOptOut sets the "graph_opt_out" field to the value that was provided on create.
+func (u *UserUpsert) UpdateGraphOptOut() *UserUpsert {
+	u.SetExcluded(user.FieldGraphOptOut)
 	return u
 }
 
@@ -1220,6 +1257,20 @@ func (u *UserUpsertOne) UpdateCrmAttributes() *UserUpsertOne {
 func (u *UserUpsertOne) ClearCrmAttributes() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearCrmAttributes()
+	})
+}
+
+// SetGraphOptOut sets the "graph_opt_out" field.
+func (u *UserUpsertOne) SetGraphOptOut(v bool) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetGraphOptOut(v)
+	})
+}
+
+// UpdateGraphOptOut sets the "graph_opt_out" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateGraphOptOut() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateGraphOptOut()
 	})
 }
 
@@ -1718,6 +1769,20 @@ func (u *UserUpsertBulk) UpdateCrmAttributes() *UserUpsertBulk {
 func (u *UserUpsertBulk) ClearCrmAttributes() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearCrmAttributes()
+	})
+}
+
+// SetGraphOptOut sets the "graph_opt_out" field.
+func (u *UserUpsertBulk) SetGraphOptOut(v bool) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetGraphOptOut(v)
+	})
+}
+
+// UpdateGraphOptOut sets the "graph_opt_out" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateGraphOptOut() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateGraphOptOut()
 	})
 }
 

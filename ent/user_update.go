@@ -299,6 +299,20 @@ func (_u *UserUpdate) ClearCrmAttributes() *UserUpdate {
 	return _u
 }
 
+// SetGraphOptOut sets the "graph_opt_out" field.
+func (_u *UserUpdate) SetGraphOptOut(v bool) *UserUpdate {
+	_u.mutation.SetGraphOptOut(v)
+	return _u
+}
+
+// SetNillableGraphOptOut sets the "graph_opt_out" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableGraphOptOut(v *bool) *UserUpdate {
+	if v != nil {
+		_u.SetGraphOptOut(*v)
+	}
+	return _u
+}
+
 // AddTokenIDs adds the "tokens" edge to the AuthToken entity by IDs.
 func (_u *UserUpdate) AddTokenIDs(ids ...int) *UserUpdate {
 	_u.mutation.AddTokenIDs(ids...)
@@ -558,6 +572,9 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.CrmAttributesCleared() {
 		_spec.ClearField(user.FieldCrmAttributes, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.GraphOptOut(); ok {
+		_spec.SetField(user.FieldGraphOptOut, field.TypeBool, value)
 	}
 	if _u.mutation.TokensCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -939,6 +956,20 @@ func (_u *UserUpdateOne) ClearCrmAttributes() *UserUpdateOne {
 	return _u
 }
 
+// SetGraphOptOut sets the "graph_opt_out" field.
+func (_u *UserUpdateOne) SetGraphOptOut(v bool) *UserUpdateOne {
+	_u.mutation.SetGraphOptOut(v)
+	return _u
+}
+
+// SetNillableGraphOptOut sets the "graph_opt_out" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableGraphOptOut(v *bool) *UserUpdateOne {
+	if v != nil {
+		_u.SetGraphOptOut(*v)
+	}
+	return _u
+}
+
 // AddTokenIDs adds the "tokens" edge to the AuthToken entity by IDs.
 func (_u *UserUpdateOne) AddTokenIDs(ids ...int) *UserUpdateOne {
 	_u.mutation.AddTokenIDs(ids...)
@@ -1228,6 +1259,9 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if _u.mutation.CrmAttributesCleared() {
 		_spec.ClearField(user.FieldCrmAttributes, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.GraphOptOut(); ok {
+		_spec.SetField(user.FieldGraphOptOut, field.TypeBool, value)
 	}
 	if _u.mutation.TokensCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -28,6 +28,7 @@ func commands() []command {
 		{"admin", "administer accounts (create-user)", runAdmin},
 		{"seed", "fill the database with a demo community (--demo)", runSeed},
 		{"reindex", "rebuild the search index from the database, swapping it in when complete", runReindex},
+		{"graph", "relationship graph maintenance (rebuild)", runGraph},
 		{"healthcheck", "exit 0 when the server at --addr answers /healthz (for container health checks)", runHealthcheck},
 		{"version", "print the version", runVersion},
 	}

@@ -117,6 +117,30 @@ func (f ForumSubscriptionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ForumSubscriptionMutation", m)
 }
 
+// The GraphAffiliationFunc type is an adapter to allow the use of ordinary
+// function as GraphAffiliation mutator.
+type GraphAffiliationFunc func(context.Context, *ent.GraphAffiliationMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f GraphAffiliationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.GraphAffiliationMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.GraphAffiliationMutation", m)
+}
+
+// The GraphEdgeFunc type is an adapter to allow the use of ordinary
+// function as GraphEdge mutator.
+type GraphEdgeFunc func(context.Context, *ent.GraphEdgeMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f GraphEdgeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.GraphEdgeMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.GraphEdgeMutation", m)
+}
+
 // The GroupFunc type is an adapter to allow the use of ordinary
 // function as Group mutator.
 type GroupFunc func(context.Context, *ent.GroupMutation) (ent.Value, error)
@@ -367,6 +391,18 @@ func (f UserFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error)
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.UserMutation", m)
+}
+
+// The UserFollowFunc type is an adapter to allow the use of ordinary
+// function as UserFollow mutator.
+type UserFollowFunc func(context.Context, *ent.UserFollowMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f UserFollowFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.UserFollowMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.UserFollowMutation", m)
 }
 
 // The UserMuteFunc type is an adapter to allow the use of ordinary

@@ -285,6 +285,64 @@ var (
 			},
 		},
 	}
+	// GraphAffiliationsColumns holds the columns for the "graph_affiliations" table.
+	GraphAffiliationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "kind", Type: field.TypeString, Size: 16},
+		{Name: "ref_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "scope", Type: field.TypeInt, Default: 0},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// GraphAffiliationsTable holds the schema information for the "graph_affiliations" table.
+	GraphAffiliationsTable = &schema.Table{
+		Name:       "graph_affiliations",
+		Columns:    GraphAffiliationsColumns,
+		PrimaryKey: []*schema.Column{GraphAffiliationsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "graphaffiliation_kind_ref_id_user_id",
+				Unique:  true,
+				Columns: []*schema.Column{GraphAffiliationsColumns[1], GraphAffiliationsColumns[2], GraphAffiliationsColumns[3]},
+			},
+			{
+				Name:    "graphaffiliation_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{GraphAffiliationsColumns[3]},
+			},
+		},
+	}
+	// GraphEdgesColumns holds the columns for the "graph_edges" table.
+	GraphEdgesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "src_id", Type: field.TypeInt},
+		{Name: "dst_id", Type: field.TypeInt},
+		{Name: "kind", Type: field.TypeString, Size: 32},
+		{Name: "scope", Type: field.TypeInt},
+		{Name: "forum_id", Type: field.TypeInt, Default: 0},
+		{Name: "count", Type: field.TypeInt, Default: 0},
+		{Name: "score", Type: field.TypeFloat64, Default: 0},
+		{Name: "as_of", Type: field.TypeTime},
+		{Name: "last_event_id", Type: field.TypeInt64, Default: 0},
+	}
+	// GraphEdgesTable holds the schema information for the "graph_edges" table.
+	GraphEdgesTable = &schema.Table{
+		Name:       "graph_edges",
+		Columns:    GraphEdgesColumns,
+		PrimaryKey: []*schema.Column{GraphEdgesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "graphedge_src_id_dst_id_kind_scope_forum_id",
+				Unique:  true,
+				Columns: []*schema.Column{GraphEdgesColumns[1], GraphEdgesColumns[2], GraphEdgesColumns[3], GraphEdgesColumns[4], GraphEdgesColumns[5]},
+			},
+			{
+				Name:    "graphedge_last_event_id",
+				Unique:  false,
+				Columns: []*schema.Column{GraphEdgesColumns[9]},
+			},
+		},
+	}
 	// GroupsColumns holds the columns for the "groups" table.
 	GroupsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -959,6 +1017,7 @@ var (
 		{Name: "days_visited", Type: field.TypeInt, Default: 0},
 		{Name: "external_id", Type: field.TypeString, Unique: true, Nullable: true, Size: 1020},
 		{Name: "crm_attributes", Type: field.TypeJSON, Nullable: true},
+		{Name: "graph_opt_out", Type: field.TypeBool, Default: false},
 	}
 	// UsersTable holds the schema information for the "users" table.
 	UsersTable = &schema.Table{
@@ -970,6 +1029,36 @@ var (
 				Name:    "user_role",
 				Unique:  false,
 				Columns: []*schema.Column{UsersColumns[11]},
+			},
+			{
+				Name:    "user_graph_opt_out",
+				Unique:  false,
+				Columns: []*schema.Column{UsersColumns[20]},
+			},
+		},
+	}
+	// UserFollowsColumns holds the columns for the "user_follows" table.
+	UserFollowsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "follower_id", Type: field.TypeInt},
+		{Name: "followee_id", Type: field.TypeInt},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// UserFollowsTable holds the schema information for the "user_follows" table.
+	UserFollowsTable = &schema.Table{
+		Name:       "user_follows",
+		Columns:    UserFollowsColumns,
+		PrimaryKey: []*schema.Column{UserFollowsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "userfollow_follower_id_followee_id",
+				Unique:  true,
+				Columns: []*schema.Column{UserFollowsColumns[1], UserFollowsColumns[2]},
+			},
+			{
+				Name:    "userfollow_followee_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{UserFollowsColumns[2], UserFollowsColumns[3]},
 			},
 		},
 	}
@@ -1054,6 +1143,8 @@ var (
 		FlagsTable,
 		ForumsTable,
 		ForumSubscriptionsTable,
+		GraphAffiliationsTable,
+		GraphEdgesTable,
 		GroupsTable,
 		GroupInvitesTable,
 		GroupMembersTable,
@@ -1075,6 +1166,7 @@ var (
 		TopicsTable,
 		TopicUsersTable,
 		UsersTable,
+		UserFollowsTable,
 		UserMutesTable,
 		ForumModeratorsTable,
 		TopicTagsTable,

@@ -33,6 +33,12 @@ type Forum func(*sql.Selector)
 // ForumSubscription is the predicate function for forumsubscription builders.
 type ForumSubscription func(*sql.Selector)
 
+// GraphAffiliation is the predicate function for graphaffiliation builders.
+type GraphAffiliation func(*sql.Selector)
+
+// GraphEdge is the predicate function for graphedge builders.
+type GraphEdge func(*sql.Selector)
+
 // Group is the predicate function for group builders.
 type Group func(*sql.Selector)
 
@@ -95,6 +101,9 @@ type TopicUser func(*sql.Selector)
 
 // User is the predicate function for user builders.
 type User func(*sql.Selector)
+
+// UserFollow is the predicate function for userfollow builders.
+type UserFollow func(*sql.Selector)
 
 // UserMute is the predicate function for usermute builders.
 type UserMute func(*sql.Selector)

@@ -46,6 +46,8 @@ func (User) Fields() []ent.Field {
 		// (company, plan, ARR...) that product teams use to weight feedback.
 		field.String("external_id").MaxLen(1020).Optional().Nillable().Unique(),
 		field.JSON("crm_attributes", map[string]any{}).Optional(),
+		// graph_opt_out keeps the user out of everyone else's graph results and exports.
+		field.Bool("graph_opt_out").Default(false),
 	}
 }
 
@@ -63,5 +65,6 @@ func (User) Edges() []ent.Edge {
 func (User) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("role"),
+		index.Fields("graph_opt_out"),
 	}
 }

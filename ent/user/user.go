@@ -53,6 +53,8 @@ const (
 	FieldExternalID = "external_id"
 	// FieldCrmAttributes holds the string denoting the crm_attributes field in the database.
 	FieldCrmAttributes = "crm_attributes"
+	// FieldGraphOptOut holds the string denoting the graph_opt_out field in the database.
+	FieldGraphOptOut = "graph_opt_out"
 	// EdgeTokens holds the string denoting the tokens edge name in mutations.
 	EdgeTokens = "tokens"
 	// EdgeModeratedForums holds the string denoting the moderated_forums edge name in mutations.
@@ -95,6 +97,7 @@ var Columns = []string{
 	FieldDaysVisited,
 	FieldExternalID,
 	FieldCrmAttributes,
+	FieldGraphOptOut,
 }
 
 var (
@@ -152,6 +155,8 @@ var (
 	DefaultDaysVisited int
 	// ExternalIDValidator is a validator for the "external_id" field. It is called by the builders before save.
 	ExternalIDValidator func(string) error
+	// DefaultGraphOptOut holds the default value on creation for the "graph_opt_out" field.
+	DefaultGraphOptOut bool
 )
 
 // Role defines the type for the "role" enum field.
@@ -305,6 +310,11 @@ func ByDaysVisited(opts ...sql.OrderTermOption) OrderOption {
 // ByExternalID orders the results by the external_id field.
 func ByExternalID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldExternalID, opts...).ToFunc()
+}
+
+// ByGraphOptOut orders the results by the graph_opt_out field.
+func ByGraphOptOut(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldGraphOptOut, opts...).ToFunc()
 }
 
 // ByTokensCount orders the results by tokens count.

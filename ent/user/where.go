@@ -135,6 +135,11 @@ func ExternalID(v string) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldExternalID, v))
 }
 
+// GraphOptOut applies equality check predicate on the "graph_opt_out" field. It's identical to GraphOptOutEQ.
+func GraphOptOut(v bool) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldGraphOptOut, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldCreatedAt, v))
@@ -1063,6 +1068,16 @@ func CrmAttributesIsNil() predicate.User {
 // CrmAttributesNotNil applies the NotNil predicate on the "crm_attributes" field.
 func CrmAttributesNotNil() predicate.User {
 	return predicate.User(sql.FieldNotNull(FieldCrmAttributes))
+}
+
+// GraphOptOutEQ applies the EQ predicate on the "graph_opt_out" field.
+func GraphOptOutEQ(v bool) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldGraphOptOut, v))
+}
+
+// GraphOptOutNEQ applies the NEQ predicate on the "graph_opt_out" field.
+func GraphOptOutNEQ(v bool) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldGraphOptOut, v))
 }
 
 // HasTokens applies the HasEdge predicate on the "tokens" edge.

@@ -17,6 +17,8 @@ type ProfilePatch struct {
 	Bio         *string
 	AvatarURL   *string
 	Locale      *string
+	// GraphOptOut keeps the user out of others' relationship-graph results.
+	GraphOptOut *bool
 }
 
 // UpdateProfile applies p to the user's profile and records user.updated.
@@ -52,7 +54,7 @@ func (s *Service) UpdateProfile(ctx context.Context, userID int, p ProfilePatch)
 	err := withTx(ctx, s.db, func(tx *ent.Tx) error {
 		var err error
 		u, err = tx.User.UpdateOneID(userID).SetNillableDisplayName(name).SetNillableBio(bio).
-			SetNillableAvatarURL(avatar).SetNillableLocale(locale).Save(ctx)
+			SetNillableAvatarURL(avatar).SetNillableLocale(locale).SetNillableGraphOptOut(p.GraphOptOut).Save(ctx)
 		if err != nil {
 			return err
 		}

@@ -29,6 +29,7 @@ import (
 	"github.com/crn-dev/crn/internal/discovery"
 	"github.com/crn-dev/crn/internal/event"
 	"github.com/crn-dev/crn/internal/forum"
+	"github.com/crn-dev/crn/internal/graph"
 	"github.com/crn-dev/crn/internal/group"
 	"github.com/crn-dev/crn/internal/httpapi"
 	"github.com/crn-dev/crn/internal/markup"
@@ -74,6 +75,7 @@ type App struct {
 	Discovery     *discovery.Service
 	Store         storage.Store // uploaded files; nil unless serving
 	Resources     *resource.Service
+	Graph         *graph.Service
 	Redis         *redis.Client              // nil unless CRN_REDIS_URL is set
 	Meili         meilisearch.ServiceManager // nil unless CRN_MEILI_URL is set
 	Handler       http.Handler
@@ -202,6 +204,14 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	if err != nil {
 		return nil, err
 	}
+	weights, err := graph.ParseWeights(cfg.GraphWeights)
+	if err != nil {
+		return nil, fmt.Errorf("CRN_GRAPH_WEIGHTS: %w", err)
+	}
+	a.Graph = graph.New(a.DB, graph.NewMemory(), graph.Options{
+		Decay: graph.Decay{HalfLife: cfg.GraphHalfLife}, Weights: weights, Committed: committed, Now: opts.Now,
+		Groups: graphGroups{a.Forums},
+	})
 	if !opts.Serve {
 		return a, nil
 	}
@@ -232,6 +242,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		Discovery:     a.Discovery,
 		Groups:        a.Groups,
 		Resources:     a.Resources,
+		Graph:         a.Graph,
 		AuthLimiter:   ratelimit.NewMemory(cfg.AuthRatePerMin, cfg.AuthRateBurst, nil),
 		Checks:        checks,
 		Registry:      reg,
@@ -317,6 +328,22 @@ func (a *App) serveDebug() (func(), error) {
 // viewFlushInterval is how often buffered topic view counts are written.
 const viewFlushInterval = 5 * time.Second
 
+// graphGroups tells the graph which groups a viewer belongs to, so edges
+// that come from a group's private activity show to its members only.
+type graphGroups struct{ forums *forum.Service }
+
+func (g graphGroups) MemberGroupIDs(ctx context.Context, userID int) ([]int, error) {
+	roles, _, err := g.forums.GroupRoles(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int, 0, len(roles))
+	for id := range roles {
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
 // cacheInvalidator drops the guest responses an event may change: a
 // topic's pages for events on its channel, a forum's lists (and the forum
 // list, which shows counts) for events on the forum's, and everything for
@@ -359,10 +386,18 @@ func cacheInvalidator(c *respcache.Cache) func(channel, event string) {
 func (a *App) startWorkers() func() {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(4)
 	go func() {
 		defer wg.Done()
 		_ = a.Relay.Run(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		// The in-memory graph starts empty and loads graph_edges here, then
+		// follows its changes.
+		a.Graph.Memory().Run(ctx, a.DB.Client, a.Config.GraphRefresh, func(err error) {
+			a.Log.Warn("refreshing the relationship graph", "err", err)
+		})
 	}()
 	go func() {
 		defer wg.Done()
@@ -439,7 +474,10 @@ func (a *App) newRelay(log *slog.Logger) *event.Relay {
 }
 
 func (a *App) consumers() []event.Consumer {
-	cs := []event.Consumer{notify.Consumer{Postgres: a.DB.Dialect == database.Postgres}}
+	cs := []event.Consumer{
+		notify.Consumer{Postgres: a.DB.Dialect == database.Postgres},
+		graph.Consumer{Decay: graph.Decay{HalfLife: a.Config.GraphHalfLife}, Limits: graph.DefaultLimits},
+	}
 	if a.Broker != nil {
 		cs = append(cs, realtime.Publisher{Broker: a.Broker})
 	}

@@ -49,6 +49,9 @@ type Config struct {
 	CacheBytes      int64         // memory for guests' cached responses; 0 disables the cache
 	BacklogLen      int           // events kept per realtime channel for resuming
 	BacklogAge      time.Duration // how long events are kept per realtime channel
+	GraphHalfLife   time.Duration // how long an interaction takes to count half as much in the graph
+	GraphWeights    string        // kind=weight overrides of the graph's interaction weights
+	GraphRefresh    time.Duration // how often a serving node reads graph changes into memory
 	LogLevel        string        // debug, info, warn, error
 	LogFormat       string        // json or text
 
@@ -128,6 +131,9 @@ func Settings() []Setting {
 		{"ws-send-queue", "CRN_WS_SEND_QUEUE", "256", "frames buffered per WebSocket before a slow client is closed (code 4008) to resume later", intSetter(func(c *Config) *int { return &c.WSSendQueue }, 8)},
 		{"event-backlog", "CRN_EVENT_BACKLOG", "1000", "events kept per realtime channel so reconnecting clients can resume", intSetter(func(c *Config) *int { return &c.BacklogLen }, 10)},
 		{"event-backlog-age", "CRN_EVENT_BACKLOG_AGE", "24h", "how long events are kept per realtime channel", durationSetter(func(c *Config) *time.Duration { return &c.BacklogAge })},
+		{"graph-half-life", "CRN_GRAPH_HALF_LIFE", "2160h", "how long an interaction takes to count half as much in the relationship graph (follows and shared groups do not fade)", durationSetter(func(c *Config) *time.Duration { return &c.GraphHalfLife })},
+		{"graph-weights", "CRN_GRAPH_WEIGHTS", "", "comma-separated kind=weight overrides of the graph's interaction weights (e.g. reply=2,follow=3); see docs/graph.md", func(c *Config, v string) error { c.GraphWeights = v; return nil }},
+		{"graph-refresh", "CRN_GRAPH_REFRESH", "1s", "how often a serving node reads graph changes into its in-memory graph", durationSetter(func(c *Config) *time.Duration { return &c.GraphRefresh })},
 		{"debug-addr", "CRN_DEBUG_ADDR", "", "address for Go's pprof profiler (e.g. 127.0.0.1:6060); empty disables it; never expose it publicly", func(c *Config, v string) error { c.DebugAddr = v; return nil }},
 		{"log-level", "CRN_LOG_LEVEL", "info", "log level: debug, info, warn, error", func(c *Config, v string) error { return c.setLogLevel(v) }},
 		{"log-format", "CRN_LOG_FORMAT", "json", "log format: json or text", func(c *Config, v string) error { return c.setLogFormat(v) }},

@@ -78,6 +78,8 @@ const (
 	ResourceVersionAdded Type = "resource.version_added"
 	ResourceRated        Type = "resource.rated"      // payload stars
 	ResourceDownloaded   Type = "resource.downloaded" // ActorID the downloader, UserID the owner
+	UserFollowed         Type = "user.followed"       // ActorID started following UserID
+	UserUnfollowed       Type = "user.unfollowed"     // ActorID stopped following UserID
 )
 
 // Visibility values. A group or a single user is "group:<id>" / "user:<id>".

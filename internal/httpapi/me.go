@@ -19,6 +19,7 @@ type patchMeRequest struct {
 	Bio         *string `json:"bio"`
 	AvatarURL   *string `json:"avatar_url"`
 	Locale      *string `json:"locale"`
+	GraphOptOut *bool   `json:"graph_opt_out"`
 }
 
 func (s *server) patchMe(c echo.Context) error {
@@ -28,6 +29,7 @@ func (s *server) patchMe(c echo.Context) error {
 	}
 	u, err := s.Accounts.UpdateProfile(c.Request().Context(), mustPrincipal(c).User.ID, account.ProfilePatch{
 		DisplayName: req.DisplayName, Bio: req.Bio, AvatarURL: req.AvatarURL, Locale: req.Locale,
+		GraphOptOut: req.GraphOptOut,
 	})
 	if err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 	"github.com/crn-dev/crn/internal/config"
 	"github.com/crn-dev/crn/internal/discovery"
 	"github.com/crn-dev/crn/internal/forum"
+	"github.com/crn-dev/crn/internal/graph"
 	"github.com/crn-dev/crn/internal/group"
 	"github.com/crn-dev/crn/internal/notify"
 	"github.com/crn-dev/crn/internal/ratelimit"
@@ -43,6 +44,7 @@ type Deps struct {
 	Discovery     *discovery.Service
 	Groups        *group.Service
 	Resources     *resource.Service
+	Graph         *graph.Service    // nil: no graph routes
 	AuthLimiter   ratelimit.Limiter // sign-in and sign-up attempts per client IP
 	Checks        []Check           // what /readyz pings
 	Registry      *prometheus.Registry
@@ -172,6 +174,7 @@ func New(d Deps) *echo.Echo {
 
 	s.routesGroups(api)
 	s.routesResources(api)
+	s.routesGraph(api)
 
 	// Unknown API paths answer JSON 404s, never the web app.
 	api.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })

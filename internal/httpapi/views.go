@@ -26,6 +26,8 @@ type Me struct {
 	Email  string `json:"email"`
 	Locale string `json:"locale"`
 	Status string `json:"status"`
+	// GraphOptOut: the user is left out of others' relationship-graph results.
+	GraphOptOut bool `json:"graph_opt_out"`
 }
 
 func publicUser(u *ent.User) PublicUser {
@@ -36,7 +38,7 @@ func publicUser(u *ent.User) PublicUser {
 }
 
 func me(u *ent.User) Me {
-	return Me{PublicUser: publicUser(u), Email: u.Email, Locale: u.Locale, Status: string(u.Status)}
+	return Me{PublicUser: publicUser(u), Email: u.Email, Locale: u.Locale, Status: string(u.Status), GraphOptOut: u.GraphOptOut}
 }
 
 // Token describes a session or API token without its secret.
