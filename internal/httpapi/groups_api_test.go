@@ -213,6 +213,14 @@ func TestGroupRequestsAndApproval(t *testing.T) {
 			t.Fatalf("rejected: %v", rej)
 		}
 		other.expect("GET", "/api/v1/groups/restricted/members", nil, 403)
+		// The requesters are told of the decisions.
+		relayNotifications(t, db)
+		for who, want := range map[*client]string{g.out: "group_request_approved", other: "group_request_rejected"} {
+			items := who.expect("GET", "/api/v1/notifications", nil, 200).json(t)["notifications"].([]any)
+			if len(items) != 1 || items[0].(map[string]any)["kind"] != want {
+				t.Fatalf("notifications: %v, want %s", items, want)
+			}
+		}
 		// A banned user cannot ask again.
 		g.owner.expect("PUT", "/api/v1/groups/restricted/members/other", map[string]any{"banned": true}, 204)
 		if code := other.expect("POST", "/api/v1/groups/restricted/requests", map[string]any{}, 403).errCode(t); code != "banned" {
@@ -259,6 +267,14 @@ func TestGroupInvites(t *testing.T) {
 		personal := g.owner.expect("POST", "/api/v1/groups/private/invites", map[string]any{"username": "cid"}, 201).json(t)
 		if code := g.out.expect("POST", "/api/v1/invites/"+personal["token"].(string)+"/accept", nil, 404).errCode(t); code != "invite_not_found" {
 			t.Fatal(code)
+		}
+		relayNotifications(t, db)
+		items := c.expect("GET", "/api/v1/notifications", nil, 200).json(t)["notifications"].([]any)
+		if len(items) != 1 || items[0].(map[string]any)["kind"] != "group_invite" || !strings.Contains(fmt.Sprint(items[0]), "private") {
+			t.Fatalf("the invitee's notifications: %v", items)
+		}
+		if items := a.expect("GET", "/api/v1/notifications", nil, 200).json(t)["notifications"].([]any); len(items) != 0 {
+			t.Fatalf("a link invite notified: %v", items)
 		}
 		c.expect("POST", "/api/v1/invites/"+personal["token"].(string)+"/accept", nil, 200)
 		// Expired invites.
