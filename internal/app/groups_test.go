@@ -181,3 +181,43 @@ func TestPrivateGroupOverWebSocket(t *testing.T) {
 		})
 	}
 }
+
+// Search over REST hydrates group hits and never returns a private group,
+// or its topics, to outsiders.
+func TestSearchGroupsOverREST(t *testing.T) {
+	a := build(t, baseConfig(t))
+	base, _ := serve(t, a)
+	owner, out := signupAPI(t, base, "owner"), signupAPI(t, base, "out")
+	guest := &apiClient{t: t, base: base}
+	owner.call("POST", "/api/v1/groups", map[string]any{"name": "Giraffe lovers", "visibility": "public"}, 201)
+	owner.call("POST", "/api/v1/groups", map[string]any{"name": "Giraffe conspiracy", "visibility": "private"}, 201)
+	f := owner.call("POST", "/api/v1/groups/giraffe-conspiracy/forums", map[string]any{"name": "Plots"}, 201)
+	owner.call("POST", fmt.Sprintf("/api/v1/forums/%d/topics", int(f["id"].(float64))), map[string]any{"title": "Giraffe plot", "body": "tall plans"}, 201)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := a.DrainEvents(ctx); err != nil {
+		t.Fatal(err)
+	}
+	found := func(c *apiClient, query string) []string {
+		var out []string
+		for _, h := range c.call("GET", "/api/v1/search?q="+query, nil, 200)["hits"].([]any) {
+			hit := h.(map[string]any)
+			switch hit["type"] {
+			case "group":
+				out = append(out, "group:"+hit["group"].(map[string]any)["slug"].(string))
+			case "topic":
+				out = append(out, "topic:"+hit["topic"].(map[string]any)["title"].(string))
+			}
+		}
+		return out
+	}
+	for _, c := range []*apiClient{guest, out} {
+		if got := strings.Join(found(c, "giraffe"), ","); got != "group:giraffe-lovers" {
+			t.Fatalf("an outsider found %s", got)
+		}
+	}
+	got := found(owner, "giraffe")
+	if len(got) != 3 {
+		t.Fatalf("the owner found %v", got)
+	}
+}
