@@ -28,7 +28,9 @@ func (s *server) routesGroups(api *echo.Group) {
 	api.POST("/groups/:slug/requests", s.createGroupRequest, requireUser)
 	api.POST("/groups/:slug/requests/:id/approve", s.decideGroupRequest(true), requireUser)
 	api.POST("/groups/:slug/requests/:id/reject", s.decideGroupRequest(false), requireUser)
+	api.GET("/groups/:slug/invites", s.listGroupInvites, requireUser)
 	api.POST("/groups/:slug/invites", s.createGroupInvite, requireUser)
+	api.DELETE("/groups/:slug/invites/:id", s.revokeGroupInvite, requireUser)
 	api.POST("/invites/:token/accept", s.acceptGroupInvite, requireUser)
 	api.GET("/groups/:slug/feed", s.groupFeed)
 	api.GET("/groups/:slug/forums", s.listGroupForums)
@@ -335,8 +337,38 @@ func (s *server) createGroupInvite(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, GroupInvite{ID: inv.ID, Token: inv.Token, Invitee: userRef(inv.Invitee),
-		ExpiresAt: utc(inv.ExpiresAt), MaxUses: inv.MaxUses})
+	return c.JSON(http.StatusCreated, inviteView(inv.GroupInvite, inv.Token, inv.Invitee))
+}
+
+func (s *server) listGroupInvites(c echo.Context) error {
+	a, err := s.actor(c)
+	if err != nil {
+		return err
+	}
+	invs, err := s.Groups.Invites(c.Request().Context(), a, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	out := make([]GroupInvite, len(invs))
+	for i, inv := range invs {
+		out[i] = inviteView(inv.GroupInvite, "", inv.Invitee)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"invites": out})
+}
+
+func (s *server) revokeGroupInvite(c echo.Context) error {
+	id, err := pathInt(c, "id")
+	if err != nil {
+		return err
+	}
+	a, err := s.actor(c)
+	if err != nil {
+		return err
+	}
+	if err := s.Groups.RevokeInvite(c.Request().Context(), a, c.Param("slug"), id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
 }
 
 func (s *server) acceptGroupInvite(c echo.Context) error {

@@ -290,6 +290,33 @@ func TestGroupInvites(t *testing.T) {
 			t.Fatal(code)
 		}
 		g.owner.expect("POST", "/api/v1/groups/private/invites", map[string]any{"username": "out"}, 409)
+		// Moderators list usable invites (never their tokens) and revoke them.
+		leaked := g.owner.expect("POST", "/api/v1/groups/private/invites", map[string]any{"max_uses": 0}, 201).json(t)
+		listed := func() map[int]bool {
+			r := g.owner.expect("GET", "/api/v1/groups/private/invites", nil, 200)
+			if strings.Contains(string(r.body), "crn_inv_") {
+				t.Fatalf("a token is listed: %s", r.body)
+			}
+			ids := map[int]bool{}
+			for _, inv := range r.json(t)["invites"].([]any) {
+				ids[num(t, inv.(map[string]any), "id")] = true
+			}
+			return ids
+		}
+		if !listed()[num(t, leaked, "id")] {
+			t.Fatal("a new invite is not listed")
+		}
+		g.mem.expect("GET", "/api/v1/groups/private/invites", nil, 403)
+		g.mem.expect("DELETE", fmt.Sprintf("/api/v1/groups/private/invites/%d", num(t, leaked, "id")), nil, 403)
+		g.owner.expect("DELETE", fmt.Sprintf("/api/v1/groups/public/invites/%d", num(t, leaked, "id")), nil, 404) // another group's
+		g.owner.expect("DELETE", fmt.Sprintf("/api/v1/groups/private/invites/%d", num(t, leaked, "id")), nil, 204)
+		g.owner.expect("DELETE", fmt.Sprintf("/api/v1/groups/private/invites/%d", num(t, leaked, "id")), nil, 204)
+		if code := g.out.expect("POST", "/api/v1/invites/"+leaked["token"].(string)+"/accept", nil, 404).errCode(t); code != "invite_expired" {
+			t.Fatal(code)
+		}
+		if listed()[num(t, leaked, "id")] {
+			t.Fatal("a revoked invite is listed")
+		}
 		// Nothing of the token is in the outbox.
 		evs := db.Client.Event.Query().AllX(context.Background())
 		for _, e := range evs {

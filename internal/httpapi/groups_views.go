@@ -3,6 +3,7 @@ package httpapi
 import (
 	"time"
 
+	"github.com/crn-dev/crn/ent"
 	"github.com/crn-dev/crn/internal/event"
 	"github.com/crn-dev/crn/internal/group"
 )
@@ -63,13 +64,20 @@ func groupRequestView(r group.Request) GroupRequest {
 		CreatedAt: r.CreatedAt.UTC(), DecidedAt: utc(r.DecidedAt)}
 }
 
-// GroupInvite is a new invite; its token is shown this once.
+// GroupInvite is an invite; its token is shown once, when it is created.
 type GroupInvite struct {
 	ID        int        `json:"id"`
-	Token     string     `json:"token"`
+	Token     string     `json:"token,omitempty"`
 	Invitee   *UserRef   `json:"invitee"`
 	ExpiresAt *time.Time `json:"expires_at"`
 	MaxUses   int        `json:"max_uses"`
+	Uses      int        `json:"uses"`
+	CreatedAt time.Time  `json:"created_at"`
+}
+
+func inviteView(inv *ent.GroupInvite, token string, invitee *ent.User) GroupInvite {
+	return GroupInvite{ID: inv.ID, Token: token, Invitee: userRef(invitee), ExpiresAt: utc(inv.ExpiresAt),
+		MaxUses: inv.MaxUses, Uses: inv.Uses, CreatedAt: inv.CreatedAt.UTC()}
 }
 
 // FeedItem is one event of a group's activity feed.
