@@ -50,6 +50,7 @@ const (
 	GroupRequestApproved   Type = "group.request_approved"
 	GroupRequestRejected   Type = "group.request_rejected"
 	GroupInviteCreated     Type = "group.invite_created"
+	GroupInviteRevoked     Type = "group.invite_revoked"
 
 	UserCreated Type = "user.created" // an account was created
 	UserUpdated Type = "user.updated" // a public profile field changed

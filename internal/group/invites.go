@@ -15,6 +15,7 @@ import (
 	"github.com/crn-dev/crn/ent/group"
 	"github.com/crn-dev/crn/ent/groupinvite"
 	"github.com/crn-dev/crn/ent/groupmember"
+	"github.com/crn-dev/crn/ent/user"
 	"github.com/crn-dev/crn/internal/apperr"
 	"github.com/crn-dev/crn/internal/authz"
 	"github.com/crn-dev/crn/internal/event"
@@ -185,4 +186,79 @@ func (s *Service) AcceptInvite(ctx context.Context, a authz.Actor, token string)
 		return nil, err
 	}
 	return s.joined(ctx, g.ID)
+}
+
+// InviteEntry is an invite as its group's moderators list it: never its token.
+type InviteEntry struct {
+	*ent.GroupInvite
+	Invitee *ent.User // personal invites
+}
+
+// Invites lists a group's usable invites, newest first (owners, group
+// moderators, admins): not revoked, not expired, not used up.
+func (s *Service) Invites(ctx context.Context, a authz.Actor, slug string) ([]InviteEntry, error) {
+	g, err := s.visible(ctx, s.db, a, slug)
+	if err != nil {
+		return nil, err
+	}
+	if !authz.CanModerateGroup(a, g.ID) {
+		return nil, apperr.Forbidden("forbidden", "only the group's owners and moderators see its invites")
+	}
+	invs, err := s.db.GroupInvite.Query().Where(groupinvite.GroupID(g.ID), groupinvite.RevokedAtIsNil(),
+		groupinvite.Or(groupinvite.ExpiresAtIsNil(), groupinvite.ExpiresAtGT(s.now())),
+		groupinvite.Or(groupinvite.MaxUses(0), func(sel *sql.Selector) {
+			sel.Where(sql.ColumnsLT(sel.C(groupinvite.FieldUses), sel.C(groupinvite.FieldMaxUses)))
+		})).Order(ent.Desc(groupinvite.FieldID)).Limit(PageMax).All(ctx)
+	if err != nil {
+		return nil, apperr.Internal("list invites", err)
+	}
+	var ids []int
+	for _, inv := range invs {
+		if inv.InviteeID != nil {
+			ids = append(ids, *inv.InviteeID)
+		}
+	}
+	us, err := s.db.User.Query().Where(user.IDIn(ids...)).All(ctx)
+	if err != nil {
+		return nil, apperr.Internal("list invites", err)
+	}
+	byID := make(map[int]*ent.User, len(us))
+	for _, u := range us {
+		byID[u.ID] = u
+	}
+	out := make([]InviteEntry, len(invs))
+	for i, inv := range invs {
+		out[i] = InviteEntry{GroupInvite: inv, Invitee: byID[inviteeOf(inv)]}
+	}
+	return out, nil
+}
+
+// RevokeInvite stops an invite of the group from working (owners, group
+// moderators, admins), e.g. a link that leaked. Revoking twice is a no-op.
+func (s *Service) RevokeInvite(ctx context.Context, a authz.Actor, slug string, id int) error {
+	g, err := s.visible(ctx, s.db, a, slug)
+	if err != nil {
+		return err
+	}
+	if !authz.CanModerateGroup(a, g.ID) {
+		return apperr.Forbidden("forbidden", "only the group's owners and moderators revoke invites")
+	}
+	return s.tx(ctx, "revoke invite", func(tx *ent.Tx) ([]event.Event, error) {
+		// An invite of another group is not found here.
+		inv, err := tx.GroupInvite.Query().Where(groupinvite.ID(id), groupinvite.GroupID(g.ID)).Only(ctx)
+		if ent.IsNotFound(err) {
+			return nil, notFound("invite")
+		}
+		if err != nil {
+			return nil, err
+		}
+		if inv.RevokedAt != nil {
+			return nil, nil
+		}
+		if err := tx.GroupInvite.UpdateOneID(inv.ID).SetRevokedAt(s.now()).Exec(ctx); err != nil {
+			return nil, err
+		}
+		return []event.Event{{Type: event.GroupInviteRevoked, ActorID: a.ID, GroupID: g.ID, UserID: inviteeOf(inv),
+			Visibility: event.GroupOnly(g.ID), Payload: map[string]any{"slug": g.Slug, "invite_id": inv.ID}}}, nil
+	})
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/crn-dev/crn/internal/apperr"
-	"github.com/crn-dev/crn/internal/event"
 	"github.com/crn-dev/crn/internal/forum"
 	"github.com/crn-dev/crn/internal/group"
 )
@@ -29,67 +28,13 @@ func (s *server) routesGroups(api *echo.Group) {
 	api.POST("/groups/:slug/requests", s.createGroupRequest, requireUser)
 	api.POST("/groups/:slug/requests/:id/approve", s.decideGroupRequest(true), requireUser)
 	api.POST("/groups/:slug/requests/:id/reject", s.decideGroupRequest(false), requireUser)
+	api.GET("/groups/:slug/invites", s.listGroupInvites, requireUser)
 	api.POST("/groups/:slug/invites", s.createGroupInvite, requireUser)
+	api.DELETE("/groups/:slug/invites/:id", s.revokeGroupInvite, requireUser)
 	api.POST("/invites/:token/accept", s.acceptGroupInvite, requireUser)
 	api.GET("/groups/:slug/feed", s.groupFeed)
 	api.GET("/groups/:slug/forums", s.listGroupForums)
 	api.POST("/groups/:slug/forums", s.createGroupForum, requireUser)
-}
-
-// Group is a group as the API shows it.
-type Group struct {
-	ID             int       `json:"id"`
-	Name           string    `json:"name"`
-	Slug           string    `json:"slug"`
-	Description    string    `json:"description"`
-	AvatarURL      string    `json:"avatar_url"`
-	Visibility     string    `json:"visibility"`
-	MemberCount    int       `json:"member_count"`
-	CreatedAt      time.Time `json:"created_at"`
-	Role           *string   `json:"role"` // the caller's role; null when not a member
-	Banned         bool      `json:"banned,omitempty"`
-	RequestPending bool      `json:"request_pending,omitempty"`
-}
-
-func groupView(v *group.View) Group {
-	g := Group{
-		ID: v.ID, Name: v.Name, Slug: v.Slug, Description: v.Description, AvatarURL: v.AvatarURL,
-		Visibility: string(v.Visibility), MemberCount: v.MemberCount, CreatedAt: v.CreatedAt.UTC(),
-		Banned: v.Banned, RequestPending: v.RequestPending,
-	}
-	if v.Role != "" {
-		role := v.Role
-		g.Role = &role
-	}
-	return g
-}
-
-// GroupMember is one entry of a member directory.
-type GroupMember struct {
-	User     *UserRef  `json:"user"`
-	Role     string    `json:"role"`
-	Status   string    `json:"status"`
-	JoinedAt time.Time `json:"joined_at"`
-}
-
-func groupMemberView(m group.Member) GroupMember {
-	return GroupMember{User: userRef(m.User), Role: string(m.Role), Status: string(m.GroupMember.Status), JoinedAt: m.CreatedAt.UTC()}
-}
-
-// GroupRequest is a join request.
-type GroupRequest struct {
-	ID        int        `json:"id"`
-	User      *UserRef   `json:"user"`
-	Message   string     `json:"message"`
-	Status    string     `json:"status"`
-	Reason    string     `json:"reason"`
-	CreatedAt time.Time  `json:"created_at"`
-	DecidedAt *time.Time `json:"decided_at"`
-}
-
-func groupRequestView(r group.Request) GroupRequest {
-	return GroupRequest{ID: r.ID, User: userRef(r.User), Message: r.Message, Status: string(r.Status), Reason: r.Reason,
-		CreatedAt: r.CreatedAt.UTC(), DecidedAt: utc(r.DecidedAt)}
 }
 
 type groupRequest struct {
@@ -374,15 +319,6 @@ type inviteBody struct {
 	MaxUses   *int   `json:"max_uses"`
 }
 
-// GroupInvite is a new invite; its token is shown this once.
-type GroupInvite struct {
-	ID        int        `json:"id"`
-	Token     string     `json:"token"`
-	Invitee   *UserRef   `json:"invitee"`
-	ExpiresAt *time.Time `json:"expires_at"`
-	MaxUses   int        `json:"max_uses"`
-}
-
 func (s *server) createGroupInvite(c echo.Context) error {
 	var req inviteBody
 	if err := decodeJSON(c, &req); err != nil {
@@ -401,8 +337,38 @@ func (s *server) createGroupInvite(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, GroupInvite{ID: inv.ID, Token: inv.Token, Invitee: userRef(inv.Invitee),
-		ExpiresAt: utc(inv.ExpiresAt), MaxUses: inv.MaxUses})
+	return c.JSON(http.StatusCreated, inviteView(inv.GroupInvite, inv.Token, inv.Invitee))
+}
+
+func (s *server) listGroupInvites(c echo.Context) error {
+	a, err := s.actor(c)
+	if err != nil {
+		return err
+	}
+	invs, err := s.Groups.Invites(c.Request().Context(), a, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	out := make([]GroupInvite, len(invs))
+	for i, inv := range invs {
+		out[i] = inviteView(inv.GroupInvite, "", inv.Invitee)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"invites": out})
+}
+
+func (s *server) revokeGroupInvite(c echo.Context) error {
+	id, err := pathInt(c, "id")
+	if err != nil {
+		return err
+	}
+	a, err := s.actor(c)
+	if err != nil {
+		return err
+	}
+	if err := s.Groups.RevokeInvite(c.Request().Context(), a, c.Param("slug"), id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
 }
 
 func (s *server) acceptGroupInvite(c echo.Context) error {
@@ -415,24 +381,6 @@ func (s *server) acceptGroupInvite(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, groupView(v))
-}
-
-// FeedItem is one event of a group's activity feed.
-type FeedItem struct {
-	ID        int64          `json:"id"`
-	Event     string         `json:"event"`
-	ActorID   int            `json:"actor_id,omitempty"`
-	ForumID   int            `json:"forum_id,omitempty"`
-	TopicID   int            `json:"topic_id,omitempty"`
-	PostID    int            `json:"post_id,omitempty"`
-	UserID    int            `json:"user_id,omitempty"`
-	Payload   map[string]any `json:"payload,omitempty"`
-	CreatedAt time.Time      `json:"created_at"`
-}
-
-func feedItem(e event.Event) FeedItem {
-	return FeedItem{ID: e.ID, Event: string(e.Type), ActorID: e.ActorID, ForumID: e.ForumID, TopicID: e.TopicID,
-		PostID: e.PostID, UserID: e.UserID, Payload: e.Payload, CreatedAt: e.CreatedAt.UTC()}
 }
 
 func (s *server) groupFeed(c echo.Context) error {

@@ -213,6 +213,14 @@ func TestGroupRequestsAndApproval(t *testing.T) {
 			t.Fatalf("rejected: %v", rej)
 		}
 		other.expect("GET", "/api/v1/groups/restricted/members", nil, 403)
+		// The requesters are told of the decisions.
+		relayNotifications(t, db)
+		for who, want := range map[*client]string{g.out: "group_request_approved", other: "group_request_rejected"} {
+			items := who.expect("GET", "/api/v1/notifications", nil, 200).json(t)["notifications"].([]any)
+			if len(items) != 1 || items[0].(map[string]any)["kind"] != want {
+				t.Fatalf("notifications: %v, want %s", items, want)
+			}
+		}
 		// A banned user cannot ask again.
 		g.owner.expect("PUT", "/api/v1/groups/restricted/members/other", map[string]any{"banned": true}, 204)
 		if code := other.expect("POST", "/api/v1/groups/restricted/requests", map[string]any{}, 403).errCode(t); code != "banned" {
@@ -260,6 +268,14 @@ func TestGroupInvites(t *testing.T) {
 		if code := g.out.expect("POST", "/api/v1/invites/"+personal["token"].(string)+"/accept", nil, 404).errCode(t); code != "invite_not_found" {
 			t.Fatal(code)
 		}
+		relayNotifications(t, db)
+		items := c.expect("GET", "/api/v1/notifications", nil, 200).json(t)["notifications"].([]any)
+		if len(items) != 1 || items[0].(map[string]any)["kind"] != "group_invite" || !strings.Contains(fmt.Sprint(items[0]), "private") {
+			t.Fatalf("the invitee's notifications: %v", items)
+		}
+		if items := a.expect("GET", "/api/v1/notifications", nil, 200).json(t)["notifications"].([]any); len(items) != 0 {
+			t.Fatalf("a link invite notified: %v", items)
+		}
 		c.expect("POST", "/api/v1/invites/"+personal["token"].(string)+"/accept", nil, 200)
 		// Expired invites.
 		exp := g.owner.expect("POST", "/api/v1/groups/private/invites", map[string]any{"max_uses": 0, "expires_in": 60}, 201).json(t)
@@ -274,6 +290,33 @@ func TestGroupInvites(t *testing.T) {
 			t.Fatal(code)
 		}
 		g.owner.expect("POST", "/api/v1/groups/private/invites", map[string]any{"username": "out"}, 409)
+		// Moderators list usable invites (never their tokens) and revoke them.
+		leaked := g.owner.expect("POST", "/api/v1/groups/private/invites", map[string]any{"max_uses": 0}, 201).json(t)
+		listed := func() map[int]bool {
+			r := g.owner.expect("GET", "/api/v1/groups/private/invites", nil, 200)
+			if strings.Contains(string(r.body), "crn_inv_") {
+				t.Fatalf("a token is listed: %s", r.body)
+			}
+			ids := map[int]bool{}
+			for _, inv := range r.json(t)["invites"].([]any) {
+				ids[num(t, inv.(map[string]any), "id")] = true
+			}
+			return ids
+		}
+		if !listed()[num(t, leaked, "id")] {
+			t.Fatal("a new invite is not listed")
+		}
+		g.mem.expect("GET", "/api/v1/groups/private/invites", nil, 403)
+		g.mem.expect("DELETE", fmt.Sprintf("/api/v1/groups/private/invites/%d", num(t, leaked, "id")), nil, 403)
+		g.owner.expect("DELETE", fmt.Sprintf("/api/v1/groups/public/invites/%d", num(t, leaked, "id")), nil, 404) // another group's
+		g.owner.expect("DELETE", fmt.Sprintf("/api/v1/groups/private/invites/%d", num(t, leaked, "id")), nil, 204)
+		g.owner.expect("DELETE", fmt.Sprintf("/api/v1/groups/private/invites/%d", num(t, leaked, "id")), nil, 204)
+		if code := g.out.expect("POST", "/api/v1/invites/"+leaked["token"].(string)+"/accept", nil, 404).errCode(t); code != "invite_expired" {
+			t.Fatal(code)
+		}
+		if listed()[num(t, leaked, "id")] {
+			t.Fatal("a revoked invite is listed")
+		}
 		// Nothing of the token is in the outbox.
 		evs := db.Client.Event.Query().AllX(context.Background())
 		for _, e := range evs {

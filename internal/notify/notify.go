@@ -32,9 +32,14 @@ const (
 	KindReaction = "reaction"
 	KindNewTopic = "new_topic" // a new topic in a watched forum
 	KindWatching = "watching"  // a new post in a watched topic or forum
+	// Groups: a personal invitation, and the decision on a join request.
+	KindGroupInvite   = "group_invite"
+	KindGroupApproved = "group_request_approved"
+	KindGroupRejected = "group_request_rejected"
 )
 
-var rank = map[string]int{KindReply: 1, KindQuote: 2, KindMention: 3, KindAccepted: 4, KindReaction: 5, KindNewTopic: 6, KindWatching: 7}
+var rank = map[string]int{KindReply: 1, KindQuote: 2, KindMention: 3, KindAccepted: 4, KindReaction: 5, KindNewTopic: 6, KindWatching: 7,
+	KindGroupInvite: 8, KindGroupApproved: 8, KindGroupRejected: 8}
 
 // Consumer is the outbox consumer that writes notifications. For each one
 // it records a notification.created event in the same transaction, which
@@ -94,6 +99,12 @@ func (c Consumer) handle(ctx context.Context, tx *ent.Tx, e event.Event) error {
 		add(intOf(e.Payload["post_author_id"]), KindReaction)
 	case event.TopicAccepted:
 		add(intOf(e.Payload["answerer_id"]), KindAccepted)
+	case event.GroupInviteCreated:
+		add(e.UserID, KindGroupInvite) // personal invites only: links name no one
+	case event.GroupRequestApproved:
+		add(e.UserID, KindGroupApproved)
+	case event.GroupRequestRejected:
+		add(e.UserID, KindGroupRejected)
 	default:
 		return nil
 	}
@@ -110,7 +121,7 @@ func (c Consumer) handle(ctx context.Context, tx *ent.Tx, e event.Event) error {
 	}
 	var creates []*ent.NotificationCreate
 	data := map[string]any{}
-	for _, k := range []string{"topic_title", "excerpt", "post_number", "kind"} {
+	for _, k := range []string{"topic_title", "excerpt", "post_number", "kind", "slug", "reason"} {
 		if v, ok := e.Payload[k]; ok {
 			data[k] = v
 		}

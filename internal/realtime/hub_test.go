@@ -485,9 +485,16 @@ func (r *rig) publishEvent(ch string, id int64, ev string, data map[string]any) 
 	}
 }
 
-// A member removed from a private group stops receiving its events at
-// once (before the next event fans out) and loses the group's channel.
+// A member removed from, banned from or leaving a private group stops
+// receiving its events at once (before the next event fans out) and loses
+// the group's channel.
 func TestRemovedGroupMemberStopsReceiving(t *testing.T) {
+	for _, ev := range []string{"group.member_removed", "group.member_banned", "group.member_left"} {
+		t.Run(ev, func(t *testing.T) { testLosingGroup(t, ev) })
+	}
+}
+
+func testLosingGroup(t *testing.T, ev string) {
 	r := newRig(t, realtime.Options{})
 	r.access.setGroups(5, map[int]string{7: "member"})
 	r.access.setGroups(6, map[int]string{7: "owner"})
@@ -503,7 +510,7 @@ func TestRemovedGroupMemberStopsReceiving(t *testing.T) {
 		t.Fatalf("member: %+v", f)
 	}
 	r.access.setGroups(5, nil)
-	r.publishEvent("group:7", 2, "group.member_removed", map[string]any{"visibility": "group:7", "group_id": 7, "user_id": 5})
+	r.publishEvent("group:7", 2, ev, map[string]any{"visibility": "group:7", "group_id": 7, "user_id": 5})
 	r.publishEvent("group:7", 3, "post.created", map[string]any{"visibility": "group:7", "group_id": 7})
 	r.publish("topic:1", 4, "public") // a marker after the group's event
 	revoked, marker := false, false
