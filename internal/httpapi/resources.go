@@ -3,6 +3,7 @@ package httpapi
 import (
 	"errors"
 	"io"
+	"math"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -168,7 +169,7 @@ func resourceView(a authz.Actor, v *resource.View) Resource {
 		out.URL = &r.URL
 	}
 	if r.RatingCount > 0 {
-		out.Rating.Average = float64(r.RatingSum*100/r.RatingCount) / 100 // two decimals
+		out.Rating.Average = math.Round(float64(r.RatingSum)/float64(r.RatingCount)*100) / 100 // two decimals
 	}
 	if v.MyRating > 0 {
 		out.MyRating = &v.MyRating
