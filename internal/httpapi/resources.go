@@ -391,7 +391,8 @@ var inlineTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/
 
 // downloadResource streams a version with Range support. Only a request for
 // the whole file or its first bytes counts as a download, so a player
-// fetching ranges is one download, not many.
+// fetching ranges is one download, not many; a conditional request is a
+// client checking the copy it has, not a download either.
 func (s *server) downloadResource(c echo.Context) error {
 	id, err := pathInt(c, "id")
 	if err != nil {
@@ -407,7 +408,8 @@ func (s *server) downloadResource(c echo.Context) error {
 	}
 	r := c.Request()
 	rng := r.Header.Get("Range")
-	count := rng == "" || strings.HasPrefix(strings.ReplaceAll(rng, " ", ""), "bytes=0-")
+	count := (rng == "" || strings.HasPrefix(strings.ReplaceAll(rng, " ", ""), "bytes=0-")) &&
+		r.Header.Get("If-None-Match") == "" && r.Header.Get("If-Modified-Since") == ""
 	d, err := s.Resources.Download(r.Context(), a, id, version, count)
 	if err != nil {
 		return err
