@@ -3,6 +3,7 @@ package httpapi
 import (
 	"errors"
 	"io"
+	"math"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -168,7 +169,7 @@ func resourceView(a authz.Actor, v *resource.View) Resource {
 		out.URL = &r.URL
 	}
 	if r.RatingCount > 0 {
-		out.Rating.Average = float64(r.RatingSum*100/r.RatingCount) / 100 // two decimals
+		out.Rating.Average = math.Round(float64(r.RatingSum)/float64(r.RatingCount)*100) / 100 // two decimals
 	}
 	if v.MyRating > 0 {
 		out.MyRating = &v.MyRating
@@ -390,7 +391,8 @@ var inlineTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/
 
 // downloadResource streams a version with Range support. Only a request for
 // the whole file or its first bytes counts as a download, so a player
-// fetching ranges is one download, not many.
+// fetching ranges is one download, not many; a conditional request is a
+// client checking the copy it has, not a download either.
 func (s *server) downloadResource(c echo.Context) error {
 	id, err := pathInt(c, "id")
 	if err != nil {
@@ -406,7 +408,8 @@ func (s *server) downloadResource(c echo.Context) error {
 	}
 	r := c.Request()
 	rng := r.Header.Get("Range")
-	count := rng == "" || strings.HasPrefix(strings.ReplaceAll(rng, " ", ""), "bytes=0-")
+	count := (rng == "" || strings.HasPrefix(strings.ReplaceAll(rng, " ", ""), "bytes=0-")) &&
+		r.Header.Get("If-None-Match") == "" && r.Header.Get("If-Modified-Since") == ""
 	d, err := s.Resources.Download(r.Context(), a, id, version, count)
 	if err != nil {
 		return err

@@ -177,6 +177,9 @@ func (s *server) hydrate(c echo.Context, a authz.Actor, hits []search.Hit) ([]Se
 			pu := publicUser(u)
 			hit.User = &pu
 		case search.TypeResource:
+			if s.Resources == nil {
+				continue
+			}
 			v, err := s.Resources.Get(ctx, a, id)
 			if err != nil {
 				continue

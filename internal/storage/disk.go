@@ -89,6 +89,15 @@ func (d *Disk) Put(ctx context.Context, r io.Reader, max int64) (_ Blob, err err
 		return Blob{}, fmt.Errorf("storage: disk put: %w", err)
 	}
 	committed = true
+	// The rename is durable once its directory is synced; the caller
+	// commits a row pointing here next.
+	if dir, err := os.Open(filepath.Dir(dst)); err == nil {
+		err = dir.Sync()
+		_ = dir.Close()
+		if err != nil {
+			return Blob{}, fmt.Errorf("storage: disk put: sync directory: %w", err)
+		}
+	}
 	return b, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"os"
 	"path"
 	"strings"
 	"testing"
@@ -13,9 +14,18 @@ import (
 	"github.com/crn-dev/crn/internal/testenv"
 )
 
+// newBenchS3 is newTestS3 for benchmarks, or nil when no S3 server is
+// configured.
+func newBenchS3(b *testing.B) *S3 {
+	if os.Getenv(testenv.S3Endpoint) == "" && !testenv.InCI() {
+		return nil
+	}
+	return newTestS3(b)
+}
+
 // newTestS3 connects to the S3 server make test runs (a private MinIO) with
 // a bucket of its own, emptied and removed when t ends.
-func newTestS3(t *testing.T) *S3 {
+func newTestS3(t testing.TB) *S3 {
 	t.Helper()
 	endpoint := testenv.Get(t, testenv.S3Endpoint)
 	var rnd [6]byte
@@ -45,7 +55,7 @@ func newTestS3(t *testing.T) *S3 {
 	return s
 }
 
-func (s *S3) list(t *testing.T, prefix string) []string {
+func (s *S3) list(t testing.TB, prefix string) []string {
 	t.Helper()
 	var names []string
 	for o := range s.c.ListObjects(context.Background(), s.bucket, minio.ListObjectsOptions{Prefix: s.prefix + prefix, Recursive: true}) {
