@@ -30,6 +30,7 @@ import (
 	"github.com/crn-dev/crn/internal/forum"
 	"github.com/crn-dev/crn/internal/httpapi"
 	"github.com/crn-dev/crn/internal/markup"
+	"github.com/crn-dev/crn/internal/moderation"
 	"github.com/crn-dev/crn/internal/notify"
 	"github.com/crn-dev/crn/internal/presence"
 	"github.com/crn-dev/crn/internal/pubsub"
@@ -57,6 +58,7 @@ type App struct {
 	DB            *database.DB
 	Accounts      *account.Service
 	Forums        *forum.Service
+	Moderation    *moderation.Service
 	Notifications *notify.Service
 	Relay         *event.Relay
 	Broker        pubsub.Broker
@@ -178,12 +180,26 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 			a.Presence = presence.NewMemory(node, nil)
 		}
 		a.closers = append(a.closers, a.Broker.Close, a.Presence.Close)
-		a.Relay = a.newRelay(log)
-		committed = a.Relay.Notify
+		// The relay is built once its consumers exist (below); services
+		// only wake it after commits, which start with the first request.
+		committed = func() { a.Relay.Notify() }
 	}
 	limits := forum.DefaultLimits
 	limits.EditWindow, limits.TitleMax, limits.BodyMax = cfg.EditWindow, cfg.TitleMaxLen, cfg.PostMaxLen
-	a.Forums = forum.New(a.DB, renderer, forum.Options{Limits: limits, Committed: committed, Now: opts.Now})
+	// Moderation screens what the forum stores, and acts through the forum:
+	// the screener is filled in once both exist.
+	screener := &moderation.Screener{}
+	a.Forums = forum.New(a.DB, renderer, forum.Options{Limits: limits, Committed: committed, Now: opts.Now, Screen: screener})
+	a.Moderation = moderation.New(a.DB, a.Forums, moderation.Options{Committed: committed, Now: opts.Now,
+		DisconnectUser: func(id int) {
+			if a.Hub != nil {
+				a.Hub.DisconnectUser(id)
+			}
+		}})
+	screener.S = a.Moderation
+	if opts.Serve {
+		a.Relay = a.newRelay(log)
+	}
 	a.Notifications = notify.NewService(a.DB.Client)
 	a.Accounts, err = account.New(a.DB.Client, database.IsUnique, account.Options{
 		SessionTTL: cfg.SessionTTL, PasswordMinLen: cfg.PasswordMinLen, SignupEnabled: cfg.SignupEnabled, Hash: opts.Hash,
@@ -210,6 +226,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		Notifications: a.Notifications,
 		Realtime:      a.Hub,
 		Discovery:     a.Discovery,
+		Moderation:    a.Moderation,
 		AuthLimiter:   ratelimit.NewMemory(cfg.AuthRatePerMin, cfg.AuthRateBurst, nil),
 		Checks:        checks,
 		Registry:      reg,
@@ -301,10 +318,14 @@ const viewFlushInterval = 5 * time.Second
 func (a *App) startWorkers() func() {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(4)
 	go func() {
 		defer wg.Done()
 		_ = a.Relay.Run(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		a.Moderation.Run(ctx, func(msg string, err error) { a.Log.Warn(msg, "err", err) })
 	}()
 	go func() {
 		defer wg.Done()
@@ -377,7 +398,7 @@ func (a *App) newRelay(log *slog.Logger) *event.Relay {
 }
 
 func (a *App) consumers() []event.Consumer {
-	cs := []event.Consumer{notify.Consumer{Postgres: a.DB.Dialect == database.Postgres}}
+	cs := []event.Consumer{notify.Consumer{Postgres: a.DB.Dialect == database.Postgres}, moderation.Consumer{S: a.Moderation}}
 	if a.Broker != nil {
 		cs = append(cs, realtime.Publisher{Broker: a.Broker})
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/crn-dev/crn/internal/config"
 	"github.com/crn-dev/crn/internal/discovery"
 	"github.com/crn-dev/crn/internal/forum"
+	"github.com/crn-dev/crn/internal/moderation"
 	"github.com/crn-dev/crn/internal/notify"
 	"github.com/crn-dev/crn/internal/ratelimit"
 	"github.com/crn-dev/crn/internal/realtime"
@@ -38,6 +39,7 @@ type Deps struct {
 	Notifications *notify.Service
 	Realtime      *realtime.Hub
 	Discovery     *discovery.Service
+	Moderation    *moderation.Service
 	AuthLimiter   ratelimit.Limiter // sign-in and sign-up attempts per client IP
 	Checks        []Check           // what /readyz pings
 	Registry      *prometheus.Registry
@@ -160,6 +162,8 @@ func New(d Deps) *echo.Echo {
 
 	api.GET("/notifications", s.listNotifications, requireUser)
 	api.POST("/notifications/read", s.markNotificationsRead, requireUser)
+
+	s.routesModeration(api)
 
 	// Unknown API paths answer JSON 404s, never the web app.
 	api.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })

@@ -299,6 +299,7 @@ func TestWatchedWordsHoldsAndRateLimits(t *testing.T) {
 			{Pattern: "crypto", Action: "hold"},
 			{Pattern: `(?i)free\s+money`, Regex: true, Action: "flag"},
 		}
+		st.Duplicates.Action = "block"
 		if _, err := w.m.PutSettings(w.ctx, adm, st, "spam wave"); err != nil {
 			t.Fatal(err)
 		}
@@ -342,9 +343,9 @@ func TestWatchedWordsHoldsAndRateLimits(t *testing.T) {
 			t.Fatal("approving did not publish post.created")
 		}
 
-		// Rate limit: bob (trust 1) may post 6 a minute, then 429 and nothing stored.
+		// Rate limit: bob (trust 1) may post 15 a minute, then 429 and nothing stored.
 		w.clock.add(time.Hour)
-		for i := 0; i < 6; i++ {
+		for i := 0; i < 15; i++ {
 			if _, err := w.f.CreatePost(w.ctx, w.actor("bob"), tv.ID, forum.PostInput{Body: "reply number " + strings.Repeat("x", i+1)}); err != nil {
 				t.Fatalf("post %d: %v", i, err)
 			}

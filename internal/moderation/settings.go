@@ -113,13 +113,13 @@ func DefaultSettings() Settings {
 		Words:    []WordRule{},
 		NewUsers: NewUserSettings{MaxLinks: 2, MaxImages: 1, HoldFirstPosts: 0},
 		RateLimits: []RateLimit{
-			{PostsPerMinute: 3, TopicsPerDay: 5},
-			{PostsPerMinute: 6, TopicsPerDay: 20},
-			{PostsPerMinute: 10, TopicsPerDay: 50},
+			{PostsPerMinute: 10, TopicsPerDay: 20},
+			{PostsPerMinute: 15, TopicsPerDay: 50},
 			{PostsPerMinute: 20, TopicsPerDay: 100},
 			{PostsPerMinute: 30, TopicsPerDay: 200},
+			{PostsPerMinute: 60, TopicsPerDay: 500},
 		},
-		Duplicates: DuplicateSettings{WindowMinutes: 60, Action: ActionBlock},
+		Duplicates: DuplicateSettings{WindowMinutes: 60, Action: ActionFlag},
 		Spam:       SpamSettings{Threshold: 6, Action: ActionHold, NewUserPoints: 2, LinkPoints: 1, DuplicatePts: 3, WatchedWordPts: 2},
 		Trust: TrustSettings{IntervalMinutes: 60, Levels: []TrustRequirement{
 			{DaysVisited: 1, TopicsEntered: 5, PostsRead: 30},

@@ -29,9 +29,19 @@ const (
 	KindReaction = "reaction"
 	KindNewTopic = "new_topic" // a new topic in a watched forum
 	KindWatching = "watching"  // a new post in a watched topic or forum
+
+	// Moderation notices, from the moderators rather than a person: muting
+	// a moderator does not silence them.
+	KindPostHidden   = "post_hidden"   // your post was hidden pending review
+	KindPostApproved = "post_approved" // your post held for approval was published
+	KindWarning      = "warning"       // a private warning from the moderators
+	KindSilenced     = "silenced"      // you may read but not write until ends_at
 )
 
-var rank = map[string]int{KindReply: 1, KindQuote: 2, KindMention: 3, KindAccepted: 4, KindReaction: 5, KindNewTopic: 6, KindWatching: 7}
+var moderationKinds = map[string]bool{KindPostHidden: true, KindPostApproved: true, KindWarning: true, KindSilenced: true}
+
+var rank = map[string]int{KindReply: 1, KindQuote: 2, KindMention: 3, KindAccepted: 4, KindReaction: 5, KindNewTopic: 6, KindWatching: 7,
+	KindPostHidden: 0, KindPostApproved: 0, KindWarning: 0, KindSilenced: 0}
 
 // Consumer is the outbox consumer that writes notifications. For each one
 // it records a notification.created event in the same transaction, which
@@ -91,6 +101,14 @@ func (c Consumer) handle(ctx context.Context, tx *ent.Tx, e event.Event) error {
 		add(intOf(e.Payload["post_author_id"]), KindReaction)
 	case event.TopicAccepted:
 		add(intOf(e.Payload["answerer_id"]), KindAccepted)
+	case event.PostHidden:
+		add(e.UserID, KindPostHidden)
+	case event.PostApproved:
+		add(e.UserID, KindPostApproved)
+	case event.UserWarned:
+		add(e.UserID, KindWarning)
+	case event.UserSilenced:
+		add(e.UserID, KindSilenced)
 	default:
 		return nil
 	}
@@ -101,13 +119,19 @@ func (c Consumer) handle(ctx context.Context, tx *ent.Tx, e event.Event) error {
 	for uid := range want {
 		ids = append(ids, uid)
 	}
-	allowed, err := c.allowed(ctx, tx, e, ids)
+	filter := e
+	for _, k := range want {
+		if moderationKinds[k] {
+			filter.ActorID = 0 // nobody mutes the moderators' notices
+		}
+	}
+	allowed, err := c.allowed(ctx, tx, filter, ids)
 	if err != nil {
 		return err
 	}
 	var creates []*ent.NotificationCreate
 	data := map[string]any{}
-	for _, k := range []string{"topic_title", "excerpt", "post_number", "kind"} {
+	for _, k := range []string{"topic_title", "excerpt", "post_number", "kind", "reason", "ends_at"} {
 		if v, ok := e.Payload[k]; ok {
 			data[k] = v
 		}

@@ -152,8 +152,14 @@ func (h *Hub) Run(ctx context.Context) error {
 func (h *Hub) onMessage(m pubsub.Message) {
 	var meta struct {
 		Visibility string `json:"visibility"`
+		UserID     int    `json:"user_id"`
 	}
 	_ = json.Unmarshal(m.Data, &meta)
+	if m.Event == "user.suspended" && meta.UserID != 0 && m.Channel != "moderation" {
+		// Every node receives the fan-out stream, so a suspension closes
+		// the user's sockets wherever they are connected.
+		h.DisconnectUser(meta.UserID)
+	}
 	frame := mustJSON(eventFrame{Type: "event", Channel: m.Channel, ID: m.ID, Event: m.Event, Data: m.Data})
 	for _, c := range h.subscribers(m.Channel) {
 		if visibleTo(meta.Visibility, c.actor) {
@@ -314,6 +320,9 @@ func (h *Hub) DisconnectUser(userID int) {
 	h.mu.Unlock()
 	for _, c := range conns {
 		c.close(CloseUnauthorized, "signed out")
+	}
+	if len(conns) > 0 {
+		h.log.Info("closed a user's sockets", "user_id", userID, "connections", len(conns))
 	}
 }
 
