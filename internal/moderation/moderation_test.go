@@ -625,6 +625,36 @@ func TestEveryActionIsAuditedAndReversible(t *testing.T) {
 		if _, err := w.m.Audit(w.ctx, w.actor("alice"), moderation.AuditQuery{}); !apperr.Is(err, apperr.KindForbidden) {
 			t.Fatal("a member reads the audit log")
 		}
+
+		// Moderator actions through the core forum API are logged from their
+		// events, once, and revertible where the event says enough.
+		w.drain()
+		before := db.Client.AuditEntry.Query().CountX(w.ctx)
+		pinned := true
+		if _, err := w.f.UpdateTopic(w.ctx, w.actor("mod"), b.ID, forum.TopicPatch{Pinned: &pinned}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.f.DeletePost(w.ctx, w.actor("mod"), b2.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.f.DeletePost(w.ctx, w.actor("alice"), a4.ID); err != nil { // her own: not moderation
+			t.Fatal(err)
+		}
+		w.drain()
+		w.drain()
+		if got := db.Client.AuditEntry.Query().CountX(w.ctx) - before; got != 2 {
+			t.Fatalf("%d entries for a pin and a moderator's delete, want 2", got)
+		}
+		del, _ := w.m.Audit(w.ctx, adm, moderation.AuditQuery{Action: moderation.ActPostDelete, Limit: 1})
+		if e := del.Entries[0]; e.ActorID == nil || *e.ActorID != w.users["mod"].ID || *e.TargetID != b2.ID {
+			t.Fatalf("delete entry: %+v", e)
+		}
+		if _, err := w.m.Revert(w.ctx, adm, del.Entries[0].ID, "not spam"); err != nil {
+			t.Fatal(err)
+		}
+		if !w.visible("", b.ID, b2.ID) {
+			t.Fatal("the forum delete was not reverted")
+		}
 	})
 }
 
