@@ -46,7 +46,7 @@ func (c Consumer) HandleTx(ctx context.Context, tx *ent.Tx, evs []event.Event) e
 		}
 	}
 	if len(users) > 0 {
-		st, err := s.load(ctx)
+		st, err := s.loadWith(ctx, tx.Client())
 		if err != nil {
 			return err
 		}

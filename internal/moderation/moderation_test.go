@@ -9,6 +9,7 @@ import (
 
 	"github.com/crn-dev/crn/ent"
 	entevent "github.com/crn-dev/crn/ent/event"
+	"github.com/crn-dev/crn/ent/post"
 	"github.com/crn-dev/crn/ent/user"
 	"github.com/crn-dev/crn/internal/apperr"
 	"github.com/crn-dev/crn/internal/authz"
@@ -50,12 +51,10 @@ func newWorld(t *testing.T, db *database.DB) *world {
 	c := &clock{t: time.Now().UTC().Truncate(time.Second)}
 	r := markup.New(markup.Options{UserURL: func(u string) string { return "/u/" + u }, TagURL: func(t string) string { return "/tags/" + t }})
 	w := &world{t: t, ctx: context.Background(), db: db, clock: c, users: map[string]*ent.User{}, forums: map[string]int{}}
-	var m *moderation.Service
-	w.f = forum.New(db, r, forum.Options{Now: c.now, Screen: screenFunc(func(ctx context.Context, a authz.Actor, d forum.Draft) (forum.Verdict, error) {
-		return m.Screen(ctx, a, d)
-	})})
-	m = moderation.New(db, w.f, moderation.Options{Now: c.now, DisconnectUser: func(id int) { w.kicked = append(w.kicked, id) }})
-	w.m = m
+	sc := &moderation.Screener{}
+	w.f = forum.New(db, r, forum.Options{Now: c.now, Screen: sc})
+	w.m = moderation.New(db, w.f, moderation.Options{Now: c.now, DisconnectUser: func(id int) { w.kicked = append(w.kicked, id) }})
+	sc.S = w.m
 	for _, u := range []struct {
 		name, role string
 		trust      int
@@ -74,12 +73,6 @@ func newWorld(t *testing.T, db *database.DB) *world {
 	db.Client.Forum.UpdateOneID(w.forums["help"]).AddModeratorIDs(w.users["mod"].ID).ExecX(w.ctx)
 	db.Client.Forum.UpdateOneID(w.forums["ideas"]).AddModeratorIDs(w.users["othermod"].ID).ExecX(w.ctx)
 	return w
-}
-
-type screenFunc func(ctx context.Context, a authz.Actor, d forum.Draft) (forum.Verdict, error)
-
-func (f screenFunc) Screen(ctx context.Context, a authz.Actor, d forum.Draft) (forum.Verdict, error) {
-	return f(ctx, a, d)
 }
 
 func (w *world) actor(name string) authz.Actor {
@@ -705,6 +698,46 @@ func TestTrustPromotionRespectsLocksAndSanctions(t *testing.T) {
 		}
 		if _, err := w.m.SetTrustLevel(w.ctx, w.actor("mod"), "newbie", 5, true, ""); !apperr.Is(err, apperr.KindUnprocessable) {
 			t.Fatal("level 5 accepted")
+		}
+	})
+}
+
+// Concurrent posts from one account never get past the rate limit.
+func TestRateLimitHoldsUnderConcurrency(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		w := newWorld(t, db)
+		st := moderation.DefaultSettings()
+		st.RateLimits[1].PostsPerMinute = 5
+		st.Duplicates.WindowMinutes = 0
+		if _, err := w.m.PutSettings(w.ctx, w.actor("admin"), st, ""); err != nil {
+			t.Fatal(err)
+		}
+		tv, _ := w.topic("alice", "help", "Busy topic", "Reply here")
+		bob := w.actor("bob")
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		ok, limited := 0, 0
+		for i := range 12 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := w.f.CreatePost(w.ctx, bob, tv.ID, forum.PostInput{Body: "concurrent reply " + strings.Repeat("!", i+1)})
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					ok++
+				case apperr.Is(err, apperr.KindRateLimited):
+					limited++
+				default:
+					t.Errorf("post: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		stored := db.Client.Post.Query().Where(post.UserID(w.users["bob"].ID)).CountX(w.ctx)
+		if ok != 5 || limited != 7 || stored != 5 {
+			t.Fatalf("%d stored (%d in the database), %d limited; want 5 and 7", ok, stored, limited)
 		}
 	})
 }

@@ -23,6 +23,34 @@ func (sc Screener) Screen(ctx context.Context, a authz.Actor, d forum.Draft) (fo
 	return sc.S.Screen(ctx, a, d)
 }
 
+// Admit implements forum.Admitter.
+func (sc Screener) Admit(ctx context.Context, tx *ent.Tx, a authz.Actor, d forum.Draft) error {
+	return sc.S.Admit(ctx, tx, a, d)
+}
+
+// rateLockKey is the first half of the PostgreSQL advisory lock that
+// serialises one author's writes while their rate is counted; the second
+// half is the user id.
+const rateLockKey = 0x6d6f64 // "mod"
+
+// Admit enforces the rate limits inside the transaction that stores a new
+// topic or reply. On PostgreSQL it first takes a transaction-scoped lock on
+// the author, so concurrent requests from one account are counted one after
+// the other (SQLite has one writer at a time already); other authors are
+// not held up.
+func (s *Service) Admit(ctx context.Context, tx *ent.Tx, a authz.Actor, d forum.Draft) error {
+	if s.postgres {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1, $2)", rateLockKey, a.ID); err != nil {
+			return apperr.Internal("rate limit", err)
+		}
+	}
+	c, err := s.loadWith(ctx, tx.Client())
+	if err != nil {
+		return err
+	}
+	return s.rateLimit(ctx, tx.Client(), a, d, c.settings.RateLimits[min(max(a.TrustLevel, 0), 4)], s.now())
+}
+
 var (
 	linkRE  = regexp.MustCompile(`(?i)\b(?:https?://|www\.)[^\s<>()\[\]]+`)
 	imageRE = regexp.MustCompile(`(?i)!\[[^\]]*\]\(|<img\b`)
@@ -65,7 +93,8 @@ func (s *Service) Screen(ctx context.Context, a authz.Actor, d forum.Draft) (for
 	level := min(max(a.TrustLevel, 0), 4)
 	now := s.now()
 	if d.Kind != forum.DraftEdit {
-		if err := s.rateLimit(ctx, a, d, st.RateLimits[level], now); err != nil {
+		// A quick check before the work; Admit decides in the transaction.
+		if err := s.rateLimit(ctx, s.db, a, d, st.RateLimits[level], now); err != nil {
 			return v, err
 		}
 	}
@@ -154,9 +183,9 @@ func fieldOf(title bool) string {
 
 // rateLimit counts the actor's recent posts and topics in the database, so
 // the limit holds across every node.
-func (s *Service) rateLimit(ctx context.Context, a authz.Actor, d forum.Draft, rl RateLimit, now time.Time) error {
+func (s *Service) rateLimit(ctx context.Context, db *ent.Client, a authz.Actor, d forum.Draft, rl RateLimit, now time.Time) error {
 	since := now.Add(-time.Minute)
-	recent, err := s.db.Post.Query().Where(post.UserID(a.ID), post.CreatedAtGT(since)).
+	recent, err := db.Post.Query().Where(post.UserID(a.ID), post.CreatedAtGT(since)).
 		Order(ent.Desc(post.FieldCreatedAt)).Limit(rl.PostsPerMinute).All(ctx)
 	if err != nil {
 		return apperr.Internal("rate limit", err)
@@ -167,7 +196,7 @@ func (s *Service) rateLimit(ctx context.Context, a authz.Actor, d forum.Draft, r
 	}
 	if d.Kind == forum.DraftTopic {
 		day := now.Add(-24 * time.Hour)
-		ts, err := s.db.Topic.Query().Where(topic.UserID(a.ID), topic.CreatedAtGT(day)).
+		ts, err := db.Topic.Query().Where(topic.UserID(a.ID), topic.CreatedAtGT(day)).
 			Order(ent.Desc(topic.FieldCreatedAt)).Limit(rl.TopicsPerDay).All(ctx)
 		if err != nil {
 			return apperr.Internal("rate limit", err)

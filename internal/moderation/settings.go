@@ -323,7 +323,13 @@ func settingsRow(ctx context.Context, c *ent.Client) (*ent.ModerationSettings, e
 // load returns the rules in force, compiled, from a cache that is
 // refreshed whenever the stored row changes (on any node).
 func (s *Service) load(ctx context.Context) (*compiledSettings, error) {
-	row, err := settingsRow(ctx, s.db)
+	return s.loadWith(ctx, s.db)
+}
+
+// loadWith is load through c; inside a transaction pass tx.Client(), since
+// on SQLite a second connection may wait for the one the transaction holds.
+func (s *Service) loadWith(ctx context.Context, c *ent.Client) (*compiledSettings, error) {
+	row, err := settingsRow(ctx, c)
 	if err != nil {
 		return nil, apperr.Internal("load moderation settings", err)
 	}
@@ -331,10 +337,10 @@ func (s *Service) load(ctx context.Context) (*compiledSettings, error) {
 		return &compiledSettings{settings: DefaultSettings()}, nil
 	}
 	s.mu.Lock()
-	c := s.compiled
+	cached := s.compiled
 	s.mu.Unlock()
-	if c != nil && c.at.Equal(row.UpdatedAt) {
-		return c, nil
+	if cached != nil && cached.at.Equal(row.UpdatedAt) {
+		return cached, nil
 	}
 	st := DefaultSettings()
 	b, _ := json.Marshal(row.Settings)
@@ -345,11 +351,11 @@ func (s *Service) load(ctx context.Context) (*compiledSettings, error) {
 	if len(problems) > 0 {
 		return nil, apperr.Internal("load moderation settings", fmt.Errorf("stored settings are invalid: %v", problems))
 	}
-	c = &compiledSettings{at: row.UpdatedAt, settings: st, rules: rules}
+	fresh := &compiledSettings{at: row.UpdatedAt, settings: st, rules: rules}
 	s.mu.Lock()
-	s.compiled = c
+	s.compiled = fresh
 	s.mu.Unlock()
-	return c, nil
+	return fresh, nil
 }
 
 // Settings returns the rules in force (admins).

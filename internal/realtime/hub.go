@@ -86,6 +86,10 @@ type Hub struct {
 	closed bool
 
 	stats Stats
+
+	// silenced are users silenced while connected: their connections'
+	// actors predate it, so typing checks this too.
+	silenced sync.Map // user id -> struct{}
 }
 
 type presenceKey struct {
@@ -159,6 +163,14 @@ func (h *Hub) onMessage(m pubsub.Message) {
 		// Every node receives the fan-out stream, so a suspension closes
 		// the user's sockets wherever they are connected.
 		h.DisconnectUser(meta.UserID)
+	}
+	if m.Channel == "moderation" && meta.UserID != 0 {
+		switch m.Event {
+		case "user.silenced":
+			h.silenced.Store(meta.UserID, struct{}{})
+		case "user.unsilenced":
+			h.silenced.Delete(meta.UserID)
+		}
 	}
 	frame := mustJSON(eventFrame{Type: "event", Channel: m.Channel, ID: m.ID, Event: m.Event, Data: m.Data})
 	for _, c := range h.subscribers(m.Channel) {

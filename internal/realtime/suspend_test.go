@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/crn-dev/crn/internal/authz"
 	"github.com/crn-dev/crn/internal/event"
@@ -61,5 +62,47 @@ func TestSuspensionClosesSocketsOnEveryNode(t *testing.T) {
 	other.send(map[string]any{"type": "ping", "ref": "x"})
 	if f := other.expect("pong"); f.Type != "pong" {
 		t.Fatal("another user's socket was closed")
+	}
+}
+
+// A user silenced while connected can no longer type on that connection.
+func TestSilenceStopsTypingOnOpenSockets(t *testing.T) {
+	r := newRig(t, realtime.Options{})
+	c := r.dial(7)
+	c.subscribe([]string{"topic:1"}, nil)
+	err := realtime.Publisher{Broker: r.broker}.Handle(context.Background(), []event.Event{{
+		ID: 1, Type: event.UserSilenced, ActorID: 1, UserID: 7, Visibility: event.Staff,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The silence reaches the hub asynchronously: ping until it is seen.
+	for i := 0; ; i++ {
+		c.send(map[string]any{"type": "typing", "topic": 1, "ref": "t"})
+		f := c.expectAny("error", "typing")
+		if f.Type == "error" && f.Code == "forbidden" {
+			return
+		}
+		if i > 50 {
+			t.Fatal("a silenced user still types")
+		}
+		c.send(map[string]any{"type": "ping", "ref": "p"})
+		c.expect("pong")
+	}
+}
+
+// expectAny reads frames until one of the given types arrives.
+func (c *client) expectAny(types ...string) frame {
+	c.t.Helper()
+	for {
+		f, err := c.next(5 * time.Second)
+		if err != nil {
+			c.t.Fatalf("waiting for %v: %v", types, err)
+		}
+		for _, typ := range types {
+			if f.Type == typ {
+				return f
+			}
+		}
 	}
 }
