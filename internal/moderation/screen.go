@@ -56,31 +56,6 @@ var (
 	imageRE = regexp.MustCompile(`(?i)!\[[^\]]*\]\(|<img\b`)
 )
 
-// apply runs rule r over text: matched reports a hit; for replace rules out
-// is the text with the matched word replaced.
-func (r compiledRule) apply(text string) (out string, matched bool) {
-	locs := r.re.FindAllStringSubmatchIndex(text, -1)
-	if len(locs) == 0 {
-		return text, false
-	}
-	if r.Action != ActionReplace {
-		return text, true
-	}
-	var b strings.Builder
-	last := 0
-	for _, loc := range locs {
-		start, end := loc[0], loc[1]
-		if !r.Regex && len(loc) >= 4 && loc[2] >= 0 {
-			start, end = loc[2], loc[3] // the word itself, not the boundary around it
-		}
-		b.WriteString(text[last:start])
-		b.WriteString(r.Replacement)
-		last = end
-	}
-	b.WriteString(text[last:])
-	return b.String(), true
-}
-
 // Screen checks a draft against the rate limits and the auto-moderation
 // rules: a block or a limit is an error, anything else a verdict.
 func (s *Service) Screen(ctx context.Context, a authz.Actor, d forum.Draft) (forum.Verdict, error) {
@@ -108,10 +83,9 @@ func (s *Service) Screen(ctx context.Context, a authz.Actor, d forum.Draft) (for
 		}
 		v.Reasons = append(v.Reasons, reason)
 	}
+	title, body := newDoc(v.Title), newDoc(v.Body)
 	for _, r := range c.rules {
-		var hitT, hitB bool
-		v.Title, hitT = r.apply(v.Title)
-		v.Body, hitB = r.apply(v.Body)
+		hitT, hitB := r.apply(title), r.apply(body)
 		if !hitT && !hitB {
 			continue
 		}
@@ -125,6 +99,7 @@ func (s *Service) Screen(ctx context.Context, a authz.Actor, d forum.Draft) (for
 			points += st.Spam.WatchedWordPts
 		}
 	}
+	v.Title, v.Body = title.s, body.s
 	links := len(linkRE.FindAllStringIndex(v.Body, -1))
 	if level == 0 {
 		images := len(imageRE.FindAllStringIndex(v.Body, -1))

@@ -136,6 +136,9 @@ const (
 	MaxPatternLen     = 200  // characters of a word or pattern
 	MaxReplacementLen = 200  // characters
 	MaxProgramInsts   = 2000 // compiled size of one regex
+	// MaxRegexRules bounds the regular expressions, which cost far more per
+	// post than plain words (see BenchmarkWatchedWords).
+	MaxRegexRules = 50
 )
 
 var ruleActions = map[string]bool{ActionBlock: true, ActionHold: true, ActionFlag: true, ActionReplace: true}
@@ -145,6 +148,10 @@ var verdictActions = map[string]bool{ActionBlock: true, ActionHold: true, Action
 type compiledRule struct {
 	WordRule
 	re *regexp.Regexp
+	// For plain words: the word in lower case and whether a word boundary
+	// is required on its left and right (see WordRule).
+	word        string
+	left, right bool
 }
 
 type compiledSettings struct {
@@ -238,6 +245,15 @@ func validate(s Settings) ([]compiledRule, map[string]string) {
 		p["watched_words"] = fmt.Sprintf("at most %d rules", MaxWordRules)
 	}
 	var rules []compiledRule
+	regexes := 0
+	for _, r := range s.Words {
+		if r.Regex {
+			regexes++
+		}
+	}
+	if regexes > MaxRegexRules {
+		p["watched_words"] = fmt.Sprintf("at most %d regular expressions (plain words are much cheaper)", MaxRegexRules)
+	}
 	for i, r := range s.Words {
 		if len(p) > 20 {
 			break // enough to fix at once
@@ -257,7 +273,14 @@ func validate(s Settings) ([]compiledRule, map[string]string) {
 			p[key+".pattern"] = problem
 			continue
 		}
-		rules = append(rules, compiledRule{WordRule: r, re: re})
+		cr := compiledRule{WordRule: r, re: re}
+		if !r.Regex {
+			w := strings.TrimSpace(r.Pattern)
+			first, _ := utf8.DecodeRuneInString(w)
+			last, _ := utf8.DecodeLastRuneInString(w)
+			cr.word, cr.left, cr.right = strings.ToLower(w), spaced(first), spaced(last)
+		}
+		rules = append(rules, cr)
 	}
 	nonNeg := func(key string, v, max int) {
 		if v < 0 || v > max {
