@@ -2,7 +2,6 @@ package moderation
 
 import (
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -25,8 +24,27 @@ func (d *doc) lowered() string {
 
 func (d *doc) set(s string) { d.s, d.ok = s, false }
 
-// wordChar reports letters, digits and '_', what a word boundary separates.
-func wordChar(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }
+// joins reports whether r continues a word of a spaced script across a
+// watched word's edge: a letter or digit of such a script, or '_'. A Han
+// character next to "spam" does not, since Chinese text runs words
+// together and mixes in Latin ones without spaces.
+func joins(r rune) bool { return r == '_' || spaced(r) }
+
+// bounded reports whether s[start:end] stands as a word where the rule
+// asks for boundaries.
+func (r compiledRule) bounded(s string, start, end int) bool {
+	if r.left && start > 0 {
+		if prev, _ := utf8.DecodeLastRuneInString(s[:start]); joins(prev) {
+			return false
+		}
+	}
+	if r.right && end < len(s) {
+		if next, _ := utf8.DecodeRuneInString(s[end:]); joins(next) {
+			return false
+		}
+	}
+	return true
+}
 
 // findWord returns the spans of a plain watched word in d. It searches the
 // lower-cased text with strings.Index, far faster than a case-insensitive
@@ -37,8 +55,10 @@ func (r compiledRule) findWord(d *doc) [][2]int {
 	lower := d.lowered()
 	if len(lower) != len(d.s) {
 		var out [][2]int
-		for _, loc := range r.re.FindAllStringSubmatchIndex(d.s, -1) {
-			out = append(out, [2]int{loc[2], loc[3]})
+		for _, loc := range r.re.FindAllStringIndex(d.s, -1) {
+			if r.bounded(d.s, loc[0], loc[1]) {
+				out = append(out, [2]int{loc[0], loc[1]})
+			}
 		}
 		return out
 	}
@@ -49,16 +69,7 @@ func (r compiledRule) findWord(d *doc) [][2]int {
 			break
 		}
 		start, end := from+i, from+i+len(r.word)
-		ok := true
-		if r.left && start > 0 {
-			prev, _ := utf8.DecodeLastRuneInString(lower[:start])
-			ok = !wordChar(prev)
-		}
-		if ok && r.right && end < len(lower) {
-			next, _ := utf8.DecodeRuneInString(lower[end:])
-			ok = !wordChar(next)
-		}
-		if ok {
+		if r.bounded(lower, start, end) {
 			out = append(out, [2]int{start, end})
 			from = end
 		} else {

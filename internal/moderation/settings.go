@@ -205,24 +205,10 @@ func spaced(r rune) bool {
 	return !unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Thai, unicode.Lao, unicode.Khmer, unicode.Myanmar)
 }
 
-// wordExpr turns a plain watched word into a case-insensitive expression,
-// anchored at word boundaries only on the sides where they exist.
-func wordExpr(w string) string {
-	first, _ := utf8.DecodeRuneInString(w)
-	last, _ := utf8.DecodeLastRuneInString(w)
-	expr := regexp.QuoteMeta(w)
-	if spaced(first) {
-		expr = `(?:^|[^\p{L}\p{N}_])(` + expr
-	} else {
-		expr = `(` + expr
-	}
-	if spaced(last) {
-		expr += `)(?:$|[^\p{L}\p{N}_])`
-	} else {
-		expr += `)`
-	}
-	return `(?i)` + expr
-}
+// wordExpr turns a plain watched word into a case-insensitive expression;
+// word boundaries are checked by hand (see compiledRule.findWord), since RE2
+// has no look-around and \b knows only ASCII.
+func wordExpr(w string) string { return `(?i)` + regexp.QuoteMeta(w) }
 
 // validate checks s and compiles its rules; problems are keyed by JSON path.
 func validate(s Settings) ([]compiledRule, map[string]string) {
