@@ -9,6 +9,7 @@ import (
 
 	"github.com/crn-dev/crn/ent"
 	entevent "github.com/crn-dev/crn/ent/event"
+	"github.com/crn-dev/crn/ent/notification"
 	"github.com/crn-dev/crn/ent/post"
 	"github.com/crn-dev/crn/ent/user"
 	"github.com/crn-dev/crn/internal/apperr"
@@ -19,6 +20,7 @@ import (
 	"github.com/crn-dev/crn/internal/forum"
 	"github.com/crn-dev/crn/internal/markup"
 	"github.com/crn-dev/crn/internal/moderation"
+	"github.com/crn-dev/crn/internal/notify"
 )
 
 type clock struct {
@@ -130,16 +132,18 @@ func (w *world) drain() []event.Event {
 			PostID: d(r.PostID), UserID: d(r.UserID), Visibility: r.Visibility, Payload: r.Payload, CreatedAt: r.CreatedAt}
 	}
 	w.cursor = rows[len(rows)-1].ID
-	tx, err := w.db.Client.Tx(w.ctx)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	if err := (moderation.Consumer{S: w.m}).HandleTx(w.ctx, tx, evs); err != nil {
-		_ = tx.Rollback()
-		w.t.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
-		w.t.Fatal(err)
+	for _, c := range []event.TxConsumer{moderation.Consumer{S: w.m}, notify.Consumer{Postgres: w.db.Dialect == database.Postgres}} {
+		tx, err := w.db.Client.Tx(w.ctx)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		if err := c.HandleTx(w.ctx, tx, evs); err != nil {
+			_ = tx.Rollback()
+			w.t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			w.t.Fatal(err)
+		}
 	}
 	return evs
 }
@@ -220,6 +224,9 @@ func TestFlagsHideAtThresholdAndModeratorsDecide(t *testing.T) {
 		}
 		if !hidden {
 			t.Fatal("no post.hidden event for the author")
+		}
+		if n := db.Client.Notification.Query().Where(notification.UserID(w.users["newbie"].ID), notification.Kind(notify.KindPostHidden)).CountX(w.ctx); n != 1 {
+			t.Fatalf("the author got %d post_hidden notifications", n)
 		}
 
 		// The queue shows it with context to the forum's moderator, not another forum's.
@@ -446,6 +453,16 @@ func TestModeratorScopeAndSanctions(t *testing.T) {
 		}
 		if !warned {
 			t.Fatal("no private user.warned event")
+		}
+		// The warned user is notified with the reason, even if they muted the moderator.
+		db.Client.UserMute.Create().SetUserID(w.users["alice"].ID).SetMutedUserID(w.users["mod"].ID).ExecX(w.ctx)
+		if err := w.m.Warn(w.ctx, w.actor("mod"), "alice", "second warning"); err != nil {
+			t.Fatal(err)
+		}
+		w.drain()
+		ns := db.Client.Notification.Query().Where(notification.UserID(w.users["alice"].ID), notification.Kind(notify.KindWarning)).Order(ent.Asc(notification.FieldID)).AllX(w.ctx)
+		if len(ns) != 2 || ns[1].Data["reason"] != "second warning" {
+			t.Fatalf("warning notifications: %+v", ns)
 		}
 	})
 }
