@@ -108,7 +108,11 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (Principal, e
 			t.LastUsedAt = &now
 		}
 		if u.LastSeenAt == nil || now.Sub(*u.LastSeenAt) >= touchEvery {
-			if err := s.db.User.UpdateOneID(u.ID).SetLastSeenAt(now).Exec(ctx); err == nil {
+			up := s.db.User.UpdateOneID(u.ID).SetLastSeenAt(now)
+			if u.LastSeenAt == nil || !sameDay(*u.LastSeenAt, now) {
+				up.AddDaysVisited(1) // counts towards trust levels
+			}
+			if err := up.Exec(ctx); err == nil {
 				u.LastSeenAt = &now
 			}
 		}
@@ -216,4 +220,11 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// sameDay reports whether a and b fall on the same UTC day.
+func sameDay(a, b time.Time) bool {
+	ay, am, ad := a.UTC().Date()
+	by, bm, bd := b.UTC().Date()
+	return ay == by && am == bm && ad == bd
 }

@@ -33,6 +33,7 @@ import (
 	"github.com/crn-dev/crn/internal/group"
 	"github.com/crn-dev/crn/internal/httpapi"
 	"github.com/crn-dev/crn/internal/markup"
+	"github.com/crn-dev/crn/internal/moderation"
 	"github.com/crn-dev/crn/internal/notify"
 	"github.com/crn-dev/crn/internal/presence"
 	"github.com/crn-dev/crn/internal/pubsub"
@@ -64,6 +65,7 @@ type App struct {
 	Accounts      *account.Service
 	Forums        *forum.Service
 	Groups        *group.Service
+	Moderation    *moderation.Service
 	Notifications *notify.Service
 	Relay         *event.Relay
 	Broker        pubsub.Broker
@@ -189,12 +191,27 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 			a.Presence = presence.NewMemory(node, nil)
 		}
 		a.closers = append(a.closers, a.Broker.Close, a.Presence.Close)
-		a.Relay = a.newRelay(log)
-		committed = a.Relay.Notify
+		// The relay is built once its consumers exist (below); services
+		// only wake it after commits, which start with the first request.
+		committed = func() {
+			if a.Relay != nil {
+				a.Relay.Notify()
+			}
+		}
 	}
 	limits := forum.DefaultLimits
 	limits.EditWindow, limits.TitleMax, limits.BodyMax = cfg.EditWindow, cfg.TitleMaxLen, cfg.PostMaxLen
-	a.Forums = forum.New(a.DB, renderer, forum.Options{Limits: limits, Committed: committed, Now: opts.Now})
+	// Moderation screens what the forum stores, and acts through the forum:
+	// the screener is filled in once both exist.
+	screener := &moderation.Screener{}
+	a.Forums = forum.New(a.DB, renderer, forum.Options{Limits: limits, Committed: committed, Now: opts.Now, Screen: screener})
+	a.Moderation = moderation.New(a.DB, a.Forums, moderation.Options{Committed: committed, Now: opts.Now,
+		DisconnectUser: func(id int) {
+			if a.Hub != nil {
+				a.Hub.DisconnectUser(id)
+			}
+		}})
+	screener.S = a.Moderation
 	a.Groups = group.New(a.DB, group.Options{Committed: committed, Now: opts.Now})
 	a.Notifications = notify.NewService(a.DB.Client)
 	a.Accounts, err = account.New(a.DB.Client, database.IsUnique, account.Options{
@@ -215,6 +232,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	if !opts.Serve {
 		return a, nil
 	}
+	a.Relay = a.newRelay(log)
 	if cfg.CacheBytes > 0 {
 		a.Cache = respcache.New(cfg.CacheBytes)
 	}
@@ -243,6 +261,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		Groups:        a.Groups,
 		Resources:     a.Resources,
 		Graph:         a.Graph,
+		Moderation:    a.Moderation,
 		AuthLimiter:   ratelimit.NewMemory(cfg.AuthRatePerMin, cfg.AuthRateBurst, nil),
 		Checks:        checks,
 		Registry:      reg,
@@ -386,10 +405,14 @@ func cacheInvalidator(c *respcache.Cache) func(channel, event string) {
 func (a *App) startWorkers() func() {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Add(4)
+	wg.Add(5)
 	go func() {
 		defer wg.Done()
 		_ = a.Relay.Run(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		a.Moderation.Run(ctx, func(msg string, err error) { a.Log.Warn(msg, "err", err) })
 	}()
 	go func() {
 		defer wg.Done()
@@ -477,6 +500,7 @@ func (a *App) consumers() []event.Consumer {
 	cs := []event.Consumer{
 		notify.Consumer{Postgres: a.DB.Dialect == database.Postgres},
 		graph.Consumer{Decay: graph.Decay{HalfLife: a.Config.GraphHalfLife}, Limits: graph.DefaultLimits},
+		moderation.Consumer{S: a.Moderation},
 	}
 	if a.Broker != nil {
 		cs = append(cs, realtime.Publisher{Broker: a.Broker})

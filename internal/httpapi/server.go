@@ -20,6 +20,7 @@ import (
 	"github.com/crn-dev/crn/internal/forum"
 	"github.com/crn-dev/crn/internal/graph"
 	"github.com/crn-dev/crn/internal/group"
+	"github.com/crn-dev/crn/internal/moderation"
 	"github.com/crn-dev/crn/internal/notify"
 	"github.com/crn-dev/crn/internal/ratelimit"
 	"github.com/crn-dev/crn/internal/realtime"
@@ -44,7 +45,8 @@ type Deps struct {
 	Discovery     *discovery.Service
 	Groups        *group.Service
 	Resources     *resource.Service
-	Graph         *graph.Service    // nil: no graph routes
+	Graph         *graph.Service // nil: no graph routes
+	Moderation    *moderation.Service
 	AuthLimiter   ratelimit.Limiter // sign-in and sign-up attempts per client IP
 	Checks        []Check           // what /readyz pings
 	Registry      *prometheus.Registry
@@ -175,6 +177,7 @@ func New(d Deps) *echo.Echo {
 	s.routesGroups(api)
 	s.routesResources(api)
 	s.routesGraph(api)
+	s.routesModeration(api)
 
 	// Unknown API paths answer JSON 404s, never the web app.
 	api.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })

@@ -29,6 +29,9 @@ func (c Consumer) HandleTx(ctx context.Context, tx *ent.Tx, evs []event.Event) e
 	var out []event.Event
 	users := map[int]bool{}
 	for _, e := range evs {
+		if err := s.auditForumEvent(ctx, tx, e); err != nil {
+			return fmt.Errorf("moderation: audit %s #%d: %w", e.Type, e.ID, err)
+		}
 		switch e.Type {
 		case event.PostScreened:
 			more, err := s.queueScreened(ctx, tx, e)
@@ -43,7 +46,7 @@ func (c Consumer) HandleTx(ctx context.Context, tx *ent.Tx, evs []event.Event) e
 		}
 	}
 	if len(users) > 0 {
-		st, err := s.load(ctx)
+		st, err := s.loadWith(ctx, tx.Client())
 		if err != nil {
 			return err
 		}

@@ -171,12 +171,17 @@ type entry struct {
 	before     map[string]any
 	after      map[string]any
 	reverts    int
+	at         time.Time // zero: now
 }
 
 // appendAudit writes e in tx and returns its id.
 func (s *Service) appendAudit(ctx context.Context, tx *ent.Tx, e entry) (int, error) {
+	at := e.at
+	if at.IsZero() {
+		at = s.now()
+	}
 	c := tx.AuditEntry.Create().SetAction(e.action).SetTargetType(e.targetType).
-		SetReason(truncate(e.reason, 4000)).SetCreatedAt(s.now())
+		SetReason(truncate(e.reason, 4000)).SetCreatedAt(at)
 	if e.actor != 0 {
 		c.SetActorID(e.actor)
 	}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/crn-dev/crn/ent"
 	entevent "github.com/crn-dev/crn/ent/event"
+	"github.com/crn-dev/crn/ent/notification"
+	"github.com/crn-dev/crn/ent/post"
 	"github.com/crn-dev/crn/ent/user"
 	"github.com/crn-dev/crn/internal/apperr"
 	"github.com/crn-dev/crn/internal/authz"
@@ -18,6 +20,7 @@ import (
 	"github.com/crn-dev/crn/internal/forum"
 	"github.com/crn-dev/crn/internal/markup"
 	"github.com/crn-dev/crn/internal/moderation"
+	"github.com/crn-dev/crn/internal/notify"
 )
 
 type clock struct {
@@ -50,12 +53,10 @@ func newWorld(t *testing.T, db *database.DB) *world {
 	c := &clock{t: time.Now().UTC().Truncate(time.Second)}
 	r := markup.New(markup.Options{UserURL: func(u string) string { return "/u/" + u }, TagURL: func(t string) string { return "/tags/" + t }})
 	w := &world{t: t, ctx: context.Background(), db: db, clock: c, users: map[string]*ent.User{}, forums: map[string]int{}}
-	var m *moderation.Service
-	w.f = forum.New(db, r, forum.Options{Now: c.now, Screen: screenFunc(func(ctx context.Context, a authz.Actor, d forum.Draft) (forum.Verdict, error) {
-		return m.Screen(ctx, a, d)
-	})})
-	m = moderation.New(db, w.f, moderation.Options{Now: c.now, DisconnectUser: func(id int) { w.kicked = append(w.kicked, id) }})
-	w.m = m
+	sc := &moderation.Screener{}
+	w.f = forum.New(db, r, forum.Options{Now: c.now, Screen: sc})
+	w.m = moderation.New(db, w.f, moderation.Options{Now: c.now, DisconnectUser: func(id int) { w.kicked = append(w.kicked, id) }})
+	sc.S = w.m
 	for _, u := range []struct {
 		name, role string
 		trust      int
@@ -74,12 +75,6 @@ func newWorld(t *testing.T, db *database.DB) *world {
 	db.Client.Forum.UpdateOneID(w.forums["help"]).AddModeratorIDs(w.users["mod"].ID).ExecX(w.ctx)
 	db.Client.Forum.UpdateOneID(w.forums["ideas"]).AddModeratorIDs(w.users["othermod"].ID).ExecX(w.ctx)
 	return w
-}
-
-type screenFunc func(ctx context.Context, a authz.Actor, d forum.Draft) (forum.Verdict, error)
-
-func (f screenFunc) Screen(ctx context.Context, a authz.Actor, d forum.Draft) (forum.Verdict, error) {
-	return f(ctx, a, d)
 }
 
 func (w *world) actor(name string) authz.Actor {
@@ -137,16 +132,18 @@ func (w *world) drain() []event.Event {
 			PostID: d(r.PostID), UserID: d(r.UserID), Visibility: r.Visibility, Payload: r.Payload, CreatedAt: r.CreatedAt}
 	}
 	w.cursor = rows[len(rows)-1].ID
-	tx, err := w.db.Client.Tx(w.ctx)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	if err := (moderation.Consumer{S: w.m}).HandleTx(w.ctx, tx, evs); err != nil {
-		_ = tx.Rollback()
-		w.t.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
-		w.t.Fatal(err)
+	for _, c := range []event.TxConsumer{moderation.Consumer{S: w.m}, notify.Consumer{Postgres: w.db.Dialect == database.Postgres}} {
+		tx, err := w.db.Client.Tx(w.ctx)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		if err := c.HandleTx(w.ctx, tx, evs); err != nil {
+			_ = tx.Rollback()
+			w.t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			w.t.Fatal(err)
+		}
 	}
 	return evs
 }
@@ -228,6 +225,9 @@ func TestFlagsHideAtThresholdAndModeratorsDecide(t *testing.T) {
 		if !hidden {
 			t.Fatal("no post.hidden event for the author")
 		}
+		if n := db.Client.Notification.Query().Where(notification.UserID(w.users["newbie"].ID), notification.Kind(notify.KindPostHidden)).CountX(w.ctx); n != 1 {
+			t.Fatalf("the author got %d post_hidden notifications", n)
+		}
 
 		// The queue shows it with context to the forum's moderator, not another forum's.
 		page, err := w.m.Queue(w.ctx, w.actor("mod"), moderation.QueueQuery{})
@@ -299,6 +299,7 @@ func TestWatchedWordsHoldsAndRateLimits(t *testing.T) {
 			{Pattern: "crypto", Action: "hold"},
 			{Pattern: `(?i)free\s+money`, Regex: true, Action: "flag"},
 		}
+		st.Duplicates.Action = "block"
 		if _, err := w.m.PutSettings(w.ctx, adm, st, "spam wave"); err != nil {
 			t.Fatal(err)
 		}
@@ -342,9 +343,9 @@ func TestWatchedWordsHoldsAndRateLimits(t *testing.T) {
 			t.Fatal("approving did not publish post.created")
 		}
 
-		// Rate limit: bob (trust 1) may post 6 a minute, then 429 and nothing stored.
+		// Rate limit: bob (trust 1) may post 15 a minute, then 429 and nothing stored.
 		w.clock.add(time.Hour)
-		for i := 0; i < 6; i++ {
+		for i := 0; i < 15; i++ {
 			if _, err := w.f.CreatePost(w.ctx, w.actor("bob"), tv.ID, forum.PostInput{Body: "reply number " + strings.Repeat("x", i+1)}); err != nil {
 				t.Fatalf("post %d: %v", i, err)
 			}
@@ -452,6 +453,16 @@ func TestModeratorScopeAndSanctions(t *testing.T) {
 		}
 		if !warned {
 			t.Fatal("no private user.warned event")
+		}
+		// The warned user is notified with the reason, even if they muted the moderator.
+		db.Client.UserMute.Create().SetUserID(w.users["alice"].ID).SetMutedUserID(w.users["mod"].ID).ExecX(w.ctx)
+		if err := w.m.Warn(w.ctx, w.actor("mod"), "alice", "second warning"); err != nil {
+			t.Fatal(err)
+		}
+		w.drain()
+		ns := db.Client.Notification.Query().Where(notification.UserID(w.users["alice"].ID), notification.Kind(notify.KindWarning)).Order(ent.Asc(notification.FieldID)).AllX(w.ctx)
+		if len(ns) != 2 || ns[1].Data["reason"] != "second warning" {
+			t.Fatalf("warning notifications: %+v", ns)
 		}
 	})
 }
@@ -624,6 +635,36 @@ func TestEveryActionIsAuditedAndReversible(t *testing.T) {
 		if _, err := w.m.Audit(w.ctx, w.actor("alice"), moderation.AuditQuery{}); !apperr.Is(err, apperr.KindForbidden) {
 			t.Fatal("a member reads the audit log")
 		}
+
+		// Moderator actions through the core forum API are logged from their
+		// events, once, and revertible where the event says enough.
+		w.drain()
+		before := db.Client.AuditEntry.Query().CountX(w.ctx)
+		pinned := true
+		if _, err := w.f.UpdateTopic(w.ctx, w.actor("mod"), b.ID, forum.TopicPatch{Pinned: &pinned}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.f.DeletePost(w.ctx, w.actor("mod"), b2.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.f.DeletePost(w.ctx, w.actor("alice"), a4.ID); err != nil { // her own: not moderation
+			t.Fatal(err)
+		}
+		w.drain()
+		w.drain()
+		if got := db.Client.AuditEntry.Query().CountX(w.ctx) - before; got != 2 {
+			t.Fatalf("%d entries for a pin and a moderator's delete, want 2", got)
+		}
+		del, _ := w.m.Audit(w.ctx, adm, moderation.AuditQuery{Action: moderation.ActPostDelete, Limit: 1})
+		if e := del.Entries[0]; e.ActorID == nil || *e.ActorID != w.users["mod"].ID || *e.TargetID != b2.ID {
+			t.Fatalf("delete entry: %+v", e)
+		}
+		if _, err := w.m.Revert(w.ctx, adm, del.Entries[0].ID, "not spam"); err != nil {
+			t.Fatal(err)
+		}
+		if !w.visible("", b.ID, b2.ID) {
+			t.Fatal("the forum delete was not reverted")
+		}
 	})
 }
 
@@ -674,6 +715,46 @@ func TestTrustPromotionRespectsLocksAndSanctions(t *testing.T) {
 		}
 		if _, err := w.m.SetTrustLevel(w.ctx, w.actor("mod"), "newbie", 5, true, ""); !apperr.Is(err, apperr.KindUnprocessable) {
 			t.Fatal("level 5 accepted")
+		}
+	})
+}
+
+// Concurrent posts from one account never get past the rate limit.
+func TestRateLimitHoldsUnderConcurrency(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		w := newWorld(t, db)
+		st := moderation.DefaultSettings()
+		st.RateLimits[1].PostsPerMinute = 5
+		st.Duplicates.WindowMinutes = 0
+		if _, err := w.m.PutSettings(w.ctx, w.actor("admin"), st, ""); err != nil {
+			t.Fatal(err)
+		}
+		tv, _ := w.topic("alice", "help", "Busy topic", "Reply here")
+		bob := w.actor("bob")
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		ok, limited := 0, 0
+		for i := range 12 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := w.f.CreatePost(w.ctx, bob, tv.ID, forum.PostInput{Body: "concurrent reply " + strings.Repeat("!", i+1)})
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					ok++
+				case apperr.Is(err, apperr.KindRateLimited):
+					limited++
+				default:
+					t.Errorf("post: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		stored := db.Client.Post.Query().Where(post.UserID(w.users["bob"].ID)).CountX(w.ctx)
+		if ok != 5 || limited != 7 || stored != 5 {
+			t.Fatalf("%d stored (%d in the database), %d limited; want 5 and 7", ok, stored, limited)
 		}
 	})
 }

@@ -434,8 +434,11 @@ func (s *Service) approveItem(ctx context.Context, a authz.Actor, it *ent.Review
 		}
 	}
 	if p.HiddenAt != nil {
-		return s.UnhidePost(ctx, a, postID, reason) // closes the item too
+		if err := s.UnhidePost(ctx, a, postID, reason); err != nil {
+			return err
+		}
 	}
+	// A topic's item is about the topic, not its opening post: close it too.
 	return s.closeItem(ctx, a, it, "approved", "dismissed")
 }
 

@@ -23,35 +23,38 @@ func (sc Screener) Screen(ctx context.Context, a authz.Actor, d forum.Draft) (fo
 	return sc.S.Screen(ctx, a, d)
 }
 
+// Admit implements forum.Admitter.
+func (sc Screener) Admit(ctx context.Context, tx *ent.Tx, a authz.Actor, d forum.Draft) error {
+	return sc.S.Admit(ctx, tx, a, d)
+}
+
+// rateLockKey is the first half of the PostgreSQL advisory lock that
+// serialises one author's writes while their rate is counted; the second
+// half is the user id.
+const rateLockKey = 0x6d6f64 // "mod"
+
+// Admit enforces the rate limits inside the transaction that stores a new
+// topic or reply. On PostgreSQL it first takes a transaction-scoped lock on
+// the author, so concurrent requests from one account are counted one after
+// the other (SQLite has one writer at a time already); other authors are
+// not held up.
+func (s *Service) Admit(ctx context.Context, tx *ent.Tx, a authz.Actor, d forum.Draft) error {
+	if s.postgres {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1, $2)", rateLockKey, a.ID); err != nil {
+			return apperr.Internal("rate limit", err)
+		}
+	}
+	c, err := s.loadWith(ctx, tx.Client())
+	if err != nil {
+		return err
+	}
+	return s.rateLimit(ctx, tx.Client(), a, d, c.settings.RateLimits[min(max(a.TrustLevel, 0), 4)], s.now())
+}
+
 var (
 	linkRE  = regexp.MustCompile(`(?i)\b(?:https?://|www\.)[^\s<>()\[\]]+`)
 	imageRE = regexp.MustCompile(`(?i)!\[[^\]]*\]\(|<img\b`)
 )
-
-// apply runs rule r over text: matched reports a hit; for replace rules out
-// is the text with the matched word replaced.
-func (r compiledRule) apply(text string) (out string, matched bool) {
-	locs := r.re.FindAllStringSubmatchIndex(text, -1)
-	if len(locs) == 0 {
-		return text, false
-	}
-	if r.Action != ActionReplace {
-		return text, true
-	}
-	var b strings.Builder
-	last := 0
-	for _, loc := range locs {
-		start, end := loc[0], loc[1]
-		if !r.Regex && len(loc) >= 4 && loc[2] >= 0 {
-			start, end = loc[2], loc[3] // the word itself, not the boundary around it
-		}
-		b.WriteString(text[last:start])
-		b.WriteString(r.Replacement)
-		last = end
-	}
-	b.WriteString(text[last:])
-	return b.String(), true
-}
 
 // Screen checks a draft against the rate limits and the auto-moderation
 // rules: a block or a limit is an error, anything else a verdict.
@@ -65,7 +68,8 @@ func (s *Service) Screen(ctx context.Context, a authz.Actor, d forum.Draft) (for
 	level := min(max(a.TrustLevel, 0), 4)
 	now := s.now()
 	if d.Kind != forum.DraftEdit {
-		if err := s.rateLimit(ctx, a, d, st.RateLimits[level], now); err != nil {
+		// A quick check before the work; Admit decides in the transaction.
+		if err := s.rateLimit(ctx, s.db, a, d, st.RateLimits[level], now); err != nil {
 			return v, err
 		}
 	}
@@ -79,10 +83,9 @@ func (s *Service) Screen(ctx context.Context, a authz.Actor, d forum.Draft) (for
 		}
 		v.Reasons = append(v.Reasons, reason)
 	}
+	title, body := newDoc(v.Title), newDoc(v.Body)
 	for _, r := range c.rules {
-		var hitT, hitB bool
-		v.Title, hitT = r.apply(v.Title)
-		v.Body, hitB = r.apply(v.Body)
+		hitT, hitB := r.apply(title), r.apply(body)
 		if !hitT && !hitB {
 			continue
 		}
@@ -96,6 +99,7 @@ func (s *Service) Screen(ctx context.Context, a authz.Actor, d forum.Draft) (for
 			points += st.Spam.WatchedWordPts
 		}
 	}
+	v.Title, v.Body = title.s, body.s
 	links := len(linkRE.FindAllStringIndex(v.Body, -1))
 	if level == 0 {
 		images := len(imageRE.FindAllStringIndex(v.Body, -1))
@@ -154,9 +158,9 @@ func fieldOf(title bool) string {
 
 // rateLimit counts the actor's recent posts and topics in the database, so
 // the limit holds across every node.
-func (s *Service) rateLimit(ctx context.Context, a authz.Actor, d forum.Draft, rl RateLimit, now time.Time) error {
+func (s *Service) rateLimit(ctx context.Context, db *ent.Client, a authz.Actor, d forum.Draft, rl RateLimit, now time.Time) error {
 	since := now.Add(-time.Minute)
-	recent, err := s.db.Post.Query().Where(post.UserID(a.ID), post.CreatedAtGT(since)).
+	recent, err := db.Post.Query().Where(post.UserID(a.ID), post.CreatedAtGT(since)).
 		Order(ent.Desc(post.FieldCreatedAt)).Limit(rl.PostsPerMinute).All(ctx)
 	if err != nil {
 		return apperr.Internal("rate limit", err)
@@ -167,7 +171,7 @@ func (s *Service) rateLimit(ctx context.Context, a authz.Actor, d forum.Draft, r
 	}
 	if d.Kind == forum.DraftTopic {
 		day := now.Add(-24 * time.Hour)
-		ts, err := s.db.Topic.Query().Where(topic.UserID(a.ID), topic.CreatedAtGT(day)).
+		ts, err := db.Topic.Query().Where(topic.UserID(a.ID), topic.CreatedAtGT(day)).
 			Order(ent.Desc(topic.FieldCreatedAt)).Limit(rl.TopicsPerDay).All(ctx)
 		if err != nil {
 			return apperr.Internal("rate limit", err)

@@ -113,13 +113,13 @@ func DefaultSettings() Settings {
 		Words:    []WordRule{},
 		NewUsers: NewUserSettings{MaxLinks: 2, MaxImages: 1, HoldFirstPosts: 0},
 		RateLimits: []RateLimit{
-			{PostsPerMinute: 3, TopicsPerDay: 5},
-			{PostsPerMinute: 6, TopicsPerDay: 20},
-			{PostsPerMinute: 10, TopicsPerDay: 50},
+			{PostsPerMinute: 10, TopicsPerDay: 20},
+			{PostsPerMinute: 15, TopicsPerDay: 50},
 			{PostsPerMinute: 20, TopicsPerDay: 100},
 			{PostsPerMinute: 30, TopicsPerDay: 200},
+			{PostsPerMinute: 60, TopicsPerDay: 500},
 		},
-		Duplicates: DuplicateSettings{WindowMinutes: 60, Action: ActionBlock},
+		Duplicates: DuplicateSettings{WindowMinutes: 60, Action: ActionFlag},
 		Spam:       SpamSettings{Threshold: 6, Action: ActionHold, NewUserPoints: 2, LinkPoints: 1, DuplicatePts: 3, WatchedWordPts: 2},
 		Trust: TrustSettings{IntervalMinutes: 60, Levels: []TrustRequirement{
 			{DaysVisited: 1, TopicsEntered: 5, PostsRead: 30},
@@ -136,6 +136,9 @@ const (
 	MaxPatternLen     = 200  // characters of a word or pattern
 	MaxReplacementLen = 200  // characters
 	MaxProgramInsts   = 2000 // compiled size of one regex
+	// MaxRegexRules bounds the regular expressions, which cost far more per
+	// post than plain words (see BenchmarkWatchedWords).
+	MaxRegexRules = 50
 )
 
 var ruleActions = map[string]bool{ActionBlock: true, ActionHold: true, ActionFlag: true, ActionReplace: true}
@@ -145,6 +148,10 @@ var verdictActions = map[string]bool{ActionBlock: true, ActionHold: true, Action
 type compiledRule struct {
 	WordRule
 	re *regexp.Regexp
+	// For plain words: the word in lower case and whether a word boundary
+	// is required on its left and right (see WordRule).
+	word        string
+	left, right bool
 }
 
 type compiledSettings struct {
@@ -198,24 +205,10 @@ func spaced(r rune) bool {
 	return !unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Thai, unicode.Lao, unicode.Khmer, unicode.Myanmar)
 }
 
-// wordExpr turns a plain watched word into a case-insensitive expression,
-// anchored at word boundaries only on the sides where they exist.
-func wordExpr(w string) string {
-	first, _ := utf8.DecodeRuneInString(w)
-	last, _ := utf8.DecodeLastRuneInString(w)
-	expr := regexp.QuoteMeta(w)
-	if spaced(first) {
-		expr = `(?:^|[^\p{L}\p{N}_])(` + expr
-	} else {
-		expr = `(` + expr
-	}
-	if spaced(last) {
-		expr += `)(?:$|[^\p{L}\p{N}_])`
-	} else {
-		expr += `)`
-	}
-	return `(?i)` + expr
-}
+// wordExpr turns a plain watched word into a case-insensitive expression;
+// word boundaries are checked by hand (see compiledRule.findWord), since RE2
+// has no look-around and \b knows only ASCII.
+func wordExpr(w string) string { return `(?i)` + regexp.QuoteMeta(w) }
 
 // validate checks s and compiles its rules; problems are keyed by JSON path.
 func validate(s Settings) ([]compiledRule, map[string]string) {
@@ -238,6 +231,15 @@ func validate(s Settings) ([]compiledRule, map[string]string) {
 		p["watched_words"] = fmt.Sprintf("at most %d rules", MaxWordRules)
 	}
 	var rules []compiledRule
+	regexes := 0
+	for _, r := range s.Words {
+		if r.Regex {
+			regexes++
+		}
+	}
+	if regexes > MaxRegexRules {
+		p["watched_words"] = fmt.Sprintf("at most %d regular expressions (plain words are much cheaper)", MaxRegexRules)
+	}
 	for i, r := range s.Words {
 		if len(p) > 20 {
 			break // enough to fix at once
@@ -257,7 +259,14 @@ func validate(s Settings) ([]compiledRule, map[string]string) {
 			p[key+".pattern"] = problem
 			continue
 		}
-		rules = append(rules, compiledRule{WordRule: r, re: re})
+		cr := compiledRule{WordRule: r, re: re}
+		if !r.Regex {
+			w := strings.TrimSpace(r.Pattern)
+			first, _ := utf8.DecodeRuneInString(w)
+			last, _ := utf8.DecodeLastRuneInString(w)
+			cr.word, cr.left, cr.right = strings.ToLower(w), spaced(first), spaced(last)
+		}
+		rules = append(rules, cr)
 	}
 	nonNeg := func(key string, v, max int) {
 		if v < 0 || v > max {
@@ -323,7 +332,13 @@ func settingsRow(ctx context.Context, c *ent.Client) (*ent.ModerationSettings, e
 // load returns the rules in force, compiled, from a cache that is
 // refreshed whenever the stored row changes (on any node).
 func (s *Service) load(ctx context.Context) (*compiledSettings, error) {
-	row, err := settingsRow(ctx, s.db)
+	return s.loadWith(ctx, s.db)
+}
+
+// loadWith is load through c; inside a transaction pass tx.Client(), since
+// on SQLite a second connection may wait for the one the transaction holds.
+func (s *Service) loadWith(ctx context.Context, c *ent.Client) (*compiledSettings, error) {
+	row, err := settingsRow(ctx, c)
 	if err != nil {
 		return nil, apperr.Internal("load moderation settings", err)
 	}
@@ -331,10 +346,10 @@ func (s *Service) load(ctx context.Context) (*compiledSettings, error) {
 		return &compiledSettings{settings: DefaultSettings()}, nil
 	}
 	s.mu.Lock()
-	c := s.compiled
+	cached := s.compiled
 	s.mu.Unlock()
-	if c != nil && c.at.Equal(row.UpdatedAt) {
-		return c, nil
+	if cached != nil && cached.at.Equal(row.UpdatedAt) {
+		return cached, nil
 	}
 	st := DefaultSettings()
 	b, _ := json.Marshal(row.Settings)
@@ -345,11 +360,11 @@ func (s *Service) load(ctx context.Context) (*compiledSettings, error) {
 	if len(problems) > 0 {
 		return nil, apperr.Internal("load moderation settings", fmt.Errorf("stored settings are invalid: %v", problems))
 	}
-	c = &compiledSettings{at: row.UpdatedAt, settings: st, rules: rules}
+	fresh := &compiledSettings{at: row.UpdatedAt, settings: st, rules: rules}
 	s.mu.Lock()
-	s.compiled = c
+	s.compiled = fresh
 	s.mu.Unlock()
-	return c, nil
+	return fresh, nil
 }
 
 // Settings returns the rules in force (admins).

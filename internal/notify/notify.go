@@ -36,10 +36,20 @@ const (
 	KindGroupInvite   = "group_invite"
 	KindGroupApproved = "group_request_approved"
 	KindGroupRejected = "group_request_rejected"
+
+	// Moderation notices, from the moderators rather than a person: muting
+	// a moderator does not silence them.
+	KindPostHidden   = "post_hidden"   // your post was hidden pending review
+	KindPostApproved = "post_approved" // your post held for approval was published
+	KindWarning      = "warning"       // a private warning from the moderators
+	KindSilenced     = "silenced"      // you may read but not write until ends_at
 )
 
+var moderationKinds = map[string]bool{KindPostHidden: true, KindPostApproved: true, KindWarning: true, KindSilenced: true}
+
 var rank = map[string]int{KindReply: 1, KindQuote: 2, KindMention: 3, KindAccepted: 4, KindReaction: 5, KindNewTopic: 6, KindWatching: 7,
-	KindGroupInvite: 8, KindGroupApproved: 8, KindGroupRejected: 8}
+	KindGroupInvite: 8, KindGroupApproved: 8, KindGroupRejected: 8,
+	KindPostHidden: 0, KindPostApproved: 0, KindWarning: 0, KindSilenced: 0}
 
 // Consumer is the outbox consumer that writes notifications. For each one
 // it records a notification.created event in the same transaction, which
@@ -105,6 +115,14 @@ func (c Consumer) handle(ctx context.Context, tx *ent.Tx, e event.Event) error {
 		add(e.UserID, KindGroupApproved)
 	case event.GroupRequestRejected:
 		add(e.UserID, KindGroupRejected)
+	case event.PostHidden:
+		add(e.UserID, KindPostHidden)
+	case event.PostApproved:
+		add(e.UserID, KindPostApproved)
+	case event.UserWarned:
+		add(e.UserID, KindWarning)
+	case event.UserSilenced:
+		add(e.UserID, KindSilenced)
 	default:
 		return nil
 	}
@@ -115,13 +133,19 @@ func (c Consumer) handle(ctx context.Context, tx *ent.Tx, e event.Event) error {
 	for uid := range want {
 		ids = append(ids, uid)
 	}
-	allowed, err := c.allowed(ctx, tx, e, ids)
+	filter := e
+	for _, k := range want {
+		if moderationKinds[k] {
+			filter.ActorID = 0 // nobody mutes the moderators' notices
+		}
+	}
+	allowed, err := c.allowed(ctx, tx, filter, ids)
 	if err != nil {
 		return err
 	}
 	var creates []*ent.NotificationCreate
 	data := map[string]any{}
-	for _, k := range []string{"topic_title", "excerpt", "post_number", "kind", "slug", "reason"} {
+	for _, k := range []string{"topic_title", "excerpt", "post_number", "kind", "slug", "reason", "ends_at"} {
 		if v, ok := e.Payload[k]; ok {
 			data[k] = v
 		}

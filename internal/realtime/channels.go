@@ -35,7 +35,7 @@ func allowed(ctx context.Context, acc Access, a authz.Actor, ch channel) bool {
 	case "group":
 		return acc.CanReadGroup(ctx, a, ch.id)
 	case "moderation":
-		return a.Admin() || len(a.ModeratedForums) > 0
+		return authz.CanReview(a)
 	case "presence":
 		return true
 	}
@@ -91,6 +91,16 @@ func channelsOf(e event.Event) []string {
 		return []string{forum}
 	case event.TopicRead, event.NotificationCreated:
 		return []string{"user:" + strconv.Itoa(e.UserID)}
+	case event.PostHidden, event.PostUnhidden:
+		return []string{topic, "moderation"}
+	case event.TopicMerged, event.TopicSplit:
+		return []string{topic, forum, "moderation"}
+	case event.UserSuspended:
+		// Every node sees it and closes the user's sockets (Hub.onMessage).
+		return []string{"user:" + strconv.Itoa(e.UserID), "moderation"}
+	case event.FlagCreated, event.ModerationQueueUpdate, event.PostScreened, event.UserSilenced,
+		event.UserUnsilenced, event.UserUnsuspended, event.AutomodUpdated:
+		return []string{"moderation"}
 	}
 	return nil
 }

@@ -95,6 +95,10 @@ type Hub struct {
 	closed bool
 
 	stats Stats
+
+	// silenced are users silenced while connected: their connections'
+	// actors predate it, so typing checks this too.
+	silenced sync.Map // user id -> struct{}
 }
 
 type presenceKey struct {
@@ -164,10 +168,24 @@ func (h *Hub) Run(ctx context.Context) error {
 func (h *Hub) onMessage(m pubsub.Message) {
 	var meta struct {
 		Visibility string `json:"visibility"`
+		UserID     int    `json:"user_id"`
 	}
 	_ = json.Unmarshal(m.Data, &meta)
 	if h.opts.OnEvent != nil {
 		h.opts.OnEvent(m.Channel, m.Event)
+	}
+	if m.Event == "user.suspended" && meta.UserID != 0 && m.Channel != "moderation" {
+		// Every node receives the fan-out stream, so a suspension closes
+		// the user's sockets wherever they are connected.
+		h.DisconnectUser(meta.UserID)
+	}
+	if m.Channel == "moderation" && meta.UserID != 0 {
+		switch m.Event {
+		case "user.silenced":
+			h.silenced.Store(meta.UserID, struct{}{})
+		case "user.unsilenced":
+			h.silenced.Delete(meta.UserID)
+		}
 	}
 	if m.Channel == SystemChannel {
 		return // nobody subscribes to it
@@ -419,6 +437,9 @@ func (h *Hub) DisconnectUser(userID int) {
 	h.mu.Unlock()
 	for _, c := range conns {
 		c.close(CloseUnauthorized, "signed out")
+	}
+	if len(conns) > 0 {
+		h.log.Info("closed a user's sockets", "user_id", userID, "connections", len(conns))
 	}
 }
 

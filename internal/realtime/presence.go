@@ -169,7 +169,7 @@ func (c *conn) heartbeat(ctx context.Context, in inbound) {
 
 // typing marks the user as typing in a topic for a few seconds.
 func (c *conn) typing(ctx context.Context, in inbound) {
-	if !c.who().CanPost() {
+	if _, silenced := c.hub.silenced.Load(c.who().ID); !c.who().CanPost() || silenced {
 		c.fail(in.Ref, "forbidden", "sign in to post first")
 		return
 	}
