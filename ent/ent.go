@@ -16,6 +16,11 @@ import (
 	"github.com/crn-dev/crn/ent/bookmark"
 	"github.com/crn-dev/crn/ent/event"
 	"github.com/crn-dev/crn/ent/eventcursor"
+	"github.com/crn-dev/crn/ent/feedbackitem"
+	"github.com/crn-dev/crn/ent/feedbacknote"
+	"github.com/crn-dev/crn/ent/feedbacksatisfaction"
+	"github.com/crn-dev/crn/ent/feedbackstatuschange"
+	"github.com/crn-dev/crn/ent/feedbackvote"
 	"github.com/crn-dev/crn/ent/forum"
 	"github.com/crn-dev/crn/ent/forumsubscription"
 	"github.com/crn-dev/crn/ent/notification"
@@ -87,21 +92,26 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			authtoken.Table:         authtoken.ValidColumn,
-			bookmark.Table:          bookmark.ValidColumn,
-			event.Table:             event.ValidColumn,
-			eventcursor.Table:       eventcursor.ValidColumn,
-			forum.Table:             forum.ValidColumn,
-			forumsubscription.Table: forumsubscription.ValidColumn,
-			notification.Table:      notification.ValidColumn,
-			post.Table:              post.ValidColumn,
-			postrevision.Table:      postrevision.ValidColumn,
-			reaction.Table:          reaction.ValidColumn,
-			tag.Table:               tag.ValidColumn,
-			topic.Table:             topic.ValidColumn,
-			topicuser.Table:         topicuser.ValidColumn,
-			user.Table:              user.ValidColumn,
-			usermute.Table:          usermute.ValidColumn,
+			authtoken.Table:            authtoken.ValidColumn,
+			bookmark.Table:             bookmark.ValidColumn,
+			event.Table:                event.ValidColumn,
+			eventcursor.Table:          eventcursor.ValidColumn,
+			feedbackitem.Table:         feedbackitem.ValidColumn,
+			feedbacknote.Table:         feedbacknote.ValidColumn,
+			feedbacksatisfaction.Table: feedbacksatisfaction.ValidColumn,
+			feedbackstatuschange.Table: feedbackstatuschange.ValidColumn,
+			feedbackvote.Table:         feedbackvote.ValidColumn,
+			forum.Table:                forum.ValidColumn,
+			forumsubscription.Table:    forumsubscription.ValidColumn,
+			notification.Table:         notification.ValidColumn,
+			post.Table:                 post.ValidColumn,
+			postrevision.Table:         postrevision.ValidColumn,
+			reaction.Table:             reaction.ValidColumn,
+			tag.Table:                  tag.ValidColumn,
+			topic.Table:                topic.ValidColumn,
+			topicuser.Table:            topicuser.ValidColumn,
+			user.Table:                 user.ValidColumn,
+			usermute.Table:             usermute.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -27,6 +27,7 @@ import (
 	"github.com/crn-dev/crn/internal/database"
 	"github.com/crn-dev/crn/internal/discovery"
 	"github.com/crn-dev/crn/internal/event"
+	"github.com/crn-dev/crn/internal/feedback"
 	"github.com/crn-dev/crn/internal/forum"
 	"github.com/crn-dev/crn/internal/httpapi"
 	"github.com/crn-dev/crn/internal/markup"
@@ -65,6 +66,7 @@ type App struct {
 	Index         search.Index
 	Indexer       *discovery.Indexer
 	Discovery     *discovery.Service
+	Feedback      *feedback.Service
 	Redis         *redis.Client              // nil unless CRN_REDIS_URL is set
 	Meili         meilisearch.ServiceManager // nil unless CRN_MEILI_URL is set
 	Handler       http.Handler
@@ -192,6 +194,13 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	if err != nil {
 		return nil, err
 	}
+	{
+		fopts := feedback.Options{Committed: committed, Now: opts.Now, PlanWeights: cfg.FeedbackPlanWeights}
+		if a.Discovery != nil {
+			fopts.Search = a.Discovery // similar items from the index, SQL otherwise
+		}
+		a.Feedback = feedback.New(a.DB, a.Forums, fopts)
+	}
 	if !opts.Serve {
 		return a, nil
 	}
@@ -210,6 +219,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		Notifications: a.Notifications,
 		Realtime:      a.Hub,
 		Discovery:     a.Discovery,
+		Feedback:      a.Feedback,
 		AuthLimiter:   ratelimit.NewMemory(cfg.AuthRatePerMin, cfg.AuthRateBurst, nil),
 		Checks:        checks,
 		Registry:      reg,

@@ -50,6 +50,8 @@ type Config struct {
 	BacklogAge      time.Duration // how long events are kept per realtime channel
 	LogLevel        string        // debug, info, warn, error
 	LogFormat       string        // json or text
+	// FeedbackPlanWeights weight feedback votes by the voter's plan.
+	FeedbackPlanWeights map[string]float64
 
 	cookieAuto bool // CookieSecure follows the public URL's scheme
 }
@@ -100,6 +102,7 @@ func Settings() []Setting {
 		{"debug-addr", "CRN_DEBUG_ADDR", "", "address for Go's pprof profiler (e.g. 127.0.0.1:6060); empty disables it; never expose it publicly", func(c *Config, v string) error { c.DebugAddr = v; return nil }},
 		{"log-level", "CRN_LOG_LEVEL", "info", "log level: debug, info, warn, error", func(c *Config, v string) error { return c.setLogLevel(v) }},
 		{"log-format", "CRN_LOG_FORMAT", "json", "log format: json or text", func(c *Config, v string) error { return c.setLogFormat(v) }},
+		{"feedback-plan-weights", "CRN_FEEDBACK_PLAN_WEIGHTS", "free=1,starter=2,pro=5,business=10,enterprise=20", "weight of a feedback vote by the voter's CRM plan (plan=weight, comma-separated); other plans weigh 1", func(c *Config, v string) error { return c.setPlanWeights(v) }},
 	}
 }
 
@@ -290,4 +293,19 @@ func splitList(v string) []string {
 		}
 	}
 	return out
+}
+
+// setPlanWeights parses "plan=weight,plan=weight"; plans are case-folded.
+func (c *Config) setPlanWeights(v string) error {
+	c.FeedbackPlanWeights = map[string]float64{}
+	for _, pair := range splitList(v) {
+		plan, w, ok := strings.Cut(pair, "=")
+		plan = strings.ToLower(strings.TrimSpace(plan))
+		f, err := strconv.ParseFloat(strings.TrimSpace(w), 64)
+		if !ok || plan == "" || err != nil || f < 0 || f > 1e9 {
+			return fmt.Errorf("%q is not plan=weight with a weight from 0 to 1e9", pair)
+		}
+		c.FeedbackPlanWeights[plan] = f
+	}
+	return nil
 }

@@ -85,7 +85,7 @@ func fingerprint(p Params) string {
 	return strconv.FormatUint(h.Sum64(), 36)
 }
 
-var validTypes = map[string]bool{search.TypeTopic: true, search.TypePost: true, search.TypeUser: true}
+var validTypes = map[string]bool{search.TypeTopic: true, search.TypePost: true, search.TypeUser: true, search.TypeFeedback: true}
 
 // Search runs p for actor a.
 func (s *Service) Search(ctx context.Context, a authz.Actor, p Params) (*Page, error) {
@@ -98,7 +98,7 @@ func (s *Service) Search(ctx context.Context, a authz.Actor, p Params) (*Page, e
 	}
 	for _, t := range p.Types {
 		if !validTypes[t] {
-			problems["type"] = "must be topic, post or user"
+			problems["type"] = "must be topic, post, user or feedback"
 		}
 	}
 	switch p.Sort {

@@ -17,6 +17,7 @@ import (
 	"github.com/crn-dev/crn/internal/account"
 	"github.com/crn-dev/crn/internal/config"
 	"github.com/crn-dev/crn/internal/discovery"
+	"github.com/crn-dev/crn/internal/feedback"
 	"github.com/crn-dev/crn/internal/forum"
 	"github.com/crn-dev/crn/internal/notify"
 	"github.com/crn-dev/crn/internal/ratelimit"
@@ -38,6 +39,7 @@ type Deps struct {
 	Notifications *notify.Service
 	Realtime      *realtime.Hub
 	Discovery     *discovery.Service
+	Feedback      *feedback.Service // nil: no feedback routes
 	AuthLimiter   ratelimit.Limiter // sign-in and sign-up attempts per client IP
 	Checks        []Check           // what /readyz pings
 	Registry      *prometheus.Registry
@@ -160,6 +162,8 @@ func New(d Deps) *echo.Echo {
 
 	api.GET("/notifications", s.listNotifications, requireUser)
 	api.POST("/notifications/read", s.markNotificationsRead, requireUser)
+
+	s.routesFeedback(api)
 
 	// Unknown API paths answer JSON 404s, never the web app.
 	api.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })

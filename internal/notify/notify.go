@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/crn-dev/crn/ent"
+	"github.com/crn-dev/crn/ent/feedbackvote"
 	"github.com/crn-dev/crn/ent/forumsubscription"
 	"github.com/crn-dev/crn/ent/notification"
 	"github.com/crn-dev/crn/ent/topicuser"
@@ -29,9 +30,12 @@ const (
 	KindReaction = "reaction"
 	KindNewTopic = "new_topic" // a new topic in a watched forum
 	KindWatching = "watching"  // a new post in a watched topic or forum
+	// KindFeedbackStatus: a feedback item you wrote, voted for or follow
+	// changed status (closing the loop).
+	KindFeedbackStatus = "feedback_status"
 )
 
-var rank = map[string]int{KindReply: 1, KindQuote: 2, KindMention: 3, KindAccepted: 4, KindReaction: 5, KindNewTopic: 6, KindWatching: 7}
+var rank = map[string]int{KindReply: 1, KindQuote: 2, KindMention: 3, KindAccepted: 4, KindReaction: 5, KindNewTopic: 6, KindWatching: 7, KindFeedbackStatus: 8}
 
 // Consumer is the outbox consumer that writes notifications. For each one
 // it records a notification.created event in the same transaction, which
@@ -91,6 +95,14 @@ func (c Consumer) handle(ctx context.Context, tx *ent.Tx, e event.Event) error {
 		add(intOf(e.Payload["post_author_id"]), KindReaction)
 	case event.TopicAccepted:
 		add(intOf(e.Payload["answerer_id"]), KindAccepted)
+	case event.FeedbackStatusChanged:
+		audience, err := feedbackAudience(ctx, tx, e.TopicID)
+		if err != nil {
+			return err
+		}
+		for _, uid := range audience {
+			add(uid, KindFeedbackStatus)
+		}
 	default:
 		return nil
 	}
@@ -107,7 +119,7 @@ func (c Consumer) handle(ctx context.Context, tx *ent.Tx, e event.Event) error {
 	}
 	var creates []*ent.NotificationCreate
 	data := map[string]any{}
-	for _, k := range []string{"topic_title", "excerpt", "post_number", "kind"} {
+	for _, k := range []string{"topic_title", "excerpt", "post_number", "kind", "status", "from_status", "duplicate_of"} {
 		if v, ok := e.Payload[k]; ok {
 			data[k] = v
 		}
@@ -147,6 +159,32 @@ func (c Consumer) handle(ctx context.Context, tx *ent.Tx, e event.Event) error {
 		})
 	}
 	return event.Record(ctx, tx, c.Postgres, evs...)
+}
+
+// feedbackAudience is who hears of a feedback item's status change: its
+// author, everyone whose vote was cast on it or counts for it, and the
+// topic's followers (watching or tracking).
+func feedbackAudience(ctx context.Context, tx *ent.Tx, itemID int) ([]int, error) {
+	var out []int
+	t, err := tx.Topic.Get(ctx, itemID)
+	if err != nil && !ent.IsNotFound(err) {
+		return nil, err
+	}
+	if t != nil {
+		out = append(out, t.UserID)
+	}
+	voters, err := tx.FeedbackVote.Query().Where(feedbackvote.Or(feedbackvote.ItemID(itemID), feedbackvote.OriginItemID(itemID))).
+		Select(feedbackvote.FieldUserID).Ints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, voters...)
+	followers, err := tx.TopicUser.Query().Where(topicuser.TopicID(itemID), topicuser.LevelIn(topicuser.LevelWatching, topicuser.LevelTracking)).
+		Select(topicuser.FieldUserID).Ints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, followers...), nil
 }
 
 // watchers returns users watching the topic, and users watching the forum

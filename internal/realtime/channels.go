@@ -24,6 +24,8 @@ func allowed(ctx context.Context, acc Access, a authz.Actor, ch channel) bool {
 		return acc.CanReadForum(ctx, a, ch.id)
 	case "topic":
 		return acc.CanReadTopic(ctx, a, ch.id)
+	case "feedback": // a feedback board is a forum
+		return acc.CanReadForum(ctx, a, ch.id)
 	case "user":
 		return !a.Guest() && a.ID == ch.id
 	case "moderation":
@@ -78,6 +80,11 @@ func channelsOf(e event.Event) []string {
 		return []string{forum}
 	case event.TopicRead, event.NotificationCreated:
 		return []string{"user:" + strconv.Itoa(e.UserID)}
+	case event.FeedbackCreated, event.FeedbackUpdated, event.FeedbackStatusChanged, event.FeedbackVoted, event.FeedbackUnvoted,
+		event.FeedbackMerged, event.FeedbackUnmerged, event.FeedbackCSAT, event.FeedbackNoteAdded:
+		// Staff-only ones (notes, CSAT, triage) are filtered per
+		// subscriber by visibility, like every event.
+		return []string{"feedback:" + strconv.Itoa(e.ForumID), topic}
 	}
 	return nil
 }

@@ -93,9 +93,9 @@ func parseChannel(s string) (channel, bool) {
 		return channel{}, false
 	}
 	switch kind {
-	case "forum", "topic", "user":
+	case "forum", "topic", "user", "feedback":
 	default:
-		return channel{}, false // group: and feedback: arrive with their issues
+		return channel{}, false // group: arrives with its issue
 	}
 	id, err := strconv.Atoi(rest)
 	if err != nil || id <= 0 || strconv.Itoa(id) != rest {

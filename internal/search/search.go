@@ -15,6 +15,9 @@ const (
 	TypeTopic = "topic"
 	TypePost  = "post"
 	TypeUser  = "user"
+	// TypeFeedback is a topic that is a feedback item (doc id "topic-<id>"),
+	// with its status and vote count.
+	TypeFeedback = "feedback"
 )
 
 // Doc is one searchable document. IDs are "<type>-<id>" (e.g. "post-12"),
