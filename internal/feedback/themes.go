@@ -30,7 +30,8 @@ import (
 //     find its words without a dictionary). Bigrams holding a Chinese
 //     function character (的, 了, 是…) are dropped.
 //  2. Weigh terms with TF-IDF (sublinear tf, smoothed idf), keeping terms
-//     found in at least two items (a term in one item links nothing), the
+//     found in at least two items (a term in one item links nothing) and in
+//     at most half of them (a term everyone uses tells no theme apart), the
 //     ThemeVocabulary most frequent; rows are L2-normalised.
 //  3. Cluster agglomeratively with average linkage on cosine similarity
 //     (gonum computes X·Xᵀ), merging while the closest pair of clusters is
@@ -154,8 +155,9 @@ func ClusterThemes(docs []ThemeDoc) ([]Theme, int, error) {
 		}
 	}
 	vocab := make([]string, 0, len(df))
+	maxDF := max(2, n/2)
 	for t, c := range df {
-		if c >= 2 {
+		if c >= 2 && c <= maxDF {
 			vocab = append(vocab, t)
 		}
 	}
