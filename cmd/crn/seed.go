@@ -47,6 +47,16 @@ what exists already is left alone. Every demo account's password is `+seed.DemoP
 	} else {
 		fmt.Fprintf(stdout, "community: %d forums, %d topics, %d posts created\n", 6, topics, posts)
 	}
+	fsum, err := seed.DemoFeedback(ctx, a.Accounts, a.Forums, a.Feedback, clock, time.Now().Truncate(time.Hour), progressBar(stderr, "feedback"))
+	fmt.Fprintln(stderr)
+	if err != nil {
+		return err
+	}
+	if fsum.Boards == 0 {
+		fmt.Fprintln(stdout, "feedback: already present")
+	} else {
+		fmt.Fprintln(stdout, fsum)
+	}
 	// Notifications for the demo are derived from the outbox like any others.
 	drainCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()

@@ -2,6 +2,7 @@ package feedback
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/crn-dev/crn/ent"
@@ -199,18 +200,32 @@ func (s *Service) Unmerge(ctx context.Context, a authz.Actor, id int, response s
 		return nil, err
 	}
 	err = s.tx(ctx, "unmerge feedback", func(tx *ent.Tx) ([]event.Event, error) {
-		it, err := s.lockItem(ctx, tx, id)
+		// Votes move back from the item's targets and their counts change:
+		// lock the item and its targets, in id order.
+		up, err := ancestors(ctx, tx, id)
+		if err != nil {
+			return nil, err
+		}
+		lock := append([]int{id}, up...)
+		slices.Sort(lock)
+		for _, x := range lock {
+			if _, err := s.lockItem(ctx, tx, x); err != nil {
+				return nil, err
+			}
+		}
+		it, err := tx.FeedbackItem.Get(ctx, id)
 		if err != nil {
 			return nil, err
 		}
 		if it.DuplicateOf == nil {
 			return nil, apperr.Conflict("not_merged", "this item is not merged into another")
 		}
-		from := *it.DuplicateOf
-		up, err := ancestors(ctx, tx, id)
-		if err != nil {
+		if now, err := ancestors(ctx, tx, id); err != nil {
 			return nil, err
+		} else if !slices.Equal(now, up) {
+			return nil, apperr.Conflict("concurrent_change", "the item was merged or unmerged meanwhile; try again")
 		}
+		from := *it.DuplicateOf
 		group, err := subtree(ctx, tx, id)
 		if err != nil {
 			return nil, err

@@ -213,12 +213,15 @@ func ClusterThemes(docs []ThemeDoc) ([]Theme, int, error) {
 			order[j] = j
 		}
 		sort.SliceStable(order, func(p, q int) bool { return centroid[order[p]] > centroid[order[q]] })
-		for _, j := range order[:min(themeLabelTerms, len(order))] {
+		var top []string
+		for _, j := range order[:min(2*themeLabelTerms, len(order))] {
 			if centroid[j] <= 0 {
 				break
 			}
-			th.Terms = append(th.Terms, spelling(vocab[j], surface))
+			top = append(top, spelling(vocab[j], surface))
 		}
+		th.Terms = chainBigrams(top)
+		th.Terms = th.Terms[:min(themeLabelTerms, len(th.Terms))]
 		th.Label = strings.Join(th.Terms, " / ")
 		sort.SliceStable(th.Items, func(p, q int) bool {
 			if th.Items[p].Votes != th.Items[q].Votes {
@@ -319,6 +322,33 @@ func averageLinkage(sim *mat.Dense, threshold float64) [][]int {
 		if active[i] {
 			sort.Ints(members[i])
 			out = append(out, members[i])
+		}
+	}
+	return out
+}
+
+// chainBigrams joins overlapping CJK bigrams among terms into the words
+// they spell ("单点", "点登", "登录" → "单点登录"), at the place of the
+// heaviest of them; other terms are left alone.
+func chainBigrams(terms []string) []string {
+	out := append([]string(nil), terms...)
+	for joined := true; joined; {
+		joined = false
+		for i := 0; i < len(out) && !joined; i++ {
+			for j := 0; j < len(out) && !joined; j++ {
+				a, b := []rune(out[i]), []rune(out[j])
+				if i == j || len(a) < 2 || len(b) < 2 || !isCJK(a[len(a)-1]) || !isCJK(b[0]) || a[len(a)-1] != b[0] {
+					continue
+				}
+				if strings.Contains(out[i], out[j]) || strings.Contains(out[j], out[i]) {
+					continue
+				}
+				word := out[i] + string(b[1:])
+				lo, hi := min(i, j), max(i, j)
+				out[lo] = word
+				out = append(out[:hi], out[hi+1:]...)
+				joined = true
+			}
 		}
 	}
 	return out

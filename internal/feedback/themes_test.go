@@ -116,6 +116,13 @@ func TestClusterThemesSmallInputs(t *testing.T) {
 	}
 }
 
+func TestChainBigrams(t *testing.T) {
+	got := chainBigrams([]string{"点登", "export", "单点", "登录", "手机"})
+	if want := []string{"单点登录", "export", "手机"}; !slices.Equal(got, want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
 func TestQueryTerms(t *testing.T) {
 	got := queryTerms("How to export 报表数据 to CSV?")
 	want := []string{"export", "报表", "表数", "数据", "csv"}
