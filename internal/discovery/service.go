@@ -184,7 +184,8 @@ func (s *Service) Suggest(ctx context.Context, a authz.Actor, text string, limit
 		limit = 5
 	}
 	acc := accessOf(a)
-	tr, err := s.index.Search(ctx, search.Query{Text: text, Types: []string{search.TypeTopic}, Limit: limit, Access: acc, Prefix: true})
+	// Feedback items are topics too (indexed as type feedback).
+	tr, err := s.index.Search(ctx, search.Query{Text: text, Types: []string{search.TypeTopic, search.TypeFeedback}, Limit: limit, Access: acc, Prefix: true})
 	if err != nil {
 		return nil, nil, apperr.Unavailable("search_unavailable", "search is unavailable right now", err)
 	}

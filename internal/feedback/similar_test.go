@@ -133,6 +133,11 @@ func TestSimilarAndSearchWithIndex(t *testing.T) {
 				t.Fatalf("%s found a note: %v", as, got)
 			}
 		}
+		// Suggestions while composing a topic include feedback items.
+		topics, _, err := ds.Suggest(ctx, w.actor("bob"), "dark", 5)
+		if err != nil || len(topics) != 1 || topics[0].ID != "topic-"+itoa(dark.ID) || topics[0].Type != search.TypeFeedback {
+			t.Fatalf("suggest: %v %+v", err, topics)
+		}
 		// Votes and status changes reach the index.
 		w.vote("erin", dark.ID)
 		w.vote("frank", dark.ID)

@@ -21,14 +21,14 @@ func withFeedback(db *database.DB) option {
 	}
 }
 
-// staff signs up name with the staff role.
-func (e *env) staff(name string) *client {
+// feedbackStaff signs up name with the staff role.
+func (e *env) feedbackStaff(name string) *client {
 	c, _ := e.signup(name)
 	e.db.Client.User.Update().Where(user.UsernameKey(name)).SetRole(user.RoleStaff).ExecX(context.Background())
 	return c
 }
 
-func (e *env) crm(name string, attrs map[string]any) {
+func (e *env) feedbackCRM(name string, attrs map[string]any) {
 	e.db.Client.User.Update().Where(user.UsernameKey(name)).SetCrmAttributes(attrs).ExecX(context.Background())
 }
 
@@ -36,14 +36,14 @@ func TestFeedbackOverHTTP(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
 		e := newEnv(t, db, withFeedback(db))
 		adm := e.admin("admin")
-		pm := e.staff("product")
+		pm := e.feedbackStaff("product")
 		alice, _ := e.signup("alice")
 		bob, _ := e.signup("bob")
 		carol, _ := e.signup("carol")
 		erin, _ := e.signup("erin")
 		guest := e.client()
-		e.crm("alice", map[string]any{"plan": "enterprise", "arr": 50000})
-		e.crm("bob", map[string]any{"plan": "pro", "arr": 5000})
+		e.feedbackCRM("alice", map[string]any{"plan": "enterprise", "arr": 50000})
+		e.feedbackCRM("bob", map[string]any{"plan": "pro", "arr": 5000})
 
 		board := adm.expect("POST", "/api/v1/forums", map[string]any{"name": "Ideas", "kind": "feedback"}, 201).json(t)
 		boardID := num(t, board, "id")
