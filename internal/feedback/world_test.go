@@ -3,6 +3,7 @@ package feedback_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -21,6 +22,7 @@ import (
 	"github.com/crn-dev/crn/internal/markup"
 	"github.com/crn-dev/crn/internal/notify"
 	"github.com/crn-dev/crn/internal/search"
+	"github.com/crn-dev/crn/internal/testenv"
 )
 
 type clock struct {
@@ -98,9 +100,22 @@ func newWorld(t *testing.T, db *database.DB, opts ...worldOption) *world {
 	return w
 }
 
-// withSearch backs the service with an embedded index fed by the indexer.
-func withSearch(w *world, o *feedback.Options) {
-	idx, err := search.NewEmbedded(filepath.Join(w.t.TempDir(), "search"))
+// withSearch backs the service with a search index fed by the indexer:
+// the embedded one, or Meilisearch (from make test's CRN_TEST_MEILI_*).
+func withSearch(backend string) worldOption {
+	return func(w *world, o *feedback.Options) { w.withSearch(backend, o) }
+}
+
+func (w *world) withSearch(backend string, o *feedback.Options) {
+	var idx search.Index
+	var err error
+	if backend == "meili" {
+		client := search.NewMeiliClient(testenv.Get(w.t, testenv.MeiliURL), testenv.Get(w.t, testenv.MeiliKey))
+		w.t.Cleanup(client.Close)
+		idx, err = search.NewMeili(context.Background(), client, fmt.Sprintf("fb%d_", time.Now().UnixNano()))
+	} else {
+		idx, err = search.NewEmbedded(filepath.Join(w.t.TempDir(), "search"))
+	}
 	if err != nil {
 		w.t.Fatal(err)
 	}
