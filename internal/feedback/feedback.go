@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/crn-dev/crn/ent"
-	"github.com/crn-dev/crn/ent/post"
 	"github.com/crn-dev/crn/internal/apperr"
 	"github.com/crn-dev/crn/internal/authz"
 	"github.com/crn-dev/crn/internal/database"
@@ -142,8 +141,3 @@ func (s *Service) tx(ctx context.Context, op string, fn func(tx *ent.Tx) ([]even
 func notFound() error { return apperr.NotFound("feedback_not_found", "no such feedback item") }
 
 func signInFirst() error { return apperr.Unauthenticated("unauthenticated", "sign in first") }
-
-// firstPost returns the opening post of a topic.
-func firstPost(ctx context.Context, db *ent.Client, topicID int) (*ent.Post, error) {
-	return db.Post.Query().Where(post.TopicID(topicID), post.PostNumber(1)).Only(ctx)
-}

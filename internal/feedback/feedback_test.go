@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/crn-dev/crn/ent/feedbackvote"
@@ -552,4 +553,71 @@ func uniq(xs []int) map[int]bool {
 		m[x] = true
 	}
 	return m
+}
+
+// Concurrent votes (and repeated ones) end with exactly one vote per
+// customer and a vote_count that matches the rows.
+func TestConcurrentVotes(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		it := w.item("alice", "Concurrent")
+		names := []string{"bob", "carol", "dave", "erin", "frank"}
+		errs := make(chan error, 3*len(names))
+		var wg sync.WaitGroup
+		for _, n := range names {
+			a := w.actor(n)
+			for range 3 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, err := w.s.Vote(ctx, a, it.ID, feedback.VoteInput{})
+					errs <- err
+				}()
+			}
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		rows := db.Client.FeedbackVote.Query().Where(feedbackvote.ItemID(it.ID), feedbackvote.Active(true)).CountX(ctx)
+		if got := w.get(it.ID).VoteCount; got != 6 || rows != 6 {
+			t.Fatalf("vote_count %d, rows %d, want 6", got, rows)
+		}
+	})
+}
+
+// Merging notifies the duplicate's author, voters and followers: its
+// status changed to duplicate.
+func TestMergeClosesTheLoop(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		a, b := w.item("alice", "Keep"), w.item("bob", "Dup")
+		w.vote("carol", b.ID)
+		w.relay()
+		if _, err := w.s.Merge(ctx, w.actor("staffer"), b.ID, a.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		w.relay()
+		for name, want := range map[string]int{"bob": 1, "carol": 1, "alice": 0} {
+			ns := db.Client.Notification.Query().Where(notification.UserID(w.users[name].ID), notification.Kind("feedback_status")).AllX(ctx)
+			if len(ns) != want {
+				t.Fatalf("%s: %d notifications, want %d", name, len(ns), want)
+			}
+			if want == 1 && (ns[0].Data["status"] != "duplicate" || intOf(ns[0].Data["duplicate_of"]) != a.ID) {
+				t.Fatalf("%s: %v", name, ns[0].Data)
+			}
+		}
+	})
+}
+
+func intOf(v any) int {
+	if f, ok := v.(float64); ok {
+		return int(f)
+	}
+	return 0
 }
