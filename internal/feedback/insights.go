@@ -203,7 +203,7 @@ func (s *Service) Insights(ctx context.Context, a authz.Actor, q InsightsQuery) 
 	for i, it := range its {
 		ids[i] = it.ID
 	}
-	titles, areas, bodies := map[int]string{}, map[int][]string{}, map[int]string{}
+	titles, areas := map[int]string{}, map[int][]string{}
 	var votes []insightVote
 	firstReach := map[int]map[string]time.Time{} // item → status → first time reached
 	for _, part := range chunks(ids) {
@@ -216,13 +216,6 @@ func (s *Service) Insights(ctx context.Context, a authz.Actor, q InsightsQuery) 
 			for _, tg := range t.Edges.Tags {
 				areas[t.ID] = append(areas[t.ID], tg.Name)
 			}
-		}
-		ps, err := s.db.Post.Query().Where(post.TopicIDIn(part...), post.PostNumber(1)).Select(post.FieldTopicID, post.FieldSource).All(ctx)
-		if err != nil {
-			return fail(err)
-		}
-		for _, p := range ps {
-			bodies[p.TopicID] = p.Source
 		}
 		vq := s.db.FeedbackVote.Query().Where(feedbackvote.ItemIDIn(part...), feedbackvote.Active(true))
 		if q.Segment != "" {
@@ -410,10 +403,28 @@ func (s *Service) Insights(ctx context.Context, a authz.Actor, q InsightsQuery) 
 		return fail(err)
 	}
 
-	// Themes.
-	docs := make([]ThemeDoc, 0, len(its))
-	for _, it := range its {
-		docs = append(docs, ThemeDoc{ID: it.ID, Title: titles[it.ID], Text: titles[it.ID] + "\n" + bodies[it.ID], Votes: ranked[it.ID].Votes})
+	// Themes, over the most voted items (their opening posts are read only
+	// now, and only their beginning).
+	byVotes := append([]*RankedItem(nil), all...)
+	sort.SliceStable(byVotes, func(i, j int) bool { return byVotes[i].Votes > byVotes[j].Votes })
+	byVotes = byVotes[:min(ThemeDocsMax, len(byVotes))]
+	themed := make([]int, len(byVotes))
+	for i, r := range byVotes {
+		themed[i] = r.ID
+	}
+	bodies := map[int]string{}
+	for _, part := range chunks(themed) {
+		ps, err := s.db.Post.Query().Where(post.TopicIDIn(part...), post.PostNumber(1)).Select(post.FieldTopicID, post.FieldSource).All(ctx)
+		if err != nil {
+			return fail(err)
+		}
+		for _, p := range ps {
+			bodies[p.TopicID] = excerpt(p.Source, themeBodyMax)
+		}
+	}
+	docs := make([]ThemeDoc, 0, len(byVotes))
+	for _, r := range byVotes {
+		docs = append(docs, ThemeDoc{ID: r.ID, Title: r.Title, Text: r.Title + "\n" + bodies[r.ID], Votes: r.Votes})
 	}
 	if out.Themes, out.Unthemed, err = ClusterThemes(docs); err != nil {
 		return fail(err)
@@ -428,6 +439,9 @@ func (s *Service) Insights(ctx context.Context, a authz.Actor, q InsightsQuery) 
 }
 
 const day = 24 * time.Hour
+
+// themeBodyMax bounds the characters of an opening post that themes read.
+const themeBodyMax = 2000
 
 func (s *Service) planWeight(plan string) float64 {
 	if w, ok := s.weights[plan]; ok {
