@@ -21,6 +21,11 @@ import (
 	"github.com/crn-dev/crn/ent/bookmark"
 	"github.com/crn-dev/crn/ent/event"
 	"github.com/crn-dev/crn/ent/eventcursor"
+	"github.com/crn-dev/crn/ent/feedbackitem"
+	"github.com/crn-dev/crn/ent/feedbacknote"
+	"github.com/crn-dev/crn/ent/feedbacksatisfaction"
+	"github.com/crn-dev/crn/ent/feedbackstatuschange"
+	"github.com/crn-dev/crn/ent/feedbackvote"
 	"github.com/crn-dev/crn/ent/flag"
 	"github.com/crn-dev/crn/ent/forum"
 	"github.com/crn-dev/crn/ent/forumsubscription"
@@ -70,6 +75,16 @@ type Client struct {
 	Event *EventClient
 	// EventCursor is the client for interacting with the EventCursor builders.
 	EventCursor *EventCursorClient
+	// FeedbackItem is the client for interacting with the FeedbackItem builders.
+	FeedbackItem *FeedbackItemClient
+	// FeedbackNote is the client for interacting with the FeedbackNote builders.
+	FeedbackNote *FeedbackNoteClient
+	// FeedbackSatisfaction is the client for interacting with the FeedbackSatisfaction builders.
+	FeedbackSatisfaction *FeedbackSatisfactionClient
+	// FeedbackStatusChange is the client for interacting with the FeedbackStatusChange builders.
+	FeedbackStatusChange *FeedbackStatusChangeClient
+	// FeedbackVote is the client for interacting with the FeedbackVote builders.
+	FeedbackVote *FeedbackVoteClient
 	// Flag is the client for interacting with the Flag builders.
 	Flag *FlagClient
 	// Forum is the client for interacting with the Forum builders.
@@ -143,6 +158,11 @@ func (c *Client) init() {
 	c.Bookmark = NewBookmarkClient(c.config)
 	c.Event = NewEventClient(c.config)
 	c.EventCursor = NewEventCursorClient(c.config)
+	c.FeedbackItem = NewFeedbackItemClient(c.config)
+	c.FeedbackNote = NewFeedbackNoteClient(c.config)
+	c.FeedbackSatisfaction = NewFeedbackSatisfactionClient(c.config)
+	c.FeedbackStatusChange = NewFeedbackStatusChangeClient(c.config)
+	c.FeedbackVote = NewFeedbackVoteClient(c.config)
 	c.Flag = NewFlagClient(c.config)
 	c.Forum = NewForumClient(c.config)
 	c.ForumSubscription = NewForumSubscriptionClient(c.config)
@@ -261,42 +281,47 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:                ctx,
-		config:             cfg,
-		AuditEntry:         NewAuditEntryClient(cfg),
-		AuthToken:          NewAuthTokenClient(cfg),
-		Blob:               NewBlobClient(cfg),
-		Bookmark:           NewBookmarkClient(cfg),
-		Event:              NewEventClient(cfg),
-		EventCursor:        NewEventCursorClient(cfg),
-		Flag:               NewFlagClient(cfg),
-		Forum:              NewForumClient(cfg),
-		ForumSubscription:  NewForumSubscriptionClient(cfg),
-		GraphAffiliation:   NewGraphAffiliationClient(cfg),
-		GraphEdge:          NewGraphEdgeClient(cfg),
-		Group:              NewGroupClient(cfg),
-		GroupInvite:        NewGroupInviteClient(cfg),
-		GroupMember:        NewGroupMemberClient(cfg),
-		GroupRequest:       NewGroupRequestClient(cfg),
-		ModerationSettings: NewModerationSettingsClient(cfg),
-		Notification:       NewNotificationClient(cfg),
-		Post:               NewPostClient(cfg),
-		PostRevision:       NewPostRevisionClient(cfg),
-		Reaction:           NewReactionClient(cfg),
-		Resource:           NewResourceClient(cfg),
-		ResourceBookmark:   NewResourceBookmarkClient(cfg),
-		ResourceRating:     NewResourceRatingClient(cfg),
-		ResourceTag:        NewResourceTagClient(cfg),
-		ResourceVersion:    NewResourceVersionClient(cfg),
-		ReviewItem:         NewReviewItemClient(cfg),
-		ReviewNote:         NewReviewNoteClient(cfg),
-		Sanction:           NewSanctionClient(cfg),
-		Tag:                NewTagClient(cfg),
-		Topic:              NewTopicClient(cfg),
-		TopicUser:          NewTopicUserClient(cfg),
-		User:               NewUserClient(cfg),
-		UserFollow:         NewUserFollowClient(cfg),
-		UserMute:           NewUserMuteClient(cfg),
+		ctx:                  ctx,
+		config:               cfg,
+		AuditEntry:           NewAuditEntryClient(cfg),
+		AuthToken:            NewAuthTokenClient(cfg),
+		Blob:                 NewBlobClient(cfg),
+		Bookmark:             NewBookmarkClient(cfg),
+		Event:                NewEventClient(cfg),
+		EventCursor:          NewEventCursorClient(cfg),
+		FeedbackItem:         NewFeedbackItemClient(cfg),
+		FeedbackNote:         NewFeedbackNoteClient(cfg),
+		FeedbackSatisfaction: NewFeedbackSatisfactionClient(cfg),
+		FeedbackStatusChange: NewFeedbackStatusChangeClient(cfg),
+		FeedbackVote:         NewFeedbackVoteClient(cfg),
+		Flag:                 NewFlagClient(cfg),
+		Forum:                NewForumClient(cfg),
+		ForumSubscription:    NewForumSubscriptionClient(cfg),
+		GraphAffiliation:     NewGraphAffiliationClient(cfg),
+		GraphEdge:            NewGraphEdgeClient(cfg),
+		Group:                NewGroupClient(cfg),
+		GroupInvite:          NewGroupInviteClient(cfg),
+		GroupMember:          NewGroupMemberClient(cfg),
+		GroupRequest:         NewGroupRequestClient(cfg),
+		ModerationSettings:   NewModerationSettingsClient(cfg),
+		Notification:         NewNotificationClient(cfg),
+		Post:                 NewPostClient(cfg),
+		PostRevision:         NewPostRevisionClient(cfg),
+		Reaction:             NewReactionClient(cfg),
+		Resource:             NewResourceClient(cfg),
+		ResourceBookmark:     NewResourceBookmarkClient(cfg),
+		ResourceRating:       NewResourceRatingClient(cfg),
+		ResourceTag:          NewResourceTagClient(cfg),
+		ResourceVersion:      NewResourceVersionClient(cfg),
+		ReviewItem:           NewReviewItemClient(cfg),
+		ReviewNote:           NewReviewNoteClient(cfg),
+		Sanction:             NewSanctionClient(cfg),
+		Tag:                  NewTagClient(cfg),
+		Topic:                NewTopicClient(cfg),
+		TopicUser:            NewTopicUserClient(cfg),
+		User:                 NewUserClient(cfg),
+		UserFollow:           NewUserFollowClient(cfg),
+		UserMute:             NewUserMuteClient(cfg),
 	}, nil
 }
 
@@ -314,42 +339,47 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:                ctx,
-		config:             cfg,
-		AuditEntry:         NewAuditEntryClient(cfg),
-		AuthToken:          NewAuthTokenClient(cfg),
-		Blob:               NewBlobClient(cfg),
-		Bookmark:           NewBookmarkClient(cfg),
-		Event:              NewEventClient(cfg),
-		EventCursor:        NewEventCursorClient(cfg),
-		Flag:               NewFlagClient(cfg),
-		Forum:              NewForumClient(cfg),
-		ForumSubscription:  NewForumSubscriptionClient(cfg),
-		GraphAffiliation:   NewGraphAffiliationClient(cfg),
-		GraphEdge:          NewGraphEdgeClient(cfg),
-		Group:              NewGroupClient(cfg),
-		GroupInvite:        NewGroupInviteClient(cfg),
-		GroupMember:        NewGroupMemberClient(cfg),
-		GroupRequest:       NewGroupRequestClient(cfg),
-		ModerationSettings: NewModerationSettingsClient(cfg),
-		Notification:       NewNotificationClient(cfg),
-		Post:               NewPostClient(cfg),
-		PostRevision:       NewPostRevisionClient(cfg),
-		Reaction:           NewReactionClient(cfg),
-		Resource:           NewResourceClient(cfg),
-		ResourceBookmark:   NewResourceBookmarkClient(cfg),
-		ResourceRating:     NewResourceRatingClient(cfg),
-		ResourceTag:        NewResourceTagClient(cfg),
-		ResourceVersion:    NewResourceVersionClient(cfg),
-		ReviewItem:         NewReviewItemClient(cfg),
-		ReviewNote:         NewReviewNoteClient(cfg),
-		Sanction:           NewSanctionClient(cfg),
-		Tag:                NewTagClient(cfg),
-		Topic:              NewTopicClient(cfg),
-		TopicUser:          NewTopicUserClient(cfg),
-		User:               NewUserClient(cfg),
-		UserFollow:         NewUserFollowClient(cfg),
-		UserMute:           NewUserMuteClient(cfg),
+		ctx:                  ctx,
+		config:               cfg,
+		AuditEntry:           NewAuditEntryClient(cfg),
+		AuthToken:            NewAuthTokenClient(cfg),
+		Blob:                 NewBlobClient(cfg),
+		Bookmark:             NewBookmarkClient(cfg),
+		Event:                NewEventClient(cfg),
+		EventCursor:          NewEventCursorClient(cfg),
+		FeedbackItem:         NewFeedbackItemClient(cfg),
+		FeedbackNote:         NewFeedbackNoteClient(cfg),
+		FeedbackSatisfaction: NewFeedbackSatisfactionClient(cfg),
+		FeedbackStatusChange: NewFeedbackStatusChangeClient(cfg),
+		FeedbackVote:         NewFeedbackVoteClient(cfg),
+		Flag:                 NewFlagClient(cfg),
+		Forum:                NewForumClient(cfg),
+		ForumSubscription:    NewForumSubscriptionClient(cfg),
+		GraphAffiliation:     NewGraphAffiliationClient(cfg),
+		GraphEdge:            NewGraphEdgeClient(cfg),
+		Group:                NewGroupClient(cfg),
+		GroupInvite:          NewGroupInviteClient(cfg),
+		GroupMember:          NewGroupMemberClient(cfg),
+		GroupRequest:         NewGroupRequestClient(cfg),
+		ModerationSettings:   NewModerationSettingsClient(cfg),
+		Notification:         NewNotificationClient(cfg),
+		Post:                 NewPostClient(cfg),
+		PostRevision:         NewPostRevisionClient(cfg),
+		Reaction:             NewReactionClient(cfg),
+		Resource:             NewResourceClient(cfg),
+		ResourceBookmark:     NewResourceBookmarkClient(cfg),
+		ResourceRating:       NewResourceRatingClient(cfg),
+		ResourceTag:          NewResourceTagClient(cfg),
+		ResourceVersion:      NewResourceVersionClient(cfg),
+		ReviewItem:           NewReviewItemClient(cfg),
+		ReviewNote:           NewReviewNoteClient(cfg),
+		Sanction:             NewSanctionClient(cfg),
+		Tag:                  NewTagClient(cfg),
+		Topic:                NewTopicClient(cfg),
+		TopicUser:            NewTopicUserClient(cfg),
+		User:                 NewUserClient(cfg),
+		UserFollow:           NewUserFollowClient(cfg),
+		UserMute:             NewUserMuteClient(cfg),
 	}, nil
 }
 
@@ -379,13 +409,14 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.AuditEntry, c.AuthToken, c.Blob, c.Bookmark, c.Event, c.EventCursor, c.Flag,
-		c.Forum, c.ForumSubscription, c.GraphAffiliation, c.GraphEdge, c.Group,
-		c.GroupInvite, c.GroupMember, c.GroupRequest, c.ModerationSettings,
-		c.Notification, c.Post, c.PostRevision, c.Reaction, c.Resource,
-		c.ResourceBookmark, c.ResourceRating, c.ResourceTag, c.ResourceVersion,
-		c.ReviewItem, c.ReviewNote, c.Sanction, c.Tag, c.Topic, c.TopicUser, c.User,
-		c.UserFollow, c.UserMute,
+		c.AuditEntry, c.AuthToken, c.Blob, c.Bookmark, c.Event, c.EventCursor,
+		c.FeedbackItem, c.FeedbackNote, c.FeedbackSatisfaction, c.FeedbackStatusChange,
+		c.FeedbackVote, c.Flag, c.Forum, c.ForumSubscription, c.GraphAffiliation,
+		c.GraphEdge, c.Group, c.GroupInvite, c.GroupMember, c.GroupRequest,
+		c.ModerationSettings, c.Notification, c.Post, c.PostRevision, c.Reaction,
+		c.Resource, c.ResourceBookmark, c.ResourceRating, c.ResourceTag,
+		c.ResourceVersion, c.ReviewItem, c.ReviewNote, c.Sanction, c.Tag, c.Topic,
+		c.TopicUser, c.User, c.UserFollow, c.UserMute,
 	} {
 		n.Use(hooks...)
 	}
@@ -395,13 +426,14 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.AuditEntry, c.AuthToken, c.Blob, c.Bookmark, c.Event, c.EventCursor, c.Flag,
-		c.Forum, c.ForumSubscription, c.GraphAffiliation, c.GraphEdge, c.Group,
-		c.GroupInvite, c.GroupMember, c.GroupRequest, c.ModerationSettings,
-		c.Notification, c.Post, c.PostRevision, c.Reaction, c.Resource,
-		c.ResourceBookmark, c.ResourceRating, c.ResourceTag, c.ResourceVersion,
-		c.ReviewItem, c.ReviewNote, c.Sanction, c.Tag, c.Topic, c.TopicUser, c.User,
-		c.UserFollow, c.UserMute,
+		c.AuditEntry, c.AuthToken, c.Blob, c.Bookmark, c.Event, c.EventCursor,
+		c.FeedbackItem, c.FeedbackNote, c.FeedbackSatisfaction, c.FeedbackStatusChange,
+		c.FeedbackVote, c.Flag, c.Forum, c.ForumSubscription, c.GraphAffiliation,
+		c.GraphEdge, c.Group, c.GroupInvite, c.GroupMember, c.GroupRequest,
+		c.ModerationSettings, c.Notification, c.Post, c.PostRevision, c.Reaction,
+		c.Resource, c.ResourceBookmark, c.ResourceRating, c.ResourceTag,
+		c.ResourceVersion, c.ReviewItem, c.ReviewNote, c.Sanction, c.Tag, c.Topic,
+		c.TopicUser, c.User, c.UserFollow, c.UserMute,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -422,6 +454,16 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Event.mutate(ctx, m)
 	case *EventCursorMutation:
 		return c.EventCursor.mutate(ctx, m)
+	case *FeedbackItemMutation:
+		return c.FeedbackItem.mutate(ctx, m)
+	case *FeedbackNoteMutation:
+		return c.FeedbackNote.mutate(ctx, m)
+	case *FeedbackSatisfactionMutation:
+		return c.FeedbackSatisfaction.mutate(ctx, m)
+	case *FeedbackStatusChangeMutation:
+		return c.FeedbackStatusChange.mutate(ctx, m)
+	case *FeedbackVoteMutation:
+		return c.FeedbackVote.mutate(ctx, m)
 	case *FlagMutation:
 		return c.Flag.mutate(ctx, m)
 	case *ForumMutation:
@@ -1294,6 +1336,671 @@ func (c *EventCursorClient) mutate(ctx context.Context, m *EventCursorMutation) 
 		return (&EventCursorDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown EventCursor mutation op: %q", m.Op())
+	}
+}
+
+// FeedbackItemClient is a client for the FeedbackItem schema.
+type FeedbackItemClient struct {
+	config
+}
+
+// NewFeedbackItemClient returns a client for the FeedbackItem from the given config.
+func NewFeedbackItemClient(c config) *FeedbackItemClient {
+	return &FeedbackItemClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `feedbackitem.Hooks(f(g(h())))`.
+func (c *FeedbackItemClient) Use(hooks ...Hook) {
+	c.hooks.FeedbackItem = append(c.hooks.FeedbackItem, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `feedbackitem.Intercept(f(g(h())))`.
+func (c *FeedbackItemClient) Intercept(interceptors ...Interceptor) {
+	c.inters.FeedbackItem = append(c.inters.FeedbackItem, interceptors...)
+}
+
+// Create returns a builder for creating a FeedbackItem entity.
+func (c *FeedbackItemClient) Create() *FeedbackItemCreate {
+	mutation := newFeedbackItemMutation(c.config, OpCreate)
+	return &FeedbackItemCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of FeedbackItem entities.
+func (c *FeedbackItemClient) CreateBulk(builders ...*FeedbackItemCreate) *FeedbackItemCreateBulk {
+	return &FeedbackItemCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *FeedbackItemClient) MapCreateBulk(slice any, setFunc func(*FeedbackItemCreate, int)) *FeedbackItemCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &FeedbackItemCreateBulk{err: fmt.Errorf("calling to FeedbackItemClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*FeedbackItemCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &FeedbackItemCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for FeedbackItem.
+func (c *FeedbackItemClient) Update() *FeedbackItemUpdate {
+	mutation := newFeedbackItemMutation(c.config, OpUpdate)
+	return &FeedbackItemUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *FeedbackItemClient) UpdateOne(_m *FeedbackItem) *FeedbackItemUpdateOne {
+	mutation := newFeedbackItemMutation(c.config, OpUpdateOne, withFeedbackItem(_m))
+	return &FeedbackItemUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *FeedbackItemClient) UpdateOneID(id int) *FeedbackItemUpdateOne {
+	mutation := newFeedbackItemMutation(c.config, OpUpdateOne, withFeedbackItemID(id))
+	return &FeedbackItemUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for FeedbackItem.
+func (c *FeedbackItemClient) Delete() *FeedbackItemDelete {
+	mutation := newFeedbackItemMutation(c.config, OpDelete)
+	return &FeedbackItemDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *FeedbackItemClient) DeleteOne(_m *FeedbackItem) *FeedbackItemDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *FeedbackItemClient) DeleteOneID(id int) *FeedbackItemDeleteOne {
+	builder := c.Delete().Where(feedbackitem.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &FeedbackItemDeleteOne{builder}
+}
+
+// Query returns a query builder for FeedbackItem.
+func (c *FeedbackItemClient) Query() *FeedbackItemQuery {
+	return &FeedbackItemQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeFeedbackItem},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a FeedbackItem entity by its id.
+func (c *FeedbackItemClient) Get(ctx context.Context, id int) (*FeedbackItem, error) {
+	return c.Query().Where(feedbackitem.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *FeedbackItemClient) GetX(ctx context.Context, id int) *FeedbackItem {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *FeedbackItemClient) Hooks() []Hook {
+	return c.hooks.FeedbackItem
+}
+
+// Interceptors returns the client interceptors.
+func (c *FeedbackItemClient) Interceptors() []Interceptor {
+	return c.inters.FeedbackItem
+}
+
+func (c *FeedbackItemClient) mutate(ctx context.Context, m *FeedbackItemMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&FeedbackItemCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&FeedbackItemUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&FeedbackItemUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&FeedbackItemDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown FeedbackItem mutation op: %q", m.Op())
+	}
+}
+
+// FeedbackNoteClient is a client for the FeedbackNote schema.
+type FeedbackNoteClient struct {
+	config
+}
+
+// NewFeedbackNoteClient returns a client for the FeedbackNote from the given config.
+func NewFeedbackNoteClient(c config) *FeedbackNoteClient {
+	return &FeedbackNoteClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `feedbacknote.Hooks(f(g(h())))`.
+func (c *FeedbackNoteClient) Use(hooks ...Hook) {
+	c.hooks.FeedbackNote = append(c.hooks.FeedbackNote, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `feedbacknote.Intercept(f(g(h())))`.
+func (c *FeedbackNoteClient) Intercept(interceptors ...Interceptor) {
+	c.inters.FeedbackNote = append(c.inters.FeedbackNote, interceptors...)
+}
+
+// Create returns a builder for creating a FeedbackNote entity.
+func (c *FeedbackNoteClient) Create() *FeedbackNoteCreate {
+	mutation := newFeedbackNoteMutation(c.config, OpCreate)
+	return &FeedbackNoteCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of FeedbackNote entities.
+func (c *FeedbackNoteClient) CreateBulk(builders ...*FeedbackNoteCreate) *FeedbackNoteCreateBulk {
+	return &FeedbackNoteCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *FeedbackNoteClient) MapCreateBulk(slice any, setFunc func(*FeedbackNoteCreate, int)) *FeedbackNoteCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &FeedbackNoteCreateBulk{err: fmt.Errorf("calling to FeedbackNoteClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*FeedbackNoteCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &FeedbackNoteCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for FeedbackNote.
+func (c *FeedbackNoteClient) Update() *FeedbackNoteUpdate {
+	mutation := newFeedbackNoteMutation(c.config, OpUpdate)
+	return &FeedbackNoteUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *FeedbackNoteClient) UpdateOne(_m *FeedbackNote) *FeedbackNoteUpdateOne {
+	mutation := newFeedbackNoteMutation(c.config, OpUpdateOne, withFeedbackNote(_m))
+	return &FeedbackNoteUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *FeedbackNoteClient) UpdateOneID(id int) *FeedbackNoteUpdateOne {
+	mutation := newFeedbackNoteMutation(c.config, OpUpdateOne, withFeedbackNoteID(id))
+	return &FeedbackNoteUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for FeedbackNote.
+func (c *FeedbackNoteClient) Delete() *FeedbackNoteDelete {
+	mutation := newFeedbackNoteMutation(c.config, OpDelete)
+	return &FeedbackNoteDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *FeedbackNoteClient) DeleteOne(_m *FeedbackNote) *FeedbackNoteDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *FeedbackNoteClient) DeleteOneID(id int) *FeedbackNoteDeleteOne {
+	builder := c.Delete().Where(feedbacknote.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &FeedbackNoteDeleteOne{builder}
+}
+
+// Query returns a query builder for FeedbackNote.
+func (c *FeedbackNoteClient) Query() *FeedbackNoteQuery {
+	return &FeedbackNoteQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeFeedbackNote},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a FeedbackNote entity by its id.
+func (c *FeedbackNoteClient) Get(ctx context.Context, id int) (*FeedbackNote, error) {
+	return c.Query().Where(feedbacknote.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *FeedbackNoteClient) GetX(ctx context.Context, id int) *FeedbackNote {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *FeedbackNoteClient) Hooks() []Hook {
+	return c.hooks.FeedbackNote
+}
+
+// Interceptors returns the client interceptors.
+func (c *FeedbackNoteClient) Interceptors() []Interceptor {
+	return c.inters.FeedbackNote
+}
+
+func (c *FeedbackNoteClient) mutate(ctx context.Context, m *FeedbackNoteMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&FeedbackNoteCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&FeedbackNoteUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&FeedbackNoteUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&FeedbackNoteDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown FeedbackNote mutation op: %q", m.Op())
+	}
+}
+
+// FeedbackSatisfactionClient is a client for the FeedbackSatisfaction schema.
+type FeedbackSatisfactionClient struct {
+	config
+}
+
+// NewFeedbackSatisfactionClient returns a client for the FeedbackSatisfaction from the given config.
+func NewFeedbackSatisfactionClient(c config) *FeedbackSatisfactionClient {
+	return &FeedbackSatisfactionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `feedbacksatisfaction.Hooks(f(g(h())))`.
+func (c *FeedbackSatisfactionClient) Use(hooks ...Hook) {
+	c.hooks.FeedbackSatisfaction = append(c.hooks.FeedbackSatisfaction, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `feedbacksatisfaction.Intercept(f(g(h())))`.
+func (c *FeedbackSatisfactionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.FeedbackSatisfaction = append(c.inters.FeedbackSatisfaction, interceptors...)
+}
+
+// Create returns a builder for creating a FeedbackSatisfaction entity.
+func (c *FeedbackSatisfactionClient) Create() *FeedbackSatisfactionCreate {
+	mutation := newFeedbackSatisfactionMutation(c.config, OpCreate)
+	return &FeedbackSatisfactionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of FeedbackSatisfaction entities.
+func (c *FeedbackSatisfactionClient) CreateBulk(builders ...*FeedbackSatisfactionCreate) *FeedbackSatisfactionCreateBulk {
+	return &FeedbackSatisfactionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *FeedbackSatisfactionClient) MapCreateBulk(slice any, setFunc func(*FeedbackSatisfactionCreate, int)) *FeedbackSatisfactionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &FeedbackSatisfactionCreateBulk{err: fmt.Errorf("calling to FeedbackSatisfactionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*FeedbackSatisfactionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &FeedbackSatisfactionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for FeedbackSatisfaction.
+func (c *FeedbackSatisfactionClient) Update() *FeedbackSatisfactionUpdate {
+	mutation := newFeedbackSatisfactionMutation(c.config, OpUpdate)
+	return &FeedbackSatisfactionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *FeedbackSatisfactionClient) UpdateOne(_m *FeedbackSatisfaction) *FeedbackSatisfactionUpdateOne {
+	mutation := newFeedbackSatisfactionMutation(c.config, OpUpdateOne, withFeedbackSatisfaction(_m))
+	return &FeedbackSatisfactionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *FeedbackSatisfactionClient) UpdateOneID(id int) *FeedbackSatisfactionUpdateOne {
+	mutation := newFeedbackSatisfactionMutation(c.config, OpUpdateOne, withFeedbackSatisfactionID(id))
+	return &FeedbackSatisfactionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for FeedbackSatisfaction.
+func (c *FeedbackSatisfactionClient) Delete() *FeedbackSatisfactionDelete {
+	mutation := newFeedbackSatisfactionMutation(c.config, OpDelete)
+	return &FeedbackSatisfactionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *FeedbackSatisfactionClient) DeleteOne(_m *FeedbackSatisfaction) *FeedbackSatisfactionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *FeedbackSatisfactionClient) DeleteOneID(id int) *FeedbackSatisfactionDeleteOne {
+	builder := c.Delete().Where(feedbacksatisfaction.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &FeedbackSatisfactionDeleteOne{builder}
+}
+
+// Query returns a query builder for FeedbackSatisfaction.
+func (c *FeedbackSatisfactionClient) Query() *FeedbackSatisfactionQuery {
+	return &FeedbackSatisfactionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeFeedbackSatisfaction},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a FeedbackSatisfaction entity by its id.
+func (c *FeedbackSatisfactionClient) Get(ctx context.Context, id int) (*FeedbackSatisfaction, error) {
+	return c.Query().Where(feedbacksatisfaction.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *FeedbackSatisfactionClient) GetX(ctx context.Context, id int) *FeedbackSatisfaction {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *FeedbackSatisfactionClient) Hooks() []Hook {
+	return c.hooks.FeedbackSatisfaction
+}
+
+// Interceptors returns the client interceptors.
+func (c *FeedbackSatisfactionClient) Interceptors() []Interceptor {
+	return c.inters.FeedbackSatisfaction
+}
+
+func (c *FeedbackSatisfactionClient) mutate(ctx context.Context, m *FeedbackSatisfactionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&FeedbackSatisfactionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&FeedbackSatisfactionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&FeedbackSatisfactionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&FeedbackSatisfactionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown FeedbackSatisfaction mutation op: %q", m.Op())
+	}
+}
+
+// FeedbackStatusChangeClient is a client for the FeedbackStatusChange schema.
+type FeedbackStatusChangeClient struct {
+	config
+}
+
+// NewFeedbackStatusChangeClient returns a client for the FeedbackStatusChange from the given config.
+func NewFeedbackStatusChangeClient(c config) *FeedbackStatusChangeClient {
+	return &FeedbackStatusChangeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `feedbackstatuschange.Hooks(f(g(h())))`.
+func (c *FeedbackStatusChangeClient) Use(hooks ...Hook) {
+	c.hooks.FeedbackStatusChange = append(c.hooks.FeedbackStatusChange, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `feedbackstatuschange.Intercept(f(g(h())))`.
+func (c *FeedbackStatusChangeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.FeedbackStatusChange = append(c.inters.FeedbackStatusChange, interceptors...)
+}
+
+// Create returns a builder for creating a FeedbackStatusChange entity.
+func (c *FeedbackStatusChangeClient) Create() *FeedbackStatusChangeCreate {
+	mutation := newFeedbackStatusChangeMutation(c.config, OpCreate)
+	return &FeedbackStatusChangeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of FeedbackStatusChange entities.
+func (c *FeedbackStatusChangeClient) CreateBulk(builders ...*FeedbackStatusChangeCreate) *FeedbackStatusChangeCreateBulk {
+	return &FeedbackStatusChangeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *FeedbackStatusChangeClient) MapCreateBulk(slice any, setFunc func(*FeedbackStatusChangeCreate, int)) *FeedbackStatusChangeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &FeedbackStatusChangeCreateBulk{err: fmt.Errorf("calling to FeedbackStatusChangeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*FeedbackStatusChangeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &FeedbackStatusChangeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for FeedbackStatusChange.
+func (c *FeedbackStatusChangeClient) Update() *FeedbackStatusChangeUpdate {
+	mutation := newFeedbackStatusChangeMutation(c.config, OpUpdate)
+	return &FeedbackStatusChangeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *FeedbackStatusChangeClient) UpdateOne(_m *FeedbackStatusChange) *FeedbackStatusChangeUpdateOne {
+	mutation := newFeedbackStatusChangeMutation(c.config, OpUpdateOne, withFeedbackStatusChange(_m))
+	return &FeedbackStatusChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *FeedbackStatusChangeClient) UpdateOneID(id int) *FeedbackStatusChangeUpdateOne {
+	mutation := newFeedbackStatusChangeMutation(c.config, OpUpdateOne, withFeedbackStatusChangeID(id))
+	return &FeedbackStatusChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for FeedbackStatusChange.
+func (c *FeedbackStatusChangeClient) Delete() *FeedbackStatusChangeDelete {
+	mutation := newFeedbackStatusChangeMutation(c.config, OpDelete)
+	return &FeedbackStatusChangeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *FeedbackStatusChangeClient) DeleteOne(_m *FeedbackStatusChange) *FeedbackStatusChangeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *FeedbackStatusChangeClient) DeleteOneID(id int) *FeedbackStatusChangeDeleteOne {
+	builder := c.Delete().Where(feedbackstatuschange.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &FeedbackStatusChangeDeleteOne{builder}
+}
+
+// Query returns a query builder for FeedbackStatusChange.
+func (c *FeedbackStatusChangeClient) Query() *FeedbackStatusChangeQuery {
+	return &FeedbackStatusChangeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeFeedbackStatusChange},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a FeedbackStatusChange entity by its id.
+func (c *FeedbackStatusChangeClient) Get(ctx context.Context, id int) (*FeedbackStatusChange, error) {
+	return c.Query().Where(feedbackstatuschange.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *FeedbackStatusChangeClient) GetX(ctx context.Context, id int) *FeedbackStatusChange {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *FeedbackStatusChangeClient) Hooks() []Hook {
+	return c.hooks.FeedbackStatusChange
+}
+
+// Interceptors returns the client interceptors.
+func (c *FeedbackStatusChangeClient) Interceptors() []Interceptor {
+	return c.inters.FeedbackStatusChange
+}
+
+func (c *FeedbackStatusChangeClient) mutate(ctx context.Context, m *FeedbackStatusChangeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&FeedbackStatusChangeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&FeedbackStatusChangeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&FeedbackStatusChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&FeedbackStatusChangeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown FeedbackStatusChange mutation op: %q", m.Op())
+	}
+}
+
+// FeedbackVoteClient is a client for the FeedbackVote schema.
+type FeedbackVoteClient struct {
+	config
+}
+
+// NewFeedbackVoteClient returns a client for the FeedbackVote from the given config.
+func NewFeedbackVoteClient(c config) *FeedbackVoteClient {
+	return &FeedbackVoteClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `feedbackvote.Hooks(f(g(h())))`.
+func (c *FeedbackVoteClient) Use(hooks ...Hook) {
+	c.hooks.FeedbackVote = append(c.hooks.FeedbackVote, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `feedbackvote.Intercept(f(g(h())))`.
+func (c *FeedbackVoteClient) Intercept(interceptors ...Interceptor) {
+	c.inters.FeedbackVote = append(c.inters.FeedbackVote, interceptors...)
+}
+
+// Create returns a builder for creating a FeedbackVote entity.
+func (c *FeedbackVoteClient) Create() *FeedbackVoteCreate {
+	mutation := newFeedbackVoteMutation(c.config, OpCreate)
+	return &FeedbackVoteCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of FeedbackVote entities.
+func (c *FeedbackVoteClient) CreateBulk(builders ...*FeedbackVoteCreate) *FeedbackVoteCreateBulk {
+	return &FeedbackVoteCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *FeedbackVoteClient) MapCreateBulk(slice any, setFunc func(*FeedbackVoteCreate, int)) *FeedbackVoteCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &FeedbackVoteCreateBulk{err: fmt.Errorf("calling to FeedbackVoteClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*FeedbackVoteCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &FeedbackVoteCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for FeedbackVote.
+func (c *FeedbackVoteClient) Update() *FeedbackVoteUpdate {
+	mutation := newFeedbackVoteMutation(c.config, OpUpdate)
+	return &FeedbackVoteUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *FeedbackVoteClient) UpdateOne(_m *FeedbackVote) *FeedbackVoteUpdateOne {
+	mutation := newFeedbackVoteMutation(c.config, OpUpdateOne, withFeedbackVote(_m))
+	return &FeedbackVoteUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *FeedbackVoteClient) UpdateOneID(id int) *FeedbackVoteUpdateOne {
+	mutation := newFeedbackVoteMutation(c.config, OpUpdateOne, withFeedbackVoteID(id))
+	return &FeedbackVoteUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for FeedbackVote.
+func (c *FeedbackVoteClient) Delete() *FeedbackVoteDelete {
+	mutation := newFeedbackVoteMutation(c.config, OpDelete)
+	return &FeedbackVoteDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *FeedbackVoteClient) DeleteOne(_m *FeedbackVote) *FeedbackVoteDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *FeedbackVoteClient) DeleteOneID(id int) *FeedbackVoteDeleteOne {
+	builder := c.Delete().Where(feedbackvote.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &FeedbackVoteDeleteOne{builder}
+}
+
+// Query returns a query builder for FeedbackVote.
+func (c *FeedbackVoteClient) Query() *FeedbackVoteQuery {
+	return &FeedbackVoteQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeFeedbackVote},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a FeedbackVote entity by its id.
+func (c *FeedbackVoteClient) Get(ctx context.Context, id int) (*FeedbackVote, error) {
+	return c.Query().Where(feedbackvote.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *FeedbackVoteClient) GetX(ctx context.Context, id int) *FeedbackVote {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *FeedbackVoteClient) Hooks() []Hook {
+	return c.hooks.FeedbackVote
+}
+
+// Interceptors returns the client interceptors.
+func (c *FeedbackVoteClient) Interceptors() []Interceptor {
+	return c.inters.FeedbackVote
+}
+
+func (c *FeedbackVoteClient) mutate(ctx context.Context, m *FeedbackVoteMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&FeedbackVoteCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&FeedbackVoteUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&FeedbackVoteUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&FeedbackVoteDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown FeedbackVote mutation op: %q", m.Op())
 	}
 }
 
@@ -5392,16 +6099,18 @@ func (c *UserMuteClient) mutate(ctx context.Context, m *UserMuteMutation) (Value
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		AuditEntry, AuthToken, Blob, Bookmark, Event, EventCursor, Flag, Forum,
-		ForumSubscription, GraphAffiliation, GraphEdge, Group, GroupInvite,
+		AuditEntry, AuthToken, Blob, Bookmark, Event, EventCursor, FeedbackItem,
+		FeedbackNote, FeedbackSatisfaction, FeedbackStatusChange, FeedbackVote, Flag,
+		Forum, ForumSubscription, GraphAffiliation, GraphEdge, Group, GroupInvite,
 		GroupMember, GroupRequest, ModerationSettings, Notification, Post,
 		PostRevision, Reaction, Resource, ResourceBookmark, ResourceRating,
 		ResourceTag, ResourceVersion, ReviewItem, ReviewNote, Sanction, Tag, Topic,
 		TopicUser, User, UserFollow, UserMute []ent.Hook
 	}
 	inters struct {
-		AuditEntry, AuthToken, Blob, Bookmark, Event, EventCursor, Flag, Forum,
-		ForumSubscription, GraphAffiliation, GraphEdge, Group, GroupInvite,
+		AuditEntry, AuthToken, Blob, Bookmark, Event, EventCursor, FeedbackItem,
+		FeedbackNote, FeedbackSatisfaction, FeedbackStatusChange, FeedbackVote, Flag,
+		Forum, ForumSubscription, GraphAffiliation, GraphEdge, Group, GroupInvite,
 		GroupMember, GroupRequest, ModerationSettings, Notification, Post,
 		PostRevision, Reaction, Resource, ResourceBookmark, ResourceRating,
 		ResourceTag, ResourceVersion, ReviewItem, ReviewNote, Sanction, Tag, Topic,

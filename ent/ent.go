@@ -18,6 +18,11 @@ import (
 	"github.com/crn-dev/crn/ent/bookmark"
 	"github.com/crn-dev/crn/ent/event"
 	"github.com/crn-dev/crn/ent/eventcursor"
+	"github.com/crn-dev/crn/ent/feedbackitem"
+	"github.com/crn-dev/crn/ent/feedbacknote"
+	"github.com/crn-dev/crn/ent/feedbacksatisfaction"
+	"github.com/crn-dev/crn/ent/feedbackstatuschange"
+	"github.com/crn-dev/crn/ent/feedbackvote"
 	"github.com/crn-dev/crn/ent/flag"
 	"github.com/crn-dev/crn/ent/forum"
 	"github.com/crn-dev/crn/ent/forumsubscription"
@@ -106,40 +111,45 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			auditentry.Table:         auditentry.ValidColumn,
-			authtoken.Table:          authtoken.ValidColumn,
-			blob.Table:               blob.ValidColumn,
-			bookmark.Table:           bookmark.ValidColumn,
-			event.Table:              event.ValidColumn,
-			eventcursor.Table:        eventcursor.ValidColumn,
-			flag.Table:               flag.ValidColumn,
-			forum.Table:              forum.ValidColumn,
-			forumsubscription.Table:  forumsubscription.ValidColumn,
-			graphaffiliation.Table:   graphaffiliation.ValidColumn,
-			graphedge.Table:          graphedge.ValidColumn,
-			group.Table:              group.ValidColumn,
-			groupinvite.Table:        groupinvite.ValidColumn,
-			groupmember.Table:        groupmember.ValidColumn,
-			grouprequest.Table:       grouprequest.ValidColumn,
-			moderationsettings.Table: moderationsettings.ValidColumn,
-			notification.Table:       notification.ValidColumn,
-			post.Table:               post.ValidColumn,
-			postrevision.Table:       postrevision.ValidColumn,
-			reaction.Table:           reaction.ValidColumn,
-			resource.Table:           resource.ValidColumn,
-			resourcebookmark.Table:   resourcebookmark.ValidColumn,
-			resourcerating.Table:     resourcerating.ValidColumn,
-			resourcetag.Table:        resourcetag.ValidColumn,
-			resourceversion.Table:    resourceversion.ValidColumn,
-			reviewitem.Table:         reviewitem.ValidColumn,
-			reviewnote.Table:         reviewnote.ValidColumn,
-			sanction.Table:           sanction.ValidColumn,
-			tag.Table:                tag.ValidColumn,
-			topic.Table:              topic.ValidColumn,
-			topicuser.Table:          topicuser.ValidColumn,
-			user.Table:               user.ValidColumn,
-			userfollow.Table:         userfollow.ValidColumn,
-			usermute.Table:           usermute.ValidColumn,
+			auditentry.Table:           auditentry.ValidColumn,
+			authtoken.Table:            authtoken.ValidColumn,
+			blob.Table:                 blob.ValidColumn,
+			bookmark.Table:             bookmark.ValidColumn,
+			event.Table:                event.ValidColumn,
+			eventcursor.Table:          eventcursor.ValidColumn,
+			feedbackitem.Table:         feedbackitem.ValidColumn,
+			feedbacknote.Table:         feedbacknote.ValidColumn,
+			feedbacksatisfaction.Table: feedbacksatisfaction.ValidColumn,
+			feedbackstatuschange.Table: feedbackstatuschange.ValidColumn,
+			feedbackvote.Table:         feedbackvote.ValidColumn,
+			flag.Table:                 flag.ValidColumn,
+			forum.Table:                forum.ValidColumn,
+			forumsubscription.Table:    forumsubscription.ValidColumn,
+			graphaffiliation.Table:     graphaffiliation.ValidColumn,
+			graphedge.Table:            graphedge.ValidColumn,
+			group.Table:                group.ValidColumn,
+			groupinvite.Table:          groupinvite.ValidColumn,
+			groupmember.Table:          groupmember.ValidColumn,
+			grouprequest.Table:         grouprequest.ValidColumn,
+			moderationsettings.Table:   moderationsettings.ValidColumn,
+			notification.Table:         notification.ValidColumn,
+			post.Table:                 post.ValidColumn,
+			postrevision.Table:         postrevision.ValidColumn,
+			reaction.Table:             reaction.ValidColumn,
+			resource.Table:             resource.ValidColumn,
+			resourcebookmark.Table:     resourcebookmark.ValidColumn,
+			resourcerating.Table:       resourcerating.ValidColumn,
+			resourcetag.Table:          resourcetag.ValidColumn,
+			resourceversion.Table:      resourceversion.ValidColumn,
+			reviewitem.Table:           reviewitem.ValidColumn,
+			reviewnote.Table:           reviewnote.ValidColumn,
+			sanction.Table:             sanction.ValidColumn,
+			tag.Table:                  tag.ValidColumn,
+			topic.Table:                topic.ValidColumn,
+			topicuser.Table:            topicuser.ValidColumn,
+			user.Table:                 user.ValidColumn,
+			userfollow.Table:           userfollow.ValidColumn,
+			usermute.Table:             usermute.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -52,6 +52,8 @@ type Forum struct {
 	LastPostedAt *time.Time `json:"last_posted_at,omitempty"`
 	// DeletedAt holds the value of the "deleted_at" field.
 	DeletedAt *time.Time `json:"deleted_at,omitempty"`
+	// Kind holds the value of the "kind" field.
+	Kind forum.Kind `json:"kind,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ForumQuery when eager-loading is set.
 	Edges        ForumEdges `json:"edges"`
@@ -131,7 +133,7 @@ func (*Forum) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case forum.FieldID, forum.FieldPosition, forum.FieldParentID, forum.FieldGroupID, forum.FieldTopicMinTrust, forum.FieldReplyMinTrust, forum.FieldTopicCount, forum.FieldPostCount:
 			values[i] = new(sql.NullInt64)
-		case forum.FieldName, forum.FieldSlug, forum.FieldDescription, forum.FieldReadVisibility, forum.FieldTopicPolicy, forum.FieldReplyPolicy:
+		case forum.FieldName, forum.FieldSlug, forum.FieldDescription, forum.FieldReadVisibility, forum.FieldTopicPolicy, forum.FieldReplyPolicy, forum.FieldKind:
 			values[i] = new(sql.NullString)
 		case forum.FieldCreatedAt, forum.FieldUpdatedAt, forum.FieldLastPostedAt, forum.FieldDeletedAt:
 			values[i] = new(sql.NullTime)
@@ -262,6 +264,12 @@ func (_m *Forum) assignValues(columns []string, values []any) error {
 				_m.DeletedAt = new(time.Time)
 				*_m.DeletedAt = value.Time
 			}
+		case forum.FieldKind:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field kind", values[i])
+			} else if value.Valid {
+				_m.Kind = forum.Kind(value.String)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -381,6 +389,9 @@ func (_m *Forum) String() string {
 		builder.WriteString("deleted_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("kind=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Kind))
 	builder.WriteByte(')')
 	return builder.String()
 }

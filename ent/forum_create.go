@@ -247,6 +247,20 @@ func (_c *ForumCreate) SetNillableDeletedAt(v *time.Time) *ForumCreate {
 	return _c
 }
 
+// SetKind sets the "kind" field.
+func (_c *ForumCreate) SetKind(v forum.Kind) *ForumCreate {
+	_c.mutation.SetKind(v)
+	return _c
+}
+
+// SetNillableKind sets the "kind" field if the given value is not nil.
+func (_c *ForumCreate) SetNillableKind(v *forum.Kind) *ForumCreate {
+	if v != nil {
+		_c.SetKind(*v)
+	}
+	return _c
+}
+
 // SetParent sets the "parent" edge to the Forum entity.
 func (_c *ForumCreate) SetParent(v *Forum) *ForumCreate {
 	return _c.SetParentID(v.ID)
@@ -381,6 +395,10 @@ func (_c *ForumCreate) defaults() {
 		v := forum.DefaultPostCount
 		_c.mutation.SetPostCount(v)
 	}
+	if _, ok := _c.mutation.Kind(); !ok {
+		v := forum.DefaultKind
+		_c.mutation.SetKind(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -458,6 +476,14 @@ func (_c *ForumCreate) check() error {
 	}
 	if _, ok := _c.mutation.PostCount(); !ok {
 		return &ValidationError{Name: "post_count", err: errors.New(`ent: missing required field "Forum.post_count"`)}
+	}
+	if _, ok := _c.mutation.Kind(); !ok {
+		return &ValidationError{Name: "kind", err: errors.New(`ent: missing required field "Forum.kind"`)}
+	}
+	if v, ok := _c.mutation.Kind(); ok {
+		if err := forum.KindValidator(v); err != nil {
+			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "Forum.kind": %w`, err)}
+		}
 	}
 	return nil
 }
@@ -545,6 +571,10 @@ func (_c *ForumCreate) createSpec() (*Forum, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.DeletedAt(); ok {
 		_spec.SetField(forum.FieldDeletedAt, field.TypeTime, value)
 		_node.DeletedAt = &value
+	}
+	if value, ok := _c.mutation.Kind(); ok {
+		_spec.SetField(forum.FieldKind, field.TypeEnum, value)
+		_node.Kind = value
 	}
 	if nodes := _c.mutation.ParentIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -926,6 +956,18 @@ func (u *ForumUpsert) ClearDeletedAt() *ForumUpsert {
 	return u
 }
 
+// SetKind sets the "kind" field.
+func (u *ForumUpsert) SetKind(v forum.Kind) *ForumUpsert {
+	u.Set(forum.FieldKind, v)
+	return u
+}
+
+// UpdateKind sets the "kind" field to the value that was provided on create.
+func (u *ForumUpsert) UpdateKind() *ForumUpsert {
+	u.SetExcluded(forum.FieldKind)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -1255,6 +1297,20 @@ func (u *ForumUpsertOne) UpdateDeletedAt() *ForumUpsertOne {
 func (u *ForumUpsertOne) ClearDeletedAt() *ForumUpsertOne {
 	return u.Update(func(s *ForumUpsert) {
 		s.ClearDeletedAt()
+	})
+}
+
+// SetKind sets the "kind" field.
+func (u *ForumUpsertOne) SetKind(v forum.Kind) *ForumUpsertOne {
+	return u.Update(func(s *ForumUpsert) {
+		s.SetKind(v)
+	})
+}
+
+// UpdateKind sets the "kind" field to the value that was provided on create.
+func (u *ForumUpsertOne) UpdateKind() *ForumUpsertOne {
+	return u.Update(func(s *ForumUpsert) {
+		s.UpdateKind()
 	})
 }
 
@@ -1753,6 +1809,20 @@ func (u *ForumUpsertBulk) UpdateDeletedAt() *ForumUpsertBulk {
 func (u *ForumUpsertBulk) ClearDeletedAt() *ForumUpsertBulk {
 	return u.Update(func(s *ForumUpsert) {
 		s.ClearDeletedAt()
+	})
+}
+
+// SetKind sets the "kind" field.
+func (u *ForumUpsertBulk) SetKind(v forum.Kind) *ForumUpsertBulk {
+	return u.Update(func(s *ForumUpsert) {
+		s.SetKind(v)
+	})
+}
+
+// UpdateKind sets the "kind" field to the value that was provided on create.
+func (u *ForumUpsertBulk) UpdateKind() *ForumUpsertBulk {
+	return u.Update(func(s *ForumUpsert) {
+		s.UpdateKind()
 	})
 }
 

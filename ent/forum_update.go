@@ -307,6 +307,20 @@ func (_u *ForumUpdate) ClearDeletedAt() *ForumUpdate {
 	return _u
 }
 
+// SetKind sets the "kind" field.
+func (_u *ForumUpdate) SetKind(v forum.Kind) *ForumUpdate {
+	_u.mutation.SetKind(v)
+	return _u
+}
+
+// SetNillableKind sets the "kind" field if the given value is not nil.
+func (_u *ForumUpdate) SetNillableKind(v *forum.Kind) *ForumUpdate {
+	if v != nil {
+		_u.SetKind(*v)
+	}
+	return _u
+}
+
 // SetParent sets the "parent" edge to the Forum entity.
 func (_u *ForumUpdate) SetParent(v *Forum) *ForumUpdate {
 	return _u.SetParentID(v.ID)
@@ -515,6 +529,11 @@ func (_u *ForumUpdate) check() error {
 			return &ValidationError{Name: "reply_min_trust", err: fmt.Errorf(`ent: validator failed for field "Forum.reply_min_trust": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Kind(); ok {
+		if err := forum.KindValidator(v); err != nil {
+			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "Forum.kind": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -598,6 +617,9 @@ func (_u *ForumUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.DeletedAtCleared() {
 		_spec.ClearField(forum.FieldDeletedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Kind(); ok {
+		_spec.SetField(forum.FieldKind, field.TypeEnum, value)
 	}
 	if _u.mutation.ParentCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1089,6 +1111,20 @@ func (_u *ForumUpdateOne) ClearDeletedAt() *ForumUpdateOne {
 	return _u
 }
 
+// SetKind sets the "kind" field.
+func (_u *ForumUpdateOne) SetKind(v forum.Kind) *ForumUpdateOne {
+	_u.mutation.SetKind(v)
+	return _u
+}
+
+// SetNillableKind sets the "kind" field if the given value is not nil.
+func (_u *ForumUpdateOne) SetNillableKind(v *forum.Kind) *ForumUpdateOne {
+	if v != nil {
+		_u.SetKind(*v)
+	}
+	return _u
+}
+
 // SetParent sets the "parent" edge to the Forum entity.
 func (_u *ForumUpdateOne) SetParent(v *Forum) *ForumUpdateOne {
 	return _u.SetParentID(v.ID)
@@ -1310,6 +1346,11 @@ func (_u *ForumUpdateOne) check() error {
 			return &ValidationError{Name: "reply_min_trust", err: fmt.Errorf(`ent: validator failed for field "Forum.reply_min_trust": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Kind(); ok {
+		if err := forum.KindValidator(v); err != nil {
+			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "Forum.kind": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -1410,6 +1451,9 @@ func (_u *ForumUpdateOne) sqlSave(ctx context.Context) (_node *Forum, err error)
 	}
 	if _u.mutation.DeletedAtCleared() {
 		_spec.ClearField(forum.FieldDeletedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Kind(); ok {
+		_spec.SetField(forum.FieldKind, field.TypeEnum, value)
 	}
 	if _u.mutation.ParentCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -17,6 +17,11 @@ import (
 	"github.com/crn-dev/crn/ent/bookmark"
 	"github.com/crn-dev/crn/ent/event"
 	"github.com/crn-dev/crn/ent/eventcursor"
+	"github.com/crn-dev/crn/ent/feedbackitem"
+	"github.com/crn-dev/crn/ent/feedbacknote"
+	"github.com/crn-dev/crn/ent/feedbacksatisfaction"
+	"github.com/crn-dev/crn/ent/feedbackstatuschange"
+	"github.com/crn-dev/crn/ent/feedbackvote"
 	"github.com/crn-dev/crn/ent/flag"
 	"github.com/crn-dev/crn/ent/forum"
 	"github.com/crn-dev/crn/ent/forumsubscription"
@@ -57,40 +62,45 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAuditEntry         = "AuditEntry"
-	TypeAuthToken          = "AuthToken"
-	TypeBlob               = "Blob"
-	TypeBookmark           = "Bookmark"
-	TypeEvent              = "Event"
-	TypeEventCursor        = "EventCursor"
-	TypeFlag               = "Flag"
-	TypeForum              = "Forum"
-	TypeForumSubscription  = "ForumSubscription"
-	TypeGraphAffiliation   = "GraphAffiliation"
-	TypeGraphEdge          = "GraphEdge"
-	TypeGroup              = "Group"
-	TypeGroupInvite        = "GroupInvite"
-	TypeGroupMember        = "GroupMember"
-	TypeGroupRequest       = "GroupRequest"
-	TypeModerationSettings = "ModerationSettings"
-	TypeNotification       = "Notification"
-	TypePost               = "Post"
-	TypePostRevision       = "PostRevision"
-	TypeReaction           = "Reaction"
-	TypeResource           = "Resource"
-	TypeResourceBookmark   = "ResourceBookmark"
-	TypeResourceRating     = "ResourceRating"
-	TypeResourceTag        = "ResourceTag"
-	TypeResourceVersion    = "ResourceVersion"
-	TypeReviewItem         = "ReviewItem"
-	TypeReviewNote         = "ReviewNote"
-	TypeSanction           = "Sanction"
-	TypeTag                = "Tag"
-	TypeTopic              = "Topic"
-	TypeTopicUser          = "TopicUser"
-	TypeUser               = "User"
-	TypeUserFollow         = "UserFollow"
-	TypeUserMute           = "UserMute"
+	TypeAuditEntry           = "AuditEntry"
+	TypeAuthToken            = "AuthToken"
+	TypeBlob                 = "Blob"
+	TypeBookmark             = "Bookmark"
+	TypeEvent                = "Event"
+	TypeEventCursor          = "EventCursor"
+	TypeFeedbackItem         = "FeedbackItem"
+	TypeFeedbackNote         = "FeedbackNote"
+	TypeFeedbackSatisfaction = "FeedbackSatisfaction"
+	TypeFeedbackStatusChange = "FeedbackStatusChange"
+	TypeFeedbackVote         = "FeedbackVote"
+	TypeFlag                 = "Flag"
+	TypeForum                = "Forum"
+	TypeForumSubscription    = "ForumSubscription"
+	TypeGraphAffiliation     = "GraphAffiliation"
+	TypeGraphEdge            = "GraphEdge"
+	TypeGroup                = "Group"
+	TypeGroupInvite          = "GroupInvite"
+	TypeGroupMember          = "GroupMember"
+	TypeGroupRequest         = "GroupRequest"
+	TypeModerationSettings   = "ModerationSettings"
+	TypeNotification         = "Notification"
+	TypePost                 = "Post"
+	TypePostRevision         = "PostRevision"
+	TypeReaction             = "Reaction"
+	TypeResource             = "Resource"
+	TypeResourceBookmark     = "ResourceBookmark"
+	TypeResourceRating       = "ResourceRating"
+	TypeResourceTag          = "ResourceTag"
+	TypeResourceVersion      = "ResourceVersion"
+	TypeReviewItem           = "ReviewItem"
+	TypeReviewNote           = "ReviewNote"
+	TypeSanction             = "Sanction"
+	TypeTag                  = "Tag"
+	TypeTopic                = "Topic"
+	TypeTopicUser            = "TopicUser"
+	TypeUser                 = "User"
+	TypeUserFollow           = "UserFollow"
+	TypeUserMute             = "UserMute"
 )
 
 // AuditEntryMutation represents an operation that mutates the AuditEntry nodes in the graph.
@@ -4748,6 +4758,4065 @@ func (m *EventCursorMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown EventCursor edge %s", name)
 }
 
+// FeedbackItemMutation represents an operation that mutates the FeedbackItem nodes in the graph.
+type FeedbackItemMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	forum_id          *int
+	addforum_id       *int
+	user_id           *int
+	adduser_id        *int
+	_type             *feedbackitem.Type
+	status            *feedbackitem.Status
+	vote_count        *int
+	addvote_count     *int
+	priority          *feedbackitem.Priority
+	estimate          *string
+	duplicate_of      *int
+	addduplicate_of   *int
+	status_changed_at *time.Time
+	created_at        *time.Time
+	updated_at        *time.Time
+	clearedFields     map[string]struct{}
+	done              bool
+	oldValue          func(context.Context) (*FeedbackItem, error)
+	predicates        []predicate.FeedbackItem
+}
+
+var _ ent.Mutation = (*FeedbackItemMutation)(nil)
+
+// feedbackitemOption allows management of the mutation configuration using functional options.
+type feedbackitemOption func(*FeedbackItemMutation)
+
+// newFeedbackItemMutation creates new mutation for the FeedbackItem entity.
+func newFeedbackItemMutation(c config, op Op, opts ...feedbackitemOption) *FeedbackItemMutation {
+	m := &FeedbackItemMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeFeedbackItem,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withFeedbackItemID sets the ID field of the mutation.
+func withFeedbackItemID(id int) feedbackitemOption {
+	return func(m *FeedbackItemMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *FeedbackItem
+		)
+		m.oldValue = func(ctx context.Context) (*FeedbackItem, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().FeedbackItem.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withFeedbackItem sets the old FeedbackItem of the mutation.
+func withFeedbackItem(node *FeedbackItem) feedbackitemOption {
+	return func(m *FeedbackItemMutation) {
+		m.oldValue = func(context.Context) (*FeedbackItem, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m FeedbackItemMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m FeedbackItemMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of FeedbackItem entities.
+func (m *FeedbackItemMutation) SetID(id int) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *FeedbackItemMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *FeedbackItemMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().FeedbackItem.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetForumID sets the "forum_id" field.
+func (m *FeedbackItemMutation) SetForumID(i int) {
+	m.forum_id = &i
+	m.addforum_id = nil
+}
+
+// ForumID returns the value of the "forum_id" field in the mutation.
+func (m *FeedbackItemMutation) ForumID() (r int, exists bool) {
+	v := m.forum_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldForumID returns the old "forum_id" field's value of the FeedbackItem entity.
+// If the FeedbackItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackItemMutation) OldForumID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldForumID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldForumID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldForumID: %w", err)
+	}
+	return oldValue.ForumID, nil
+}
+
+// AddForumID adds i to the "forum_id" field.
+func (m *FeedbackItemMutation) AddForumID(i int) {
+	if m.addforum_id != nil {
+		*m.addforum_id += i
+	} else {
+		m.addforum_id = &i
+	}
+}
+
+// AddedForumID returns the value that was added to the "forum_id" field in this mutation.
+func (m *FeedbackItemMutation) AddedForumID() (r int, exists bool) {
+	v := m.addforum_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetForumID resets all changes to the "forum_id" field.
+func (m *FeedbackItemMutation) ResetForumID() {
+	m.forum_id = nil
+	m.addforum_id = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *FeedbackItemMutation) SetUserID(i int) {
+	m.user_id = &i
+	m.adduser_id = nil
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *FeedbackItemMutation) UserID() (r int, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the FeedbackItem entity.
+// If the FeedbackItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackItemMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// AddUserID adds i to the "user_id" field.
+func (m *FeedbackItemMutation) AddUserID(i int) {
+	if m.adduser_id != nil {
+		*m.adduser_id += i
+	} else {
+		m.adduser_id = &i
+	}
+}
+
+// AddedUserID returns the value that was added to the "user_id" field in this mutation.
+func (m *FeedbackItemMutation) AddedUserID() (r int, exists bool) {
+	v := m.adduser_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *FeedbackItemMutation) ResetUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+}
+
+// SetType sets the "type" field.
+func (m *FeedbackItemMutation) SetType(f feedbackitem.Type) {
+	m._type = &f
+}
+
+// GetType returns the value of the "type" field in the mutation.
+func (m *FeedbackItemMutation) GetType() (r feedbackitem.Type, exists bool) {
+	v := m._type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldType returns the old "type" field's value of the FeedbackItem entity.
+// If the FeedbackItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackItemMutation) OldType(ctx context.Context) (v feedbackitem.Type, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldType: %w", err)
+	}
+	return oldValue.Type, nil
+}
+
+// ResetType resets all changes to the "type" field.
+func (m *FeedbackItemMutation) ResetType() {
+	m._type = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *FeedbackItemMutation) SetStatus(f feedbackitem.Status) {
+	m.status = &f
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *FeedbackItemMutation) Status() (r feedbackitem.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the FeedbackItem entity.
+// If the FeedbackItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackItemMutation) OldStatus(ctx context.Context) (v feedbackitem.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *FeedbackItemMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetVoteCount sets the "vote_count" field.
+func (m *FeedbackItemMutation) SetVoteCount(i int) {
+	m.vote_count = &i
+	m.addvote_count = nil
+}
+
+// VoteCount returns the value of the "vote_count" field in the mutation.
+func (m *FeedbackItemMutation) VoteCount() (r int, exists bool) {
+	v := m.vote_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVoteCount returns the old "vote_count" field's value of the FeedbackItem entity.
+// If the FeedbackItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackItemMutation) OldVoteCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVoteCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVoteCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVoteCount: %w", err)
+	}
+	return oldValue.VoteCount, nil
+}
+
+// AddVoteCount adds i to the "vote_count" field.
+func (m *FeedbackItemMutation) AddVoteCount(i int) {
+	if m.addvote_count != nil {
+		*m.addvote_count += i
+	} else {
+		m.addvote_count = &i
+	}
+}
+
+// AddedVoteCount returns the value that was added to the "vote_count" field in this mutation.
+func (m *FeedbackItemMutation) AddedVoteCount() (r int, exists bool) {
+	v := m.addvote_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVoteCount resets all changes to the "vote_count" field.
+func (m *FeedbackItemMutation) ResetVoteCount() {
+	m.vote_count = nil
+	m.addvote_count = nil
+}
+
+// SetPriority sets the "priority" field.
+func (m *FeedbackItemMutation) SetPriority(f feedbackitem.Priority) {
+	m.priority = &f
+}
+
+// Priority returns the value of the "priority" field in the mutation.
+func (m *FeedbackItemMutation) Priority() (r feedbackitem.Priority, exists bool) {
+	v := m.priority
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPriority returns the old "priority" field's value of the FeedbackItem entity.
+// If the FeedbackItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackItemMutation) OldPriority(ctx context.Context) (v feedbackitem.Priority, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPriority is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPriority requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPriority: %w", err)
+	}
+	return oldValue.Priority, nil
+}
+
+// ResetPriority resets all changes to the "priority" field.
+func (m *FeedbackItemMutation) ResetPriority() {
+	m.priority = nil
+}
+
+// SetEstimate sets the "estimate" field.
+func (m *FeedbackItemMutation) SetEstimate(s string) {
+	m.estimate = &s
+}
+
+// Estimate returns the value of the "estimate" field in the mutation.
+func (m *FeedbackItemMutation) Estimate() (r string, exists bool) {
+	v := m.estimate
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEstimate returns the old "estimate" field's value of the FeedbackItem entity.
+// If the FeedbackItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackItemMutation) OldEstimate(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEstimate is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEstimate requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEstimate: %w", err)
+	}
+	return oldValue.Estimate, nil
+}
+
+// ResetEstimate resets all changes to the "estimate" field.
+func (m *FeedbackItemMutation) ResetEstimate() {
+	m.estimate = nil
+}
+
+// SetDuplicateOf sets the "duplicate_of" field.
+func (m *FeedbackItemMutation) SetDuplicateOf(i int) {
+	m.duplicate_of = &i
+	m.addduplicate_of = nil
+}
+
+// DuplicateOf returns the value of the "duplicate_of" field in the mutation.
+func (m *FeedbackItemMutation) DuplicateOf() (r int, exists bool) {
+	v := m.duplicate_of
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDuplicateOf returns the old "duplicate_of" field's value of the FeedbackItem entity.
+// If the FeedbackItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackItemMutation) OldDuplicateOf(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDuplicateOf is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDuplicateOf requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDuplicateOf: %w", err)
+	}
+	return oldValue.DuplicateOf, nil
+}
+
+// AddDuplicateOf adds i to the "duplicate_of" field.
+func (m *FeedbackItemMutation) AddDuplicateOf(i int) {
+	if m.addduplicate_of != nil {
+		*m.addduplicate_of += i
+	} else {
+		m.addduplicate_of = &i
+	}
+}
+
+// AddedDuplicateOf returns the value that was added to the "duplicate_of" field in this mutation.
+func (m *FeedbackItemMutation) AddedDuplicateOf() (r int, exists bool) {
+	v := m.addduplicate_of
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearDuplicateOf clears the value of the "duplicate_of" field.
+func (m *FeedbackItemMutation) ClearDuplicateOf() {
+	m.duplicate_of = nil
+	m.addduplicate_of = nil
+	m.clearedFields[feedbackitem.FieldDuplicateOf] = struct{}{}
+}
+
+// DuplicateOfCleared returns if the "duplicate_of" field was cleared in this mutation.
+func (m *FeedbackItemMutation) DuplicateOfCleared() bool {
+	_, ok := m.clearedFields[feedbackitem.FieldDuplicateOf]
+	return ok
+}
+
+// ResetDuplicateOf resets all changes to the "duplicate_of" field.
+func (m *FeedbackItemMutation) ResetDuplicateOf() {
+	m.duplicate_of = nil
+	m.addduplicate_of = nil
+	delete(m.clearedFields, feedbackitem.FieldDuplicateOf)
+}
+
+// SetStatusChangedAt sets the "status_changed_at" field.
+func (m *FeedbackItemMutation) SetStatusChangedAt(t time.Time) {
+	m.status_changed_at = &t
+}
+
+// StatusChangedAt returns the value of the "status_changed_at" field in the mutation.
+func (m *FeedbackItemMutation) StatusChangedAt() (r time.Time, exists bool) {
+	v := m.status_changed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatusChangedAt returns the old "status_changed_at" field's value of the FeedbackItem entity.
+// If the FeedbackItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackItemMutation) OldStatusChangedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatusChangedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatusChangedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatusChangedAt: %w", err)
+	}
+	return oldValue.StatusChangedAt, nil
+}
+
+// ResetStatusChangedAt resets all changes to the "status_changed_at" field.
+func (m *FeedbackItemMutation) ResetStatusChangedAt() {
+	m.status_changed_at = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *FeedbackItemMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *FeedbackItemMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the FeedbackItem entity.
+// If the FeedbackItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackItemMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *FeedbackItemMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *FeedbackItemMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *FeedbackItemMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the FeedbackItem entity.
+// If the FeedbackItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackItemMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *FeedbackItemMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// Where appends a list predicates to the FeedbackItemMutation builder.
+func (m *FeedbackItemMutation) Where(ps ...predicate.FeedbackItem) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the FeedbackItemMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *FeedbackItemMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.FeedbackItem, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *FeedbackItemMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *FeedbackItemMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (FeedbackItem).
+func (m *FeedbackItemMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *FeedbackItemMutation) Fields() []string {
+	fields := make([]string, 0, 11)
+	if m.forum_id != nil {
+		fields = append(fields, feedbackitem.FieldForumID)
+	}
+	if m.user_id != nil {
+		fields = append(fields, feedbackitem.FieldUserID)
+	}
+	if m._type != nil {
+		fields = append(fields, feedbackitem.FieldType)
+	}
+	if m.status != nil {
+		fields = append(fields, feedbackitem.FieldStatus)
+	}
+	if m.vote_count != nil {
+		fields = append(fields, feedbackitem.FieldVoteCount)
+	}
+	if m.priority != nil {
+		fields = append(fields, feedbackitem.FieldPriority)
+	}
+	if m.estimate != nil {
+		fields = append(fields, feedbackitem.FieldEstimate)
+	}
+	if m.duplicate_of != nil {
+		fields = append(fields, feedbackitem.FieldDuplicateOf)
+	}
+	if m.status_changed_at != nil {
+		fields = append(fields, feedbackitem.FieldStatusChangedAt)
+	}
+	if m.created_at != nil {
+		fields = append(fields, feedbackitem.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, feedbackitem.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *FeedbackItemMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case feedbackitem.FieldForumID:
+		return m.ForumID()
+	case feedbackitem.FieldUserID:
+		return m.UserID()
+	case feedbackitem.FieldType:
+		return m.GetType()
+	case feedbackitem.FieldStatus:
+		return m.Status()
+	case feedbackitem.FieldVoteCount:
+		return m.VoteCount()
+	case feedbackitem.FieldPriority:
+		return m.Priority()
+	case feedbackitem.FieldEstimate:
+		return m.Estimate()
+	case feedbackitem.FieldDuplicateOf:
+		return m.DuplicateOf()
+	case feedbackitem.FieldStatusChangedAt:
+		return m.StatusChangedAt()
+	case feedbackitem.FieldCreatedAt:
+		return m.CreatedAt()
+	case feedbackitem.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *FeedbackItemMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case feedbackitem.FieldForumID:
+		return m.OldForumID(ctx)
+	case feedbackitem.FieldUserID:
+		return m.OldUserID(ctx)
+	case feedbackitem.FieldType:
+		return m.OldType(ctx)
+	case feedbackitem.FieldStatus:
+		return m.OldStatus(ctx)
+	case feedbackitem.FieldVoteCount:
+		return m.OldVoteCount(ctx)
+	case feedbackitem.FieldPriority:
+		return m.OldPriority(ctx)
+	case feedbackitem.FieldEstimate:
+		return m.OldEstimate(ctx)
+	case feedbackitem.FieldDuplicateOf:
+		return m.OldDuplicateOf(ctx)
+	case feedbackitem.FieldStatusChangedAt:
+		return m.OldStatusChangedAt(ctx)
+	case feedbackitem.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case feedbackitem.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown FeedbackItem field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FeedbackItemMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case feedbackitem.FieldForumID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetForumID(v)
+		return nil
+	case feedbackitem.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case feedbackitem.FieldType:
+		v, ok := value.(feedbackitem.Type)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetType(v)
+		return nil
+	case feedbackitem.FieldStatus:
+		v, ok := value.(feedbackitem.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case feedbackitem.FieldVoteCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVoteCount(v)
+		return nil
+	case feedbackitem.FieldPriority:
+		v, ok := value.(feedbackitem.Priority)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPriority(v)
+		return nil
+	case feedbackitem.FieldEstimate:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEstimate(v)
+		return nil
+	case feedbackitem.FieldDuplicateOf:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDuplicateOf(v)
+		return nil
+	case feedbackitem.FieldStatusChangedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatusChangedAt(v)
+		return nil
+	case feedbackitem.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case feedbackitem.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown FeedbackItem field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *FeedbackItemMutation) AddedFields() []string {
+	var fields []string
+	if m.addforum_id != nil {
+		fields = append(fields, feedbackitem.FieldForumID)
+	}
+	if m.adduser_id != nil {
+		fields = append(fields, feedbackitem.FieldUserID)
+	}
+	if m.addvote_count != nil {
+		fields = append(fields, feedbackitem.FieldVoteCount)
+	}
+	if m.addduplicate_of != nil {
+		fields = append(fields, feedbackitem.FieldDuplicateOf)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *FeedbackItemMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case feedbackitem.FieldForumID:
+		return m.AddedForumID()
+	case feedbackitem.FieldUserID:
+		return m.AddedUserID()
+	case feedbackitem.FieldVoteCount:
+		return m.AddedVoteCount()
+	case feedbackitem.FieldDuplicateOf:
+		return m.AddedDuplicateOf()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FeedbackItemMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case feedbackitem.FieldForumID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddForumID(v)
+		return nil
+	case feedbackitem.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUserID(v)
+		return nil
+	case feedbackitem.FieldVoteCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVoteCount(v)
+		return nil
+	case feedbackitem.FieldDuplicateOf:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDuplicateOf(v)
+		return nil
+	}
+	return fmt.Errorf("unknown FeedbackItem numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *FeedbackItemMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(feedbackitem.FieldDuplicateOf) {
+		fields = append(fields, feedbackitem.FieldDuplicateOf)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *FeedbackItemMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *FeedbackItemMutation) ClearField(name string) error {
+	switch name {
+	case feedbackitem.FieldDuplicateOf:
+		m.ClearDuplicateOf()
+		return nil
+	}
+	return fmt.Errorf("unknown FeedbackItem nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *FeedbackItemMutation) ResetField(name string) error {
+	switch name {
+	case feedbackitem.FieldForumID:
+		m.ResetForumID()
+		return nil
+	case feedbackitem.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case feedbackitem.FieldType:
+		m.ResetType()
+		return nil
+	case feedbackitem.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case feedbackitem.FieldVoteCount:
+		m.ResetVoteCount()
+		return nil
+	case feedbackitem.FieldPriority:
+		m.ResetPriority()
+		return nil
+	case feedbackitem.FieldEstimate:
+		m.ResetEstimate()
+		return nil
+	case feedbackitem.FieldDuplicateOf:
+		m.ResetDuplicateOf()
+		return nil
+	case feedbackitem.FieldStatusChangedAt:
+		m.ResetStatusChangedAt()
+		return nil
+	case feedbackitem.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case feedbackitem.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown FeedbackItem field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *FeedbackItemMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *FeedbackItemMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *FeedbackItemMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *FeedbackItemMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *FeedbackItemMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *FeedbackItemMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *FeedbackItemMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown FeedbackItem unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *FeedbackItemMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown FeedbackItem edge %s", name)
+}
+
+// FeedbackNoteMutation represents an operation that mutates the FeedbackNote nodes in the graph.
+type FeedbackNoteMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	item_id       *int
+	additem_id    *int
+	user_id       *int
+	adduser_id    *int
+	body          *string
+	created_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*FeedbackNote, error)
+	predicates    []predicate.FeedbackNote
+}
+
+var _ ent.Mutation = (*FeedbackNoteMutation)(nil)
+
+// feedbacknoteOption allows management of the mutation configuration using functional options.
+type feedbacknoteOption func(*FeedbackNoteMutation)
+
+// newFeedbackNoteMutation creates new mutation for the FeedbackNote entity.
+func newFeedbackNoteMutation(c config, op Op, opts ...feedbacknoteOption) *FeedbackNoteMutation {
+	m := &FeedbackNoteMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeFeedbackNote,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withFeedbackNoteID sets the ID field of the mutation.
+func withFeedbackNoteID(id int) feedbacknoteOption {
+	return func(m *FeedbackNoteMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *FeedbackNote
+		)
+		m.oldValue = func(ctx context.Context) (*FeedbackNote, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().FeedbackNote.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withFeedbackNote sets the old FeedbackNote of the mutation.
+func withFeedbackNote(node *FeedbackNote) feedbacknoteOption {
+	return func(m *FeedbackNoteMutation) {
+		m.oldValue = func(context.Context) (*FeedbackNote, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m FeedbackNoteMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m FeedbackNoteMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *FeedbackNoteMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *FeedbackNoteMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().FeedbackNote.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetItemID sets the "item_id" field.
+func (m *FeedbackNoteMutation) SetItemID(i int) {
+	m.item_id = &i
+	m.additem_id = nil
+}
+
+// ItemID returns the value of the "item_id" field in the mutation.
+func (m *FeedbackNoteMutation) ItemID() (r int, exists bool) {
+	v := m.item_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldItemID returns the old "item_id" field's value of the FeedbackNote entity.
+// If the FeedbackNote object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackNoteMutation) OldItemID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldItemID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldItemID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldItemID: %w", err)
+	}
+	return oldValue.ItemID, nil
+}
+
+// AddItemID adds i to the "item_id" field.
+func (m *FeedbackNoteMutation) AddItemID(i int) {
+	if m.additem_id != nil {
+		*m.additem_id += i
+	} else {
+		m.additem_id = &i
+	}
+}
+
+// AddedItemID returns the value that was added to the "item_id" field in this mutation.
+func (m *FeedbackNoteMutation) AddedItemID() (r int, exists bool) {
+	v := m.additem_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetItemID resets all changes to the "item_id" field.
+func (m *FeedbackNoteMutation) ResetItemID() {
+	m.item_id = nil
+	m.additem_id = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *FeedbackNoteMutation) SetUserID(i int) {
+	m.user_id = &i
+	m.adduser_id = nil
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *FeedbackNoteMutation) UserID() (r int, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the FeedbackNote entity.
+// If the FeedbackNote object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackNoteMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// AddUserID adds i to the "user_id" field.
+func (m *FeedbackNoteMutation) AddUserID(i int) {
+	if m.adduser_id != nil {
+		*m.adduser_id += i
+	} else {
+		m.adduser_id = &i
+	}
+}
+
+// AddedUserID returns the value that was added to the "user_id" field in this mutation.
+func (m *FeedbackNoteMutation) AddedUserID() (r int, exists bool) {
+	v := m.adduser_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *FeedbackNoteMutation) ResetUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+}
+
+// SetBody sets the "body" field.
+func (m *FeedbackNoteMutation) SetBody(s string) {
+	m.body = &s
+}
+
+// Body returns the value of the "body" field in the mutation.
+func (m *FeedbackNoteMutation) Body() (r string, exists bool) {
+	v := m.body
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBody returns the old "body" field's value of the FeedbackNote entity.
+// If the FeedbackNote object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackNoteMutation) OldBody(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBody is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBody requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBody: %w", err)
+	}
+	return oldValue.Body, nil
+}
+
+// ResetBody resets all changes to the "body" field.
+func (m *FeedbackNoteMutation) ResetBody() {
+	m.body = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *FeedbackNoteMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *FeedbackNoteMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the FeedbackNote entity.
+// If the FeedbackNote object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackNoteMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *FeedbackNoteMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the FeedbackNoteMutation builder.
+func (m *FeedbackNoteMutation) Where(ps ...predicate.FeedbackNote) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the FeedbackNoteMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *FeedbackNoteMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.FeedbackNote, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *FeedbackNoteMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *FeedbackNoteMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (FeedbackNote).
+func (m *FeedbackNoteMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *FeedbackNoteMutation) Fields() []string {
+	fields := make([]string, 0, 4)
+	if m.item_id != nil {
+		fields = append(fields, feedbacknote.FieldItemID)
+	}
+	if m.user_id != nil {
+		fields = append(fields, feedbacknote.FieldUserID)
+	}
+	if m.body != nil {
+		fields = append(fields, feedbacknote.FieldBody)
+	}
+	if m.created_at != nil {
+		fields = append(fields, feedbacknote.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *FeedbackNoteMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case feedbacknote.FieldItemID:
+		return m.ItemID()
+	case feedbacknote.FieldUserID:
+		return m.UserID()
+	case feedbacknote.FieldBody:
+		return m.Body()
+	case feedbacknote.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *FeedbackNoteMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case feedbacknote.FieldItemID:
+		return m.OldItemID(ctx)
+	case feedbacknote.FieldUserID:
+		return m.OldUserID(ctx)
+	case feedbacknote.FieldBody:
+		return m.OldBody(ctx)
+	case feedbacknote.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown FeedbackNote field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FeedbackNoteMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case feedbacknote.FieldItemID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetItemID(v)
+		return nil
+	case feedbacknote.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case feedbacknote.FieldBody:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBody(v)
+		return nil
+	case feedbacknote.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown FeedbackNote field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *FeedbackNoteMutation) AddedFields() []string {
+	var fields []string
+	if m.additem_id != nil {
+		fields = append(fields, feedbacknote.FieldItemID)
+	}
+	if m.adduser_id != nil {
+		fields = append(fields, feedbacknote.FieldUserID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *FeedbackNoteMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case feedbacknote.FieldItemID:
+		return m.AddedItemID()
+	case feedbacknote.FieldUserID:
+		return m.AddedUserID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FeedbackNoteMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case feedbacknote.FieldItemID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddItemID(v)
+		return nil
+	case feedbacknote.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUserID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown FeedbackNote numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *FeedbackNoteMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *FeedbackNoteMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *FeedbackNoteMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown FeedbackNote nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *FeedbackNoteMutation) ResetField(name string) error {
+	switch name {
+	case feedbacknote.FieldItemID:
+		m.ResetItemID()
+		return nil
+	case feedbacknote.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case feedbacknote.FieldBody:
+		m.ResetBody()
+		return nil
+	case feedbacknote.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown FeedbackNote field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *FeedbackNoteMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *FeedbackNoteMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *FeedbackNoteMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *FeedbackNoteMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *FeedbackNoteMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *FeedbackNoteMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *FeedbackNoteMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown FeedbackNote unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *FeedbackNoteMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown FeedbackNote edge %s", name)
+}
+
+// FeedbackSatisfactionMutation represents an operation that mutates the FeedbackSatisfaction nodes in the graph.
+type FeedbackSatisfactionMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	topic_id      *int
+	addtopic_id   *int
+	forum_id      *int
+	addforum_id   *int
+	user_id       *int
+	adduser_id    *int
+	score         *int
+	addscore      *int
+	comment       *string
+	outcome       *string
+	created_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*FeedbackSatisfaction, error)
+	predicates    []predicate.FeedbackSatisfaction
+}
+
+var _ ent.Mutation = (*FeedbackSatisfactionMutation)(nil)
+
+// feedbacksatisfactionOption allows management of the mutation configuration using functional options.
+type feedbacksatisfactionOption func(*FeedbackSatisfactionMutation)
+
+// newFeedbackSatisfactionMutation creates new mutation for the FeedbackSatisfaction entity.
+func newFeedbackSatisfactionMutation(c config, op Op, opts ...feedbacksatisfactionOption) *FeedbackSatisfactionMutation {
+	m := &FeedbackSatisfactionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeFeedbackSatisfaction,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withFeedbackSatisfactionID sets the ID field of the mutation.
+func withFeedbackSatisfactionID(id int) feedbacksatisfactionOption {
+	return func(m *FeedbackSatisfactionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *FeedbackSatisfaction
+		)
+		m.oldValue = func(ctx context.Context) (*FeedbackSatisfaction, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().FeedbackSatisfaction.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withFeedbackSatisfaction sets the old FeedbackSatisfaction of the mutation.
+func withFeedbackSatisfaction(node *FeedbackSatisfaction) feedbacksatisfactionOption {
+	return func(m *FeedbackSatisfactionMutation) {
+		m.oldValue = func(context.Context) (*FeedbackSatisfaction, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m FeedbackSatisfactionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m FeedbackSatisfactionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *FeedbackSatisfactionMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *FeedbackSatisfactionMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().FeedbackSatisfaction.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetTopicID sets the "topic_id" field.
+func (m *FeedbackSatisfactionMutation) SetTopicID(i int) {
+	m.topic_id = &i
+	m.addtopic_id = nil
+}
+
+// TopicID returns the value of the "topic_id" field in the mutation.
+func (m *FeedbackSatisfactionMutation) TopicID() (r int, exists bool) {
+	v := m.topic_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTopicID returns the old "topic_id" field's value of the FeedbackSatisfaction entity.
+// If the FeedbackSatisfaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackSatisfactionMutation) OldTopicID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTopicID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTopicID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTopicID: %w", err)
+	}
+	return oldValue.TopicID, nil
+}
+
+// AddTopicID adds i to the "topic_id" field.
+func (m *FeedbackSatisfactionMutation) AddTopicID(i int) {
+	if m.addtopic_id != nil {
+		*m.addtopic_id += i
+	} else {
+		m.addtopic_id = &i
+	}
+}
+
+// AddedTopicID returns the value that was added to the "topic_id" field in this mutation.
+func (m *FeedbackSatisfactionMutation) AddedTopicID() (r int, exists bool) {
+	v := m.addtopic_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTopicID resets all changes to the "topic_id" field.
+func (m *FeedbackSatisfactionMutation) ResetTopicID() {
+	m.topic_id = nil
+	m.addtopic_id = nil
+}
+
+// SetForumID sets the "forum_id" field.
+func (m *FeedbackSatisfactionMutation) SetForumID(i int) {
+	m.forum_id = &i
+	m.addforum_id = nil
+}
+
+// ForumID returns the value of the "forum_id" field in the mutation.
+func (m *FeedbackSatisfactionMutation) ForumID() (r int, exists bool) {
+	v := m.forum_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldForumID returns the old "forum_id" field's value of the FeedbackSatisfaction entity.
+// If the FeedbackSatisfaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackSatisfactionMutation) OldForumID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldForumID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldForumID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldForumID: %w", err)
+	}
+	return oldValue.ForumID, nil
+}
+
+// AddForumID adds i to the "forum_id" field.
+func (m *FeedbackSatisfactionMutation) AddForumID(i int) {
+	if m.addforum_id != nil {
+		*m.addforum_id += i
+	} else {
+		m.addforum_id = &i
+	}
+}
+
+// AddedForumID returns the value that was added to the "forum_id" field in this mutation.
+func (m *FeedbackSatisfactionMutation) AddedForumID() (r int, exists bool) {
+	v := m.addforum_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetForumID resets all changes to the "forum_id" field.
+func (m *FeedbackSatisfactionMutation) ResetForumID() {
+	m.forum_id = nil
+	m.addforum_id = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *FeedbackSatisfactionMutation) SetUserID(i int) {
+	m.user_id = &i
+	m.adduser_id = nil
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *FeedbackSatisfactionMutation) UserID() (r int, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the FeedbackSatisfaction entity.
+// If the FeedbackSatisfaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackSatisfactionMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// AddUserID adds i to the "user_id" field.
+func (m *FeedbackSatisfactionMutation) AddUserID(i int) {
+	if m.adduser_id != nil {
+		*m.adduser_id += i
+	} else {
+		m.adduser_id = &i
+	}
+}
+
+// AddedUserID returns the value that was added to the "user_id" field in this mutation.
+func (m *FeedbackSatisfactionMutation) AddedUserID() (r int, exists bool) {
+	v := m.adduser_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *FeedbackSatisfactionMutation) ResetUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+}
+
+// SetScore sets the "score" field.
+func (m *FeedbackSatisfactionMutation) SetScore(i int) {
+	m.score = &i
+	m.addscore = nil
+}
+
+// Score returns the value of the "score" field in the mutation.
+func (m *FeedbackSatisfactionMutation) Score() (r int, exists bool) {
+	v := m.score
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScore returns the old "score" field's value of the FeedbackSatisfaction entity.
+// If the FeedbackSatisfaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackSatisfactionMutation) OldScore(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScore is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScore requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScore: %w", err)
+	}
+	return oldValue.Score, nil
+}
+
+// AddScore adds i to the "score" field.
+func (m *FeedbackSatisfactionMutation) AddScore(i int) {
+	if m.addscore != nil {
+		*m.addscore += i
+	} else {
+		m.addscore = &i
+	}
+}
+
+// AddedScore returns the value that was added to the "score" field in this mutation.
+func (m *FeedbackSatisfactionMutation) AddedScore() (r int, exists bool) {
+	v := m.addscore
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetScore resets all changes to the "score" field.
+func (m *FeedbackSatisfactionMutation) ResetScore() {
+	m.score = nil
+	m.addscore = nil
+}
+
+// SetComment sets the "comment" field.
+func (m *FeedbackSatisfactionMutation) SetComment(s string) {
+	m.comment = &s
+}
+
+// Comment returns the value of the "comment" field in the mutation.
+func (m *FeedbackSatisfactionMutation) Comment() (r string, exists bool) {
+	v := m.comment
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldComment returns the old "comment" field's value of the FeedbackSatisfaction entity.
+// If the FeedbackSatisfaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackSatisfactionMutation) OldComment(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldComment is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldComment requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldComment: %w", err)
+	}
+	return oldValue.Comment, nil
+}
+
+// ResetComment resets all changes to the "comment" field.
+func (m *FeedbackSatisfactionMutation) ResetComment() {
+	m.comment = nil
+}
+
+// SetOutcome sets the "outcome" field.
+func (m *FeedbackSatisfactionMutation) SetOutcome(s string) {
+	m.outcome = &s
+}
+
+// Outcome returns the value of the "outcome" field in the mutation.
+func (m *FeedbackSatisfactionMutation) Outcome() (r string, exists bool) {
+	v := m.outcome
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOutcome returns the old "outcome" field's value of the FeedbackSatisfaction entity.
+// If the FeedbackSatisfaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackSatisfactionMutation) OldOutcome(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOutcome is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOutcome requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOutcome: %w", err)
+	}
+	return oldValue.Outcome, nil
+}
+
+// ResetOutcome resets all changes to the "outcome" field.
+func (m *FeedbackSatisfactionMutation) ResetOutcome() {
+	m.outcome = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *FeedbackSatisfactionMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *FeedbackSatisfactionMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the FeedbackSatisfaction entity.
+// If the FeedbackSatisfaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackSatisfactionMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *FeedbackSatisfactionMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the FeedbackSatisfactionMutation builder.
+func (m *FeedbackSatisfactionMutation) Where(ps ...predicate.FeedbackSatisfaction) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the FeedbackSatisfactionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *FeedbackSatisfactionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.FeedbackSatisfaction, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *FeedbackSatisfactionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *FeedbackSatisfactionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (FeedbackSatisfaction).
+func (m *FeedbackSatisfactionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *FeedbackSatisfactionMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.topic_id != nil {
+		fields = append(fields, feedbacksatisfaction.FieldTopicID)
+	}
+	if m.forum_id != nil {
+		fields = append(fields, feedbacksatisfaction.FieldForumID)
+	}
+	if m.user_id != nil {
+		fields = append(fields, feedbacksatisfaction.FieldUserID)
+	}
+	if m.score != nil {
+		fields = append(fields, feedbacksatisfaction.FieldScore)
+	}
+	if m.comment != nil {
+		fields = append(fields, feedbacksatisfaction.FieldComment)
+	}
+	if m.outcome != nil {
+		fields = append(fields, feedbacksatisfaction.FieldOutcome)
+	}
+	if m.created_at != nil {
+		fields = append(fields, feedbacksatisfaction.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *FeedbackSatisfactionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case feedbacksatisfaction.FieldTopicID:
+		return m.TopicID()
+	case feedbacksatisfaction.FieldForumID:
+		return m.ForumID()
+	case feedbacksatisfaction.FieldUserID:
+		return m.UserID()
+	case feedbacksatisfaction.FieldScore:
+		return m.Score()
+	case feedbacksatisfaction.FieldComment:
+		return m.Comment()
+	case feedbacksatisfaction.FieldOutcome:
+		return m.Outcome()
+	case feedbacksatisfaction.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *FeedbackSatisfactionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case feedbacksatisfaction.FieldTopicID:
+		return m.OldTopicID(ctx)
+	case feedbacksatisfaction.FieldForumID:
+		return m.OldForumID(ctx)
+	case feedbacksatisfaction.FieldUserID:
+		return m.OldUserID(ctx)
+	case feedbacksatisfaction.FieldScore:
+		return m.OldScore(ctx)
+	case feedbacksatisfaction.FieldComment:
+		return m.OldComment(ctx)
+	case feedbacksatisfaction.FieldOutcome:
+		return m.OldOutcome(ctx)
+	case feedbacksatisfaction.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown FeedbackSatisfaction field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FeedbackSatisfactionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case feedbacksatisfaction.FieldTopicID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTopicID(v)
+		return nil
+	case feedbacksatisfaction.FieldForumID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetForumID(v)
+		return nil
+	case feedbacksatisfaction.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case feedbacksatisfaction.FieldScore:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScore(v)
+		return nil
+	case feedbacksatisfaction.FieldComment:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetComment(v)
+		return nil
+	case feedbacksatisfaction.FieldOutcome:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOutcome(v)
+		return nil
+	case feedbacksatisfaction.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown FeedbackSatisfaction field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *FeedbackSatisfactionMutation) AddedFields() []string {
+	var fields []string
+	if m.addtopic_id != nil {
+		fields = append(fields, feedbacksatisfaction.FieldTopicID)
+	}
+	if m.addforum_id != nil {
+		fields = append(fields, feedbacksatisfaction.FieldForumID)
+	}
+	if m.adduser_id != nil {
+		fields = append(fields, feedbacksatisfaction.FieldUserID)
+	}
+	if m.addscore != nil {
+		fields = append(fields, feedbacksatisfaction.FieldScore)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *FeedbackSatisfactionMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case feedbacksatisfaction.FieldTopicID:
+		return m.AddedTopicID()
+	case feedbacksatisfaction.FieldForumID:
+		return m.AddedForumID()
+	case feedbacksatisfaction.FieldUserID:
+		return m.AddedUserID()
+	case feedbacksatisfaction.FieldScore:
+		return m.AddedScore()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FeedbackSatisfactionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case feedbacksatisfaction.FieldTopicID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTopicID(v)
+		return nil
+	case feedbacksatisfaction.FieldForumID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddForumID(v)
+		return nil
+	case feedbacksatisfaction.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUserID(v)
+		return nil
+	case feedbacksatisfaction.FieldScore:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddScore(v)
+		return nil
+	}
+	return fmt.Errorf("unknown FeedbackSatisfaction numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *FeedbackSatisfactionMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *FeedbackSatisfactionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *FeedbackSatisfactionMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown FeedbackSatisfaction nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *FeedbackSatisfactionMutation) ResetField(name string) error {
+	switch name {
+	case feedbacksatisfaction.FieldTopicID:
+		m.ResetTopicID()
+		return nil
+	case feedbacksatisfaction.FieldForumID:
+		m.ResetForumID()
+		return nil
+	case feedbacksatisfaction.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case feedbacksatisfaction.FieldScore:
+		m.ResetScore()
+		return nil
+	case feedbacksatisfaction.FieldComment:
+		m.ResetComment()
+		return nil
+	case feedbacksatisfaction.FieldOutcome:
+		m.ResetOutcome()
+		return nil
+	case feedbacksatisfaction.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown FeedbackSatisfaction field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *FeedbackSatisfactionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *FeedbackSatisfactionMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *FeedbackSatisfactionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *FeedbackSatisfactionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *FeedbackSatisfactionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *FeedbackSatisfactionMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *FeedbackSatisfactionMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown FeedbackSatisfaction unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *FeedbackSatisfactionMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown FeedbackSatisfaction edge %s", name)
+}
+
+// FeedbackStatusChangeMutation represents an operation that mutates the FeedbackStatusChange nodes in the graph.
+type FeedbackStatusChangeMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	item_id       *int
+	additem_id    *int
+	user_id       *int
+	adduser_id    *int
+	from_status   *string
+	to_status     *string
+	response      *string
+	created_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*FeedbackStatusChange, error)
+	predicates    []predicate.FeedbackStatusChange
+}
+
+var _ ent.Mutation = (*FeedbackStatusChangeMutation)(nil)
+
+// feedbackstatuschangeOption allows management of the mutation configuration using functional options.
+type feedbackstatuschangeOption func(*FeedbackStatusChangeMutation)
+
+// newFeedbackStatusChangeMutation creates new mutation for the FeedbackStatusChange entity.
+func newFeedbackStatusChangeMutation(c config, op Op, opts ...feedbackstatuschangeOption) *FeedbackStatusChangeMutation {
+	m := &FeedbackStatusChangeMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeFeedbackStatusChange,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withFeedbackStatusChangeID sets the ID field of the mutation.
+func withFeedbackStatusChangeID(id int) feedbackstatuschangeOption {
+	return func(m *FeedbackStatusChangeMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *FeedbackStatusChange
+		)
+		m.oldValue = func(ctx context.Context) (*FeedbackStatusChange, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().FeedbackStatusChange.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withFeedbackStatusChange sets the old FeedbackStatusChange of the mutation.
+func withFeedbackStatusChange(node *FeedbackStatusChange) feedbackstatuschangeOption {
+	return func(m *FeedbackStatusChangeMutation) {
+		m.oldValue = func(context.Context) (*FeedbackStatusChange, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m FeedbackStatusChangeMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m FeedbackStatusChangeMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *FeedbackStatusChangeMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *FeedbackStatusChangeMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().FeedbackStatusChange.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetItemID sets the "item_id" field.
+func (m *FeedbackStatusChangeMutation) SetItemID(i int) {
+	m.item_id = &i
+	m.additem_id = nil
+}
+
+// ItemID returns the value of the "item_id" field in the mutation.
+func (m *FeedbackStatusChangeMutation) ItemID() (r int, exists bool) {
+	v := m.item_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldItemID returns the old "item_id" field's value of the FeedbackStatusChange entity.
+// If the FeedbackStatusChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackStatusChangeMutation) OldItemID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldItemID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldItemID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldItemID: %w", err)
+	}
+	return oldValue.ItemID, nil
+}
+
+// AddItemID adds i to the "item_id" field.
+func (m *FeedbackStatusChangeMutation) AddItemID(i int) {
+	if m.additem_id != nil {
+		*m.additem_id += i
+	} else {
+		m.additem_id = &i
+	}
+}
+
+// AddedItemID returns the value that was added to the "item_id" field in this mutation.
+func (m *FeedbackStatusChangeMutation) AddedItemID() (r int, exists bool) {
+	v := m.additem_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetItemID resets all changes to the "item_id" field.
+func (m *FeedbackStatusChangeMutation) ResetItemID() {
+	m.item_id = nil
+	m.additem_id = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *FeedbackStatusChangeMutation) SetUserID(i int) {
+	m.user_id = &i
+	m.adduser_id = nil
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *FeedbackStatusChangeMutation) UserID() (r int, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the FeedbackStatusChange entity.
+// If the FeedbackStatusChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackStatusChangeMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// AddUserID adds i to the "user_id" field.
+func (m *FeedbackStatusChangeMutation) AddUserID(i int) {
+	if m.adduser_id != nil {
+		*m.adduser_id += i
+	} else {
+		m.adduser_id = &i
+	}
+}
+
+// AddedUserID returns the value that was added to the "user_id" field in this mutation.
+func (m *FeedbackStatusChangeMutation) AddedUserID() (r int, exists bool) {
+	v := m.adduser_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *FeedbackStatusChangeMutation) ResetUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+}
+
+// SetFromStatus sets the "from_status" field.
+func (m *FeedbackStatusChangeMutation) SetFromStatus(s string) {
+	m.from_status = &s
+}
+
+// FromStatus returns the value of the "from_status" field in the mutation.
+func (m *FeedbackStatusChangeMutation) FromStatus() (r string, exists bool) {
+	v := m.from_status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFromStatus returns the old "from_status" field's value of the FeedbackStatusChange entity.
+// If the FeedbackStatusChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackStatusChangeMutation) OldFromStatus(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFromStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFromStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFromStatus: %w", err)
+	}
+	return oldValue.FromStatus, nil
+}
+
+// ResetFromStatus resets all changes to the "from_status" field.
+func (m *FeedbackStatusChangeMutation) ResetFromStatus() {
+	m.from_status = nil
+}
+
+// SetToStatus sets the "to_status" field.
+func (m *FeedbackStatusChangeMutation) SetToStatus(s string) {
+	m.to_status = &s
+}
+
+// ToStatus returns the value of the "to_status" field in the mutation.
+func (m *FeedbackStatusChangeMutation) ToStatus() (r string, exists bool) {
+	v := m.to_status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldToStatus returns the old "to_status" field's value of the FeedbackStatusChange entity.
+// If the FeedbackStatusChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackStatusChangeMutation) OldToStatus(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldToStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldToStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldToStatus: %w", err)
+	}
+	return oldValue.ToStatus, nil
+}
+
+// ResetToStatus resets all changes to the "to_status" field.
+func (m *FeedbackStatusChangeMutation) ResetToStatus() {
+	m.to_status = nil
+}
+
+// SetResponse sets the "response" field.
+func (m *FeedbackStatusChangeMutation) SetResponse(s string) {
+	m.response = &s
+}
+
+// Response returns the value of the "response" field in the mutation.
+func (m *FeedbackStatusChangeMutation) Response() (r string, exists bool) {
+	v := m.response
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResponse returns the old "response" field's value of the FeedbackStatusChange entity.
+// If the FeedbackStatusChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackStatusChangeMutation) OldResponse(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResponse is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResponse requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResponse: %w", err)
+	}
+	return oldValue.Response, nil
+}
+
+// ResetResponse resets all changes to the "response" field.
+func (m *FeedbackStatusChangeMutation) ResetResponse() {
+	m.response = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *FeedbackStatusChangeMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *FeedbackStatusChangeMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the FeedbackStatusChange entity.
+// If the FeedbackStatusChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackStatusChangeMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *FeedbackStatusChangeMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the FeedbackStatusChangeMutation builder.
+func (m *FeedbackStatusChangeMutation) Where(ps ...predicate.FeedbackStatusChange) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the FeedbackStatusChangeMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *FeedbackStatusChangeMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.FeedbackStatusChange, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *FeedbackStatusChangeMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *FeedbackStatusChangeMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (FeedbackStatusChange).
+func (m *FeedbackStatusChangeMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *FeedbackStatusChangeMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.item_id != nil {
+		fields = append(fields, feedbackstatuschange.FieldItemID)
+	}
+	if m.user_id != nil {
+		fields = append(fields, feedbackstatuschange.FieldUserID)
+	}
+	if m.from_status != nil {
+		fields = append(fields, feedbackstatuschange.FieldFromStatus)
+	}
+	if m.to_status != nil {
+		fields = append(fields, feedbackstatuschange.FieldToStatus)
+	}
+	if m.response != nil {
+		fields = append(fields, feedbackstatuschange.FieldResponse)
+	}
+	if m.created_at != nil {
+		fields = append(fields, feedbackstatuschange.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *FeedbackStatusChangeMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case feedbackstatuschange.FieldItemID:
+		return m.ItemID()
+	case feedbackstatuschange.FieldUserID:
+		return m.UserID()
+	case feedbackstatuschange.FieldFromStatus:
+		return m.FromStatus()
+	case feedbackstatuschange.FieldToStatus:
+		return m.ToStatus()
+	case feedbackstatuschange.FieldResponse:
+		return m.Response()
+	case feedbackstatuschange.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *FeedbackStatusChangeMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case feedbackstatuschange.FieldItemID:
+		return m.OldItemID(ctx)
+	case feedbackstatuschange.FieldUserID:
+		return m.OldUserID(ctx)
+	case feedbackstatuschange.FieldFromStatus:
+		return m.OldFromStatus(ctx)
+	case feedbackstatuschange.FieldToStatus:
+		return m.OldToStatus(ctx)
+	case feedbackstatuschange.FieldResponse:
+		return m.OldResponse(ctx)
+	case feedbackstatuschange.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown FeedbackStatusChange field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FeedbackStatusChangeMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case feedbackstatuschange.FieldItemID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetItemID(v)
+		return nil
+	case feedbackstatuschange.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case feedbackstatuschange.FieldFromStatus:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFromStatus(v)
+		return nil
+	case feedbackstatuschange.FieldToStatus:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetToStatus(v)
+		return nil
+	case feedbackstatuschange.FieldResponse:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResponse(v)
+		return nil
+	case feedbackstatuschange.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown FeedbackStatusChange field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *FeedbackStatusChangeMutation) AddedFields() []string {
+	var fields []string
+	if m.additem_id != nil {
+		fields = append(fields, feedbackstatuschange.FieldItemID)
+	}
+	if m.adduser_id != nil {
+		fields = append(fields, feedbackstatuschange.FieldUserID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *FeedbackStatusChangeMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case feedbackstatuschange.FieldItemID:
+		return m.AddedItemID()
+	case feedbackstatuschange.FieldUserID:
+		return m.AddedUserID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FeedbackStatusChangeMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case feedbackstatuschange.FieldItemID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddItemID(v)
+		return nil
+	case feedbackstatuschange.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUserID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown FeedbackStatusChange numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *FeedbackStatusChangeMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *FeedbackStatusChangeMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *FeedbackStatusChangeMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown FeedbackStatusChange nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *FeedbackStatusChangeMutation) ResetField(name string) error {
+	switch name {
+	case feedbackstatuschange.FieldItemID:
+		m.ResetItemID()
+		return nil
+	case feedbackstatuschange.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case feedbackstatuschange.FieldFromStatus:
+		m.ResetFromStatus()
+		return nil
+	case feedbackstatuschange.FieldToStatus:
+		m.ResetToStatus()
+		return nil
+	case feedbackstatuschange.FieldResponse:
+		m.ResetResponse()
+		return nil
+	case feedbackstatuschange.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown FeedbackStatusChange field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *FeedbackStatusChangeMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *FeedbackStatusChangeMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *FeedbackStatusChangeMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *FeedbackStatusChangeMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *FeedbackStatusChangeMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *FeedbackStatusChangeMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *FeedbackStatusChangeMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown FeedbackStatusChange unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *FeedbackStatusChangeMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown FeedbackStatusChange edge %s", name)
+}
+
+// FeedbackVoteMutation represents an operation that mutates the FeedbackVote nodes in the graph.
+type FeedbackVoteMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	item_id           *int
+	additem_id        *int
+	origin_item_id    *int
+	addorigin_item_id *int
+	user_id           *int
+	adduser_id        *int
+	active            *bool
+	plan              *string
+	arr               *float64
+	addarr            *float64
+	crm               *map[string]interface{}
+	recorded_by       *int
+	addrecorded_by    *int
+	note              *string
+	created_at        *time.Time
+	clearedFields     map[string]struct{}
+	done              bool
+	oldValue          func(context.Context) (*FeedbackVote, error)
+	predicates        []predicate.FeedbackVote
+}
+
+var _ ent.Mutation = (*FeedbackVoteMutation)(nil)
+
+// feedbackvoteOption allows management of the mutation configuration using functional options.
+type feedbackvoteOption func(*FeedbackVoteMutation)
+
+// newFeedbackVoteMutation creates new mutation for the FeedbackVote entity.
+func newFeedbackVoteMutation(c config, op Op, opts ...feedbackvoteOption) *FeedbackVoteMutation {
+	m := &FeedbackVoteMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeFeedbackVote,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withFeedbackVoteID sets the ID field of the mutation.
+func withFeedbackVoteID(id int) feedbackvoteOption {
+	return func(m *FeedbackVoteMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *FeedbackVote
+		)
+		m.oldValue = func(ctx context.Context) (*FeedbackVote, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().FeedbackVote.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withFeedbackVote sets the old FeedbackVote of the mutation.
+func withFeedbackVote(node *FeedbackVote) feedbackvoteOption {
+	return func(m *FeedbackVoteMutation) {
+		m.oldValue = func(context.Context) (*FeedbackVote, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m FeedbackVoteMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m FeedbackVoteMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *FeedbackVoteMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *FeedbackVoteMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().FeedbackVote.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetItemID sets the "item_id" field.
+func (m *FeedbackVoteMutation) SetItemID(i int) {
+	m.item_id = &i
+	m.additem_id = nil
+}
+
+// ItemID returns the value of the "item_id" field in the mutation.
+func (m *FeedbackVoteMutation) ItemID() (r int, exists bool) {
+	v := m.item_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldItemID returns the old "item_id" field's value of the FeedbackVote entity.
+// If the FeedbackVote object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackVoteMutation) OldItemID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldItemID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldItemID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldItemID: %w", err)
+	}
+	return oldValue.ItemID, nil
+}
+
+// AddItemID adds i to the "item_id" field.
+func (m *FeedbackVoteMutation) AddItemID(i int) {
+	if m.additem_id != nil {
+		*m.additem_id += i
+	} else {
+		m.additem_id = &i
+	}
+}
+
+// AddedItemID returns the value that was added to the "item_id" field in this mutation.
+func (m *FeedbackVoteMutation) AddedItemID() (r int, exists bool) {
+	v := m.additem_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetItemID resets all changes to the "item_id" field.
+func (m *FeedbackVoteMutation) ResetItemID() {
+	m.item_id = nil
+	m.additem_id = nil
+}
+
+// SetOriginItemID sets the "origin_item_id" field.
+func (m *FeedbackVoteMutation) SetOriginItemID(i int) {
+	m.origin_item_id = &i
+	m.addorigin_item_id = nil
+}
+
+// OriginItemID returns the value of the "origin_item_id" field in the mutation.
+func (m *FeedbackVoteMutation) OriginItemID() (r int, exists bool) {
+	v := m.origin_item_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOriginItemID returns the old "origin_item_id" field's value of the FeedbackVote entity.
+// If the FeedbackVote object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackVoteMutation) OldOriginItemID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOriginItemID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOriginItemID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOriginItemID: %w", err)
+	}
+	return oldValue.OriginItemID, nil
+}
+
+// AddOriginItemID adds i to the "origin_item_id" field.
+func (m *FeedbackVoteMutation) AddOriginItemID(i int) {
+	if m.addorigin_item_id != nil {
+		*m.addorigin_item_id += i
+	} else {
+		m.addorigin_item_id = &i
+	}
+}
+
+// AddedOriginItemID returns the value that was added to the "origin_item_id" field in this mutation.
+func (m *FeedbackVoteMutation) AddedOriginItemID() (r int, exists bool) {
+	v := m.addorigin_item_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetOriginItemID resets all changes to the "origin_item_id" field.
+func (m *FeedbackVoteMutation) ResetOriginItemID() {
+	m.origin_item_id = nil
+	m.addorigin_item_id = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *FeedbackVoteMutation) SetUserID(i int) {
+	m.user_id = &i
+	m.adduser_id = nil
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *FeedbackVoteMutation) UserID() (r int, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the FeedbackVote entity.
+// If the FeedbackVote object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackVoteMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// AddUserID adds i to the "user_id" field.
+func (m *FeedbackVoteMutation) AddUserID(i int) {
+	if m.adduser_id != nil {
+		*m.adduser_id += i
+	} else {
+		m.adduser_id = &i
+	}
+}
+
+// AddedUserID returns the value that was added to the "user_id" field in this mutation.
+func (m *FeedbackVoteMutation) AddedUserID() (r int, exists bool) {
+	v := m.adduser_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *FeedbackVoteMutation) ResetUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+}
+
+// SetActive sets the "active" field.
+func (m *FeedbackVoteMutation) SetActive(b bool) {
+	m.active = &b
+}
+
+// Active returns the value of the "active" field in the mutation.
+func (m *FeedbackVoteMutation) Active() (r bool, exists bool) {
+	v := m.active
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActive returns the old "active" field's value of the FeedbackVote entity.
+// If the FeedbackVote object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackVoteMutation) OldActive(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActive is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActive requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActive: %w", err)
+	}
+	return oldValue.Active, nil
+}
+
+// ResetActive resets all changes to the "active" field.
+func (m *FeedbackVoteMutation) ResetActive() {
+	m.active = nil
+}
+
+// SetPlan sets the "plan" field.
+func (m *FeedbackVoteMutation) SetPlan(s string) {
+	m.plan = &s
+}
+
+// Plan returns the value of the "plan" field in the mutation.
+func (m *FeedbackVoteMutation) Plan() (r string, exists bool) {
+	v := m.plan
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPlan returns the old "plan" field's value of the FeedbackVote entity.
+// If the FeedbackVote object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackVoteMutation) OldPlan(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPlan is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPlan requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPlan: %w", err)
+	}
+	return oldValue.Plan, nil
+}
+
+// ResetPlan resets all changes to the "plan" field.
+func (m *FeedbackVoteMutation) ResetPlan() {
+	m.plan = nil
+}
+
+// SetArr sets the "arr" field.
+func (m *FeedbackVoteMutation) SetArr(f float64) {
+	m.arr = &f
+	m.addarr = nil
+}
+
+// Arr returns the value of the "arr" field in the mutation.
+func (m *FeedbackVoteMutation) Arr() (r float64, exists bool) {
+	v := m.arr
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldArr returns the old "arr" field's value of the FeedbackVote entity.
+// If the FeedbackVote object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackVoteMutation) OldArr(ctx context.Context) (v float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldArr is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldArr requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldArr: %w", err)
+	}
+	return oldValue.Arr, nil
+}
+
+// AddArr adds f to the "arr" field.
+func (m *FeedbackVoteMutation) AddArr(f float64) {
+	if m.addarr != nil {
+		*m.addarr += f
+	} else {
+		m.addarr = &f
+	}
+}
+
+// AddedArr returns the value that was added to the "arr" field in this mutation.
+func (m *FeedbackVoteMutation) AddedArr() (r float64, exists bool) {
+	v := m.addarr
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetArr resets all changes to the "arr" field.
+func (m *FeedbackVoteMutation) ResetArr() {
+	m.arr = nil
+	m.addarr = nil
+}
+
+// SetCrm sets the "crm" field.
+func (m *FeedbackVoteMutation) SetCrm(value map[string]interface{}) {
+	m.crm = &value
+}
+
+// Crm returns the value of the "crm" field in the mutation.
+func (m *FeedbackVoteMutation) Crm() (r map[string]interface{}, exists bool) {
+	v := m.crm
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCrm returns the old "crm" field's value of the FeedbackVote entity.
+// If the FeedbackVote object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackVoteMutation) OldCrm(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCrm is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCrm requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCrm: %w", err)
+	}
+	return oldValue.Crm, nil
+}
+
+// ClearCrm clears the value of the "crm" field.
+func (m *FeedbackVoteMutation) ClearCrm() {
+	m.crm = nil
+	m.clearedFields[feedbackvote.FieldCrm] = struct{}{}
+}
+
+// CrmCleared returns if the "crm" field was cleared in this mutation.
+func (m *FeedbackVoteMutation) CrmCleared() bool {
+	_, ok := m.clearedFields[feedbackvote.FieldCrm]
+	return ok
+}
+
+// ResetCrm resets all changes to the "crm" field.
+func (m *FeedbackVoteMutation) ResetCrm() {
+	m.crm = nil
+	delete(m.clearedFields, feedbackvote.FieldCrm)
+}
+
+// SetRecordedBy sets the "recorded_by" field.
+func (m *FeedbackVoteMutation) SetRecordedBy(i int) {
+	m.recorded_by = &i
+	m.addrecorded_by = nil
+}
+
+// RecordedBy returns the value of the "recorded_by" field in the mutation.
+func (m *FeedbackVoteMutation) RecordedBy() (r int, exists bool) {
+	v := m.recorded_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecordedBy returns the old "recorded_by" field's value of the FeedbackVote entity.
+// If the FeedbackVote object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackVoteMutation) OldRecordedBy(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecordedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecordedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecordedBy: %w", err)
+	}
+	return oldValue.RecordedBy, nil
+}
+
+// AddRecordedBy adds i to the "recorded_by" field.
+func (m *FeedbackVoteMutation) AddRecordedBy(i int) {
+	if m.addrecorded_by != nil {
+		*m.addrecorded_by += i
+	} else {
+		m.addrecorded_by = &i
+	}
+}
+
+// AddedRecordedBy returns the value that was added to the "recorded_by" field in this mutation.
+func (m *FeedbackVoteMutation) AddedRecordedBy() (r int, exists bool) {
+	v := m.addrecorded_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearRecordedBy clears the value of the "recorded_by" field.
+func (m *FeedbackVoteMutation) ClearRecordedBy() {
+	m.recorded_by = nil
+	m.addrecorded_by = nil
+	m.clearedFields[feedbackvote.FieldRecordedBy] = struct{}{}
+}
+
+// RecordedByCleared returns if the "recorded_by" field was cleared in this mutation.
+func (m *FeedbackVoteMutation) RecordedByCleared() bool {
+	_, ok := m.clearedFields[feedbackvote.FieldRecordedBy]
+	return ok
+}
+
+// ResetRecordedBy resets all changes to the "recorded_by" field.
+func (m *FeedbackVoteMutation) ResetRecordedBy() {
+	m.recorded_by = nil
+	m.addrecorded_by = nil
+	delete(m.clearedFields, feedbackvote.FieldRecordedBy)
+}
+
+// SetNote sets the "note" field.
+func (m *FeedbackVoteMutation) SetNote(s string) {
+	m.note = &s
+}
+
+// Note returns the value of the "note" field in the mutation.
+func (m *FeedbackVoteMutation) Note() (r string, exists bool) {
+	v := m.note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNote returns the old "note" field's value of the FeedbackVote entity.
+// If the FeedbackVote object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackVoteMutation) OldNote(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNote: %w", err)
+	}
+	return oldValue.Note, nil
+}
+
+// ResetNote resets all changes to the "note" field.
+func (m *FeedbackVoteMutation) ResetNote() {
+	m.note = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *FeedbackVoteMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *FeedbackVoteMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the FeedbackVote entity.
+// If the FeedbackVote object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeedbackVoteMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *FeedbackVoteMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the FeedbackVoteMutation builder.
+func (m *FeedbackVoteMutation) Where(ps ...predicate.FeedbackVote) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the FeedbackVoteMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *FeedbackVoteMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.FeedbackVote, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *FeedbackVoteMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *FeedbackVoteMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (FeedbackVote).
+func (m *FeedbackVoteMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *FeedbackVoteMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.item_id != nil {
+		fields = append(fields, feedbackvote.FieldItemID)
+	}
+	if m.origin_item_id != nil {
+		fields = append(fields, feedbackvote.FieldOriginItemID)
+	}
+	if m.user_id != nil {
+		fields = append(fields, feedbackvote.FieldUserID)
+	}
+	if m.active != nil {
+		fields = append(fields, feedbackvote.FieldActive)
+	}
+	if m.plan != nil {
+		fields = append(fields, feedbackvote.FieldPlan)
+	}
+	if m.arr != nil {
+		fields = append(fields, feedbackvote.FieldArr)
+	}
+	if m.crm != nil {
+		fields = append(fields, feedbackvote.FieldCrm)
+	}
+	if m.recorded_by != nil {
+		fields = append(fields, feedbackvote.FieldRecordedBy)
+	}
+	if m.note != nil {
+		fields = append(fields, feedbackvote.FieldNote)
+	}
+	if m.created_at != nil {
+		fields = append(fields, feedbackvote.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *FeedbackVoteMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case feedbackvote.FieldItemID:
+		return m.ItemID()
+	case feedbackvote.FieldOriginItemID:
+		return m.OriginItemID()
+	case feedbackvote.FieldUserID:
+		return m.UserID()
+	case feedbackvote.FieldActive:
+		return m.Active()
+	case feedbackvote.FieldPlan:
+		return m.Plan()
+	case feedbackvote.FieldArr:
+		return m.Arr()
+	case feedbackvote.FieldCrm:
+		return m.Crm()
+	case feedbackvote.FieldRecordedBy:
+		return m.RecordedBy()
+	case feedbackvote.FieldNote:
+		return m.Note()
+	case feedbackvote.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *FeedbackVoteMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case feedbackvote.FieldItemID:
+		return m.OldItemID(ctx)
+	case feedbackvote.FieldOriginItemID:
+		return m.OldOriginItemID(ctx)
+	case feedbackvote.FieldUserID:
+		return m.OldUserID(ctx)
+	case feedbackvote.FieldActive:
+		return m.OldActive(ctx)
+	case feedbackvote.FieldPlan:
+		return m.OldPlan(ctx)
+	case feedbackvote.FieldArr:
+		return m.OldArr(ctx)
+	case feedbackvote.FieldCrm:
+		return m.OldCrm(ctx)
+	case feedbackvote.FieldRecordedBy:
+		return m.OldRecordedBy(ctx)
+	case feedbackvote.FieldNote:
+		return m.OldNote(ctx)
+	case feedbackvote.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown FeedbackVote field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FeedbackVoteMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case feedbackvote.FieldItemID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetItemID(v)
+		return nil
+	case feedbackvote.FieldOriginItemID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOriginItemID(v)
+		return nil
+	case feedbackvote.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case feedbackvote.FieldActive:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActive(v)
+		return nil
+	case feedbackvote.FieldPlan:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPlan(v)
+		return nil
+	case feedbackvote.FieldArr:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetArr(v)
+		return nil
+	case feedbackvote.FieldCrm:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCrm(v)
+		return nil
+	case feedbackvote.FieldRecordedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecordedBy(v)
+		return nil
+	case feedbackvote.FieldNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNote(v)
+		return nil
+	case feedbackvote.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown FeedbackVote field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *FeedbackVoteMutation) AddedFields() []string {
+	var fields []string
+	if m.additem_id != nil {
+		fields = append(fields, feedbackvote.FieldItemID)
+	}
+	if m.addorigin_item_id != nil {
+		fields = append(fields, feedbackvote.FieldOriginItemID)
+	}
+	if m.adduser_id != nil {
+		fields = append(fields, feedbackvote.FieldUserID)
+	}
+	if m.addarr != nil {
+		fields = append(fields, feedbackvote.FieldArr)
+	}
+	if m.addrecorded_by != nil {
+		fields = append(fields, feedbackvote.FieldRecordedBy)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *FeedbackVoteMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case feedbackvote.FieldItemID:
+		return m.AddedItemID()
+	case feedbackvote.FieldOriginItemID:
+		return m.AddedOriginItemID()
+	case feedbackvote.FieldUserID:
+		return m.AddedUserID()
+	case feedbackvote.FieldArr:
+		return m.AddedArr()
+	case feedbackvote.FieldRecordedBy:
+		return m.AddedRecordedBy()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FeedbackVoteMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case feedbackvote.FieldItemID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddItemID(v)
+		return nil
+	case feedbackvote.FieldOriginItemID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddOriginItemID(v)
+		return nil
+	case feedbackvote.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUserID(v)
+		return nil
+	case feedbackvote.FieldArr:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddArr(v)
+		return nil
+	case feedbackvote.FieldRecordedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRecordedBy(v)
+		return nil
+	}
+	return fmt.Errorf("unknown FeedbackVote numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *FeedbackVoteMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(feedbackvote.FieldCrm) {
+		fields = append(fields, feedbackvote.FieldCrm)
+	}
+	if m.FieldCleared(feedbackvote.FieldRecordedBy) {
+		fields = append(fields, feedbackvote.FieldRecordedBy)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *FeedbackVoteMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *FeedbackVoteMutation) ClearField(name string) error {
+	switch name {
+	case feedbackvote.FieldCrm:
+		m.ClearCrm()
+		return nil
+	case feedbackvote.FieldRecordedBy:
+		m.ClearRecordedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown FeedbackVote nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *FeedbackVoteMutation) ResetField(name string) error {
+	switch name {
+	case feedbackvote.FieldItemID:
+		m.ResetItemID()
+		return nil
+	case feedbackvote.FieldOriginItemID:
+		m.ResetOriginItemID()
+		return nil
+	case feedbackvote.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case feedbackvote.FieldActive:
+		m.ResetActive()
+		return nil
+	case feedbackvote.FieldPlan:
+		m.ResetPlan()
+		return nil
+	case feedbackvote.FieldArr:
+		m.ResetArr()
+		return nil
+	case feedbackvote.FieldCrm:
+		m.ResetCrm()
+		return nil
+	case feedbackvote.FieldRecordedBy:
+		m.ResetRecordedBy()
+		return nil
+	case feedbackvote.FieldNote:
+		m.ResetNote()
+		return nil
+	case feedbackvote.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown FeedbackVote field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *FeedbackVoteMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *FeedbackVoteMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *FeedbackVoteMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *FeedbackVoteMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *FeedbackVoteMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *FeedbackVoteMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *FeedbackVoteMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown FeedbackVote unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *FeedbackVoteMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown FeedbackVote edge %s", name)
+}
+
 // FlagMutation represents an operation that mutates the Flag nodes in the graph.
 type FlagMutation struct {
 	config
@@ -5763,6 +9832,7 @@ type ForumMutation struct {
 	addpost_count      *int
 	last_posted_at     *time.Time
 	deleted_at         *time.Time
+	kind               *forum.Kind
 	clearedFields      map[string]struct{}
 	parent             *int
 	clearedparent      bool
@@ -6644,6 +10714,42 @@ func (m *ForumMutation) ResetDeletedAt() {
 	delete(m.clearedFields, forum.FieldDeletedAt)
 }
 
+// SetKind sets the "kind" field.
+func (m *ForumMutation) SetKind(f forum.Kind) {
+	m.kind = &f
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *ForumMutation) Kind() (r forum.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the Forum entity.
+// If the Forum object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ForumMutation) OldKind(ctx context.Context) (v forum.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *ForumMutation) ResetKind() {
+	m.kind = nil
+}
+
 // ClearParent clears the "parent" edge to the Forum entity.
 func (m *ForumMutation) ClearParent() {
 	m.clearedparent = true
@@ -6894,7 +11000,7 @@ func (m *ForumMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ForumMutation) Fields() []string {
-	fields := make([]string, 0, 17)
+	fields := make([]string, 0, 18)
 	if m.created_at != nil {
 		fields = append(fields, forum.FieldCreatedAt)
 	}
@@ -6946,6 +11052,9 @@ func (m *ForumMutation) Fields() []string {
 	if m.deleted_at != nil {
 		fields = append(fields, forum.FieldDeletedAt)
 	}
+	if m.kind != nil {
+		fields = append(fields, forum.FieldKind)
+	}
 	return fields
 }
 
@@ -6988,6 +11097,8 @@ func (m *ForumMutation) Field(name string) (ent.Value, bool) {
 		return m.LastPostedAt()
 	case forum.FieldDeletedAt:
 		return m.DeletedAt()
+	case forum.FieldKind:
+		return m.Kind()
 	}
 	return nil, false
 }
@@ -7031,6 +11142,8 @@ func (m *ForumMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldLastPostedAt(ctx)
 	case forum.FieldDeletedAt:
 		return m.OldDeletedAt(ctx)
+	case forum.FieldKind:
+		return m.OldKind(ctx)
 	}
 	return nil, fmt.Errorf("unknown Forum field %s", name)
 }
@@ -7158,6 +11271,13 @@ func (m *ForumMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetDeletedAt(v)
+		return nil
+	case forum.FieldKind:
+		v, ok := value.(forum.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Forum field %s", name)
@@ -7348,6 +11468,9 @@ func (m *ForumMutation) ResetField(name string) error {
 		return nil
 	case forum.FieldDeletedAt:
 		m.ResetDeletedAt()
+		return nil
+	case forum.FieldKind:
+		m.ResetKind()
 		return nil
 	}
 	return fmt.Errorf("unknown Forum field %s", name)

@@ -11,6 +11,11 @@ import (
 	"github.com/crn-dev/crn/ent/bookmark"
 	"github.com/crn-dev/crn/ent/event"
 	"github.com/crn-dev/crn/ent/eventcursor"
+	"github.com/crn-dev/crn/ent/feedbackitem"
+	"github.com/crn-dev/crn/ent/feedbacknote"
+	"github.com/crn-dev/crn/ent/feedbacksatisfaction"
+	"github.com/crn-dev/crn/ent/feedbackstatuschange"
+	"github.com/crn-dev/crn/ent/feedbackvote"
 	"github.com/crn-dev/crn/ent/flag"
 	"github.com/crn-dev/crn/ent/forum"
 	"github.com/crn-dev/crn/ent/forumsubscription"
@@ -186,6 +191,116 @@ func init() {
 	eventcursor.DefaultUpdatedAt = eventcursorDescUpdatedAt.Default.(func() time.Time)
 	// eventcursor.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	eventcursor.UpdateDefaultUpdatedAt = eventcursorDescUpdatedAt.UpdateDefault.(func() time.Time)
+	feedbackitemFields := schema.FeedbackItem{}.Fields()
+	_ = feedbackitemFields
+	// feedbackitemDescVoteCount is the schema descriptor for vote_count field.
+	feedbackitemDescVoteCount := feedbackitemFields[5].Descriptor()
+	// feedbackitem.DefaultVoteCount holds the default value on creation for the vote_count field.
+	feedbackitem.DefaultVoteCount = feedbackitemDescVoteCount.Default.(int)
+	// feedbackitemDescEstimate is the schema descriptor for estimate field.
+	feedbackitemDescEstimate := feedbackitemFields[7].Descriptor()
+	// feedbackitem.DefaultEstimate holds the default value on creation for the estimate field.
+	feedbackitem.DefaultEstimate = feedbackitemDescEstimate.Default.(string)
+	// feedbackitem.EstimateValidator is a validator for the "estimate" field. It is called by the builders before save.
+	feedbackitem.EstimateValidator = feedbackitemDescEstimate.Validators[0].(func(string) error)
+	// feedbackitemDescStatusChangedAt is the schema descriptor for status_changed_at field.
+	feedbackitemDescStatusChangedAt := feedbackitemFields[9].Descriptor()
+	// feedbackitem.DefaultStatusChangedAt holds the default value on creation for the status_changed_at field.
+	feedbackitem.DefaultStatusChangedAt = feedbackitemDescStatusChangedAt.Default.(func() time.Time)
+	// feedbackitemDescCreatedAt is the schema descriptor for created_at field.
+	feedbackitemDescCreatedAt := feedbackitemFields[10].Descriptor()
+	// feedbackitem.DefaultCreatedAt holds the default value on creation for the created_at field.
+	feedbackitem.DefaultCreatedAt = feedbackitemDescCreatedAt.Default.(func() time.Time)
+	// feedbackitemDescUpdatedAt is the schema descriptor for updated_at field.
+	feedbackitemDescUpdatedAt := feedbackitemFields[11].Descriptor()
+	// feedbackitem.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	feedbackitem.DefaultUpdatedAt = feedbackitemDescUpdatedAt.Default.(func() time.Time)
+	// feedbackitem.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	feedbackitem.UpdateDefaultUpdatedAt = feedbackitemDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// feedbackitemDescID is the schema descriptor for id field.
+	feedbackitemDescID := feedbackitemFields[0].Descriptor()
+	// feedbackitem.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	feedbackitem.IDValidator = feedbackitemDescID.Validators[0].(func(int) error)
+	feedbacknoteFields := schema.FeedbackNote{}.Fields()
+	_ = feedbacknoteFields
+	// feedbacknoteDescCreatedAt is the schema descriptor for created_at field.
+	feedbacknoteDescCreatedAt := feedbacknoteFields[3].Descriptor()
+	// feedbacknote.DefaultCreatedAt holds the default value on creation for the created_at field.
+	feedbacknote.DefaultCreatedAt = feedbacknoteDescCreatedAt.Default.(func() time.Time)
+	feedbacksatisfactionFields := schema.FeedbackSatisfaction{}.Fields()
+	_ = feedbacksatisfactionFields
+	// feedbacksatisfactionDescScore is the schema descriptor for score field.
+	feedbacksatisfactionDescScore := feedbacksatisfactionFields[3].Descriptor()
+	// feedbacksatisfaction.ScoreValidator is a validator for the "score" field. It is called by the builders before save.
+	feedbacksatisfaction.ScoreValidator = func() func(int) error {
+		validators := feedbacksatisfactionDescScore.Validators
+		fns := [...]func(int) error{
+			validators[0].(func(int) error),
+			validators[1].(func(int) error),
+		}
+		return func(score int) error {
+			for _, fn := range fns {
+				if err := fn(score); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// feedbacksatisfactionDescComment is the schema descriptor for comment field.
+	feedbacksatisfactionDescComment := feedbacksatisfactionFields[4].Descriptor()
+	// feedbacksatisfaction.DefaultComment holds the default value on creation for the comment field.
+	feedbacksatisfaction.DefaultComment = feedbacksatisfactionDescComment.Default.(string)
+	// feedbacksatisfactionDescOutcome is the schema descriptor for outcome field.
+	feedbacksatisfactionDescOutcome := feedbacksatisfactionFields[5].Descriptor()
+	// feedbacksatisfaction.OutcomeValidator is a validator for the "outcome" field. It is called by the builders before save.
+	feedbacksatisfaction.OutcomeValidator = feedbacksatisfactionDescOutcome.Validators[0].(func(string) error)
+	// feedbacksatisfactionDescCreatedAt is the schema descriptor for created_at field.
+	feedbacksatisfactionDescCreatedAt := feedbacksatisfactionFields[6].Descriptor()
+	// feedbacksatisfaction.DefaultCreatedAt holds the default value on creation for the created_at field.
+	feedbacksatisfaction.DefaultCreatedAt = feedbacksatisfactionDescCreatedAt.Default.(func() time.Time)
+	feedbackstatuschangeFields := schema.FeedbackStatusChange{}.Fields()
+	_ = feedbackstatuschangeFields
+	// feedbackstatuschangeDescFromStatus is the schema descriptor for from_status field.
+	feedbackstatuschangeDescFromStatus := feedbackstatuschangeFields[2].Descriptor()
+	// feedbackstatuschange.FromStatusValidator is a validator for the "from_status" field. It is called by the builders before save.
+	feedbackstatuschange.FromStatusValidator = feedbackstatuschangeDescFromStatus.Validators[0].(func(string) error)
+	// feedbackstatuschangeDescToStatus is the schema descriptor for to_status field.
+	feedbackstatuschangeDescToStatus := feedbackstatuschangeFields[3].Descriptor()
+	// feedbackstatuschange.ToStatusValidator is a validator for the "to_status" field. It is called by the builders before save.
+	feedbackstatuschange.ToStatusValidator = feedbackstatuschangeDescToStatus.Validators[0].(func(string) error)
+	// feedbackstatuschangeDescResponse is the schema descriptor for response field.
+	feedbackstatuschangeDescResponse := feedbackstatuschangeFields[4].Descriptor()
+	// feedbackstatuschange.DefaultResponse holds the default value on creation for the response field.
+	feedbackstatuschange.DefaultResponse = feedbackstatuschangeDescResponse.Default.(string)
+	// feedbackstatuschangeDescCreatedAt is the schema descriptor for created_at field.
+	feedbackstatuschangeDescCreatedAt := feedbackstatuschangeFields[5].Descriptor()
+	// feedbackstatuschange.DefaultCreatedAt holds the default value on creation for the created_at field.
+	feedbackstatuschange.DefaultCreatedAt = feedbackstatuschangeDescCreatedAt.Default.(func() time.Time)
+	feedbackvoteFields := schema.FeedbackVote{}.Fields()
+	_ = feedbackvoteFields
+	// feedbackvoteDescActive is the schema descriptor for active field.
+	feedbackvoteDescActive := feedbackvoteFields[3].Descriptor()
+	// feedbackvote.DefaultActive holds the default value on creation for the active field.
+	feedbackvote.DefaultActive = feedbackvoteDescActive.Default.(bool)
+	// feedbackvoteDescPlan is the schema descriptor for plan field.
+	feedbackvoteDescPlan := feedbackvoteFields[4].Descriptor()
+	// feedbackvote.DefaultPlan holds the default value on creation for the plan field.
+	feedbackvote.DefaultPlan = feedbackvoteDescPlan.Default.(string)
+	// feedbackvote.PlanValidator is a validator for the "plan" field. It is called by the builders before save.
+	feedbackvote.PlanValidator = feedbackvoteDescPlan.Validators[0].(func(string) error)
+	// feedbackvoteDescArr is the schema descriptor for arr field.
+	feedbackvoteDescArr := feedbackvoteFields[5].Descriptor()
+	// feedbackvote.DefaultArr holds the default value on creation for the arr field.
+	feedbackvote.DefaultArr = feedbackvoteDescArr.Default.(float64)
+	// feedbackvoteDescNote is the schema descriptor for note field.
+	feedbackvoteDescNote := feedbackvoteFields[8].Descriptor()
+	// feedbackvote.DefaultNote holds the default value on creation for the note field.
+	feedbackvote.DefaultNote = feedbackvoteDescNote.Default.(string)
+	// feedbackvoteDescCreatedAt is the schema descriptor for created_at field.
+	feedbackvoteDescCreatedAt := feedbackvoteFields[9].Descriptor()
+	// feedbackvote.DefaultCreatedAt holds the default value on creation for the created_at field.
+	feedbackvote.DefaultCreatedAt = feedbackvoteDescCreatedAt.Default.(func() time.Time)
 	flagFields := schema.Flag{}.Fields()
 	_ = flagFields
 	// flagDescText is the schema descriptor for text field.

@@ -26,6 +26,16 @@ type Tx struct {
 	Event *EventClient
 	// EventCursor is the client for interacting with the EventCursor builders.
 	EventCursor *EventCursorClient
+	// FeedbackItem is the client for interacting with the FeedbackItem builders.
+	FeedbackItem *FeedbackItemClient
+	// FeedbackNote is the client for interacting with the FeedbackNote builders.
+	FeedbackNote *FeedbackNoteClient
+	// FeedbackSatisfaction is the client for interacting with the FeedbackSatisfaction builders.
+	FeedbackSatisfaction *FeedbackSatisfactionClient
+	// FeedbackStatusChange is the client for interacting with the FeedbackStatusChange builders.
+	FeedbackStatusChange *FeedbackStatusChangeClient
+	// FeedbackVote is the client for interacting with the FeedbackVote builders.
+	FeedbackVote *FeedbackVoteClient
 	// Flag is the client for interacting with the Flag builders.
 	Flag *FlagClient
 	// Forum is the client for interacting with the Forum builders.
@@ -219,6 +229,11 @@ func (tx *Tx) init() {
 	tx.Bookmark = NewBookmarkClient(tx.config)
 	tx.Event = NewEventClient(tx.config)
 	tx.EventCursor = NewEventCursorClient(tx.config)
+	tx.FeedbackItem = NewFeedbackItemClient(tx.config)
+	tx.FeedbackNote = NewFeedbackNoteClient(tx.config)
+	tx.FeedbackSatisfaction = NewFeedbackSatisfactionClient(tx.config)
+	tx.FeedbackStatusChange = NewFeedbackStatusChangeClient(tx.config)
+	tx.FeedbackVote = NewFeedbackVoteClient(tx.config)
 	tx.Flag = NewFlagClient(tx.config)
 	tx.Forum = NewForumClient(tx.config)
 	tx.ForumSubscription = NewForumSubscriptionClient(tx.config)

@@ -110,8 +110,13 @@ func TestMigrateAdminSeed(t *testing.T) {
 			if _, err := fmt.Sscanf(out[strings.Index(out, "community:"):], "community: 6 forums, %d topics, %d posts created", &topics, &posts); err != nil || topics < 200 || posts < 2000 {
 				t.Fatalf("demo too small: %d topics, %d posts (%v): %s", topics, posts, err, out)
 			}
+			var items, votes int
+			if _, err := fmt.Sscanf(out[strings.Index(out, "feedback:"):], "feedback: 3 boards, %d items, %d votes", &items, &votes); err != nil || items != 300 || votes < 1000 {
+				t.Fatalf("demo feedback: %d items, %d votes (%v): %s", items, votes, err, out)
+			}
 			code, out, _ = crn(t, append([]string{"seed", "--demo"}, common...)...)
-			if code != 0 || !strings.Contains(out, "users: 0 created, 103 already present") || !strings.Contains(out, "community: already present") {
+			if code != 0 || !strings.Contains(out, "users: 0 created, 103 already present") || !strings.Contains(out, "community: already present") ||
+				!strings.Contains(out, "feedback: already present") {
 				t.Fatalf("seed is not idempotent: %s", out)
 			}
 			if code, _, _ := crn(t, append([]string{"seed"}, common...)...); code != 2 {

@@ -26,7 +26,7 @@ what exists already is left alone. Every demo account's password is `+seed.DemoP
 	// The community is written at simulated times over the last weeks, so
 	// listings and "new" and "top" have a history to show.
 	clock := seed.NewClock(time.Now().Add(-45 * 24 * time.Hour).Truncate(time.Hour))
-	a, err := app.Build(ctx, cfg, app.NewLogger(cfg, os.Stderr), app.Options{Migrate: cfg.MigrateOnStart, Now: clock.Now})
+	a, err := app.Build(ctx, cfg, app.NewLogger(cfg, os.Stderr), app.Options{Migrate: cfg.MigrateOnStart, Now: clock.Now, Unscreened: true})
 	if err != nil {
 		return err
 	}
@@ -46,6 +46,16 @@ what exists already is left alone. Every demo account's password is `+seed.DemoP
 		fmt.Fprintln(stdout, "community: already present")
 	} else {
 		fmt.Fprintf(stdout, "community: %d forums, %d topics, %d posts created\n", 6, topics, posts)
+	}
+	fsum, err := seed.DemoFeedback(ctx, a.Accounts, a.Forums, a.Feedback, clock, time.Now().Truncate(time.Hour), progressBar(stderr, "feedback"))
+	fmt.Fprintln(stderr)
+	if err != nil {
+		return err
+	}
+	if fsum.Boards == 0 {
+		fmt.Fprintln(stdout, "feedback: already present")
+	} else {
+		fmt.Fprintln(stdout, fsum)
 	}
 	// Notifications for the demo are derived from the outbox like any others.
 	drainCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)

@@ -49,6 +49,8 @@ const (
 	FieldLastPostedAt = "last_posted_at"
 	// FieldDeletedAt holds the string denoting the deleted_at field in the database.
 	FieldDeletedAt = "deleted_at"
+	// FieldKind holds the string denoting the kind field in the database.
+	FieldKind = "kind"
 	// EdgeParent holds the string denoting the parent edge name in mutations.
 	EdgeParent = "parent"
 	// EdgeChildren holds the string denoting the children edge name in mutations.
@@ -110,6 +112,7 @@ var Columns = []string{
 	FieldPostCount,
 	FieldLastPostedAt,
 	FieldDeletedAt,
+	FieldKind,
 }
 
 var (
@@ -237,6 +240,32 @@ func ReplyPolicyValidator(rp ReplyPolicy) error {
 	}
 }
 
+// Kind defines the type for the "kind" enum field.
+type Kind string
+
+// KindDiscussion is the default value of the Kind enum.
+const DefaultKind = KindDiscussion
+
+// Kind values.
+const (
+	KindDiscussion Kind = "discussion"
+	KindFeedback   Kind = "feedback"
+)
+
+func (k Kind) String() string {
+	return string(k)
+}
+
+// KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
+func KindValidator(k Kind) error {
+	switch k {
+	case KindDiscussion, KindFeedback:
+		return nil
+	default:
+		return fmt.Errorf("forum: invalid enum value for kind field: %q", k)
+	}
+}
+
 // OrderOption defines the ordering options for the Forum queries.
 type OrderOption func(*sql.Selector)
 
@@ -328,6 +357,11 @@ func ByLastPostedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByDeletedAt orders the results by the deleted_at field.
 func ByDeletedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDeletedAt, opts...).ToFunc()
+}
+
+// ByKind orders the results by the kind field.
+func ByKind(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldKind, opts...).ToFunc()
 }
 
 // ByParentField orders the results by parent field.

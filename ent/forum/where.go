@@ -820,6 +820,26 @@ func DeletedAtNotNil() predicate.Forum {
 	return predicate.Forum(sql.FieldNotNull(FieldDeletedAt))
 }
 
+// KindEQ applies the EQ predicate on the "kind" field.
+func KindEQ(v Kind) predicate.Forum {
+	return predicate.Forum(sql.FieldEQ(FieldKind, v))
+}
+
+// KindNEQ applies the NEQ predicate on the "kind" field.
+func KindNEQ(v Kind) predicate.Forum {
+	return predicate.Forum(sql.FieldNEQ(FieldKind, v))
+}
+
+// KindIn applies the In predicate on the "kind" field.
+func KindIn(vs ...Kind) predicate.Forum {
+	return predicate.Forum(sql.FieldIn(FieldKind, vs...))
+}
+
+// KindNotIn applies the NotIn predicate on the "kind" field.
+func KindNotIn(vs ...Kind) predicate.Forum {
+	return predicate.Forum(sql.FieldNotIn(FieldKind, vs...))
+}
+
 // HasParent applies the HasEdge predicate on the "parent" edge.
 func HasParent() predicate.Forum {
 	return predicate.Forum(func(s *sql.Selector) {

@@ -81,6 +81,66 @@ func (f EventCursorFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value,
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.EventCursorMutation", m)
 }
 
+// The FeedbackItemFunc type is an adapter to allow the use of ordinary
+// function as FeedbackItem mutator.
+type FeedbackItemFunc func(context.Context, *ent.FeedbackItemMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f FeedbackItemFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.FeedbackItemMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.FeedbackItemMutation", m)
+}
+
+// The FeedbackNoteFunc type is an adapter to allow the use of ordinary
+// function as FeedbackNote mutator.
+type FeedbackNoteFunc func(context.Context, *ent.FeedbackNoteMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f FeedbackNoteFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.FeedbackNoteMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.FeedbackNoteMutation", m)
+}
+
+// The FeedbackSatisfactionFunc type is an adapter to allow the use of ordinary
+// function as FeedbackSatisfaction mutator.
+type FeedbackSatisfactionFunc func(context.Context, *ent.FeedbackSatisfactionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f FeedbackSatisfactionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.FeedbackSatisfactionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.FeedbackSatisfactionMutation", m)
+}
+
+// The FeedbackStatusChangeFunc type is an adapter to allow the use of ordinary
+// function as FeedbackStatusChange mutator.
+type FeedbackStatusChangeFunc func(context.Context, *ent.FeedbackStatusChangeMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f FeedbackStatusChangeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.FeedbackStatusChangeMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.FeedbackStatusChangeMutation", m)
+}
+
+// The FeedbackVoteFunc type is an adapter to allow the use of ordinary
+// function as FeedbackVote mutator.
+type FeedbackVoteFunc func(context.Context, *ent.FeedbackVoteMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f FeedbackVoteFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.FeedbackVoteMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.FeedbackVoteMutation", m)
+}
+
 // The FlagFunc type is an adapter to allow the use of ordinary
 // function as Flag mutator.
 type FlagFunc func(context.Context, *ent.FlagMutation) (ent.Value, error)

@@ -174,6 +174,169 @@ var (
 		Columns:    EventCursorsColumns,
 		PrimaryKey: []*schema.Column{EventCursorsColumns[0]},
 	}
+	// FeedbackItemsColumns holds the columns for the "feedback_items" table.
+	FeedbackItemsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "forum_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "type", Type: field.TypeEnum, Enums: []string{"idea", "bug", "complaint", "question", "praise"}, Default: "idea"},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"open", "under_review", "planned", "in_progress", "done", "declined", "duplicate"}, Default: "open"},
+		{Name: "vote_count", Type: field.TypeInt, Default: 0},
+		{Name: "priority", Type: field.TypeEnum, Enums: []string{"none", "low", "medium", "high", "urgent"}, Default: "none"},
+		{Name: "estimate", Type: field.TypeString, Size: 160, Default: ""},
+		{Name: "duplicate_of", Type: field.TypeInt, Nullable: true},
+		{Name: "status_changed_at", Type: field.TypeTime},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// FeedbackItemsTable holds the schema information for the "feedback_items" table.
+	FeedbackItemsTable = &schema.Table{
+		Name:       "feedback_items",
+		Columns:    FeedbackItemsColumns,
+		PrimaryKey: []*schema.Column{FeedbackItemsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "feedbackitem_forum_id_vote_count_id",
+				Unique:  false,
+				Columns: []*schema.Column{FeedbackItemsColumns[1], FeedbackItemsColumns[5], FeedbackItemsColumns[0]},
+			},
+			{
+				Name:    "feedbackitem_forum_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{FeedbackItemsColumns[1], FeedbackItemsColumns[10], FeedbackItemsColumns[0]},
+			},
+			{
+				Name:    "feedbackitem_status",
+				Unique:  false,
+				Columns: []*schema.Column{FeedbackItemsColumns[4]},
+			},
+			{
+				Name:    "feedbackitem_duplicate_of",
+				Unique:  false,
+				Columns: []*schema.Column{FeedbackItemsColumns[8]},
+			},
+			{
+				Name:    "feedbackitem_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{FeedbackItemsColumns[2]},
+			},
+		},
+	}
+	// FeedbackNotesColumns holds the columns for the "feedback_notes" table.
+	FeedbackNotesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "item_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "body", Type: field.TypeString, Size: 2147483647},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// FeedbackNotesTable holds the schema information for the "feedback_notes" table.
+	FeedbackNotesTable = &schema.Table{
+		Name:       "feedback_notes",
+		Columns:    FeedbackNotesColumns,
+		PrimaryKey: []*schema.Column{FeedbackNotesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "feedbacknote_item_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{FeedbackNotesColumns[1], FeedbackNotesColumns[0]},
+			},
+		},
+	}
+	// FeedbackSatisfactionsColumns holds the columns for the "feedback_satisfactions" table.
+	FeedbackSatisfactionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "topic_id", Type: field.TypeInt},
+		{Name: "forum_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "score", Type: field.TypeInt},
+		{Name: "comment", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "outcome", Type: field.TypeString, Size: 32},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// FeedbackSatisfactionsTable holds the schema information for the "feedback_satisfactions" table.
+	FeedbackSatisfactionsTable = &schema.Table{
+		Name:       "feedback_satisfactions",
+		Columns:    FeedbackSatisfactionsColumns,
+		PrimaryKey: []*schema.Column{FeedbackSatisfactionsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "feedbacksatisfaction_topic_id_user_id",
+				Unique:  true,
+				Columns: []*schema.Column{FeedbackSatisfactionsColumns[1], FeedbackSatisfactionsColumns[3]},
+			},
+			{
+				Name:    "feedbacksatisfaction_forum_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{FeedbackSatisfactionsColumns[2], FeedbackSatisfactionsColumns[7]},
+			},
+		},
+	}
+	// FeedbackStatusChangesColumns holds the columns for the "feedback_status_changes" table.
+	FeedbackStatusChangesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "item_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "from_status", Type: field.TypeString, Size: 32},
+		{Name: "to_status", Type: field.TypeString, Size: 32},
+		{Name: "response", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// FeedbackStatusChangesTable holds the schema information for the "feedback_status_changes" table.
+	FeedbackStatusChangesTable = &schema.Table{
+		Name:       "feedback_status_changes",
+		Columns:    FeedbackStatusChangesColumns,
+		PrimaryKey: []*schema.Column{FeedbackStatusChangesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "feedbackstatuschange_item_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{FeedbackStatusChangesColumns[1], FeedbackStatusChangesColumns[6]},
+			},
+		},
+	}
+	// FeedbackVotesColumns holds the columns for the "feedback_votes" table.
+	FeedbackVotesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "item_id", Type: field.TypeInt},
+		{Name: "origin_item_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "active", Type: field.TypeBool, Default: true},
+		{Name: "plan", Type: field.TypeString, Size: 160, Default: ""},
+		{Name: "arr", Type: field.TypeFloat64, Default: 0},
+		{Name: "crm", Type: field.TypeJSON, Nullable: true},
+		{Name: "recorded_by", Type: field.TypeInt, Nullable: true},
+		{Name: "note", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// FeedbackVotesTable holds the schema information for the "feedback_votes" table.
+	FeedbackVotesTable = &schema.Table{
+		Name:       "feedback_votes",
+		Columns:    FeedbackVotesColumns,
+		PrimaryKey: []*schema.Column{FeedbackVotesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "feedbackvote_user_id_origin_item_id",
+				Unique:  true,
+				Columns: []*schema.Column{FeedbackVotesColumns[3], FeedbackVotesColumns[2]},
+			},
+			{
+				Name:    "feedbackvote_item_id_active",
+				Unique:  false,
+				Columns: []*schema.Column{FeedbackVotesColumns[1], FeedbackVotesColumns[4]},
+			},
+			{
+				Name:    "feedbackvote_item_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{FeedbackVotesColumns[1], FeedbackVotesColumns[10]},
+			},
+			{
+				Name:    "feedbackvote_origin_item_id",
+				Unique:  false,
+				Columns: []*schema.Column{FeedbackVotesColumns[2]},
+			},
+		},
+	}
 	// FlagsColumns holds the columns for the "flags" table.
 	FlagsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -224,6 +387,7 @@ var (
 		{Name: "post_count", Type: field.TypeInt, Default: 0},
 		{Name: "last_posted_at", Type: field.TypeTime, Nullable: true},
 		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"discussion", "feedback"}, Default: "discussion"},
 		{Name: "parent_id", Type: field.TypeInt, Nullable: true},
 		{Name: "group_id", Type: field.TypeInt, Nullable: true},
 	}
@@ -235,13 +399,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "forums_forums_children",
-				Columns:    []*schema.Column{ForumsColumns[16]},
+				Columns:    []*schema.Column{ForumsColumns[17]},
 				RefColumns: []*schema.Column{ForumsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "forums_groups_forums",
-				Columns:    []*schema.Column{ForumsColumns[17]},
+				Columns:    []*schema.Column{ForumsColumns[18]},
 				RefColumns: []*schema.Column{GroupsColumns[0]},
 				OnDelete:   schema.Restrict,
 			},
@@ -250,12 +414,12 @@ var (
 			{
 				Name:    "forum_parent_id_position",
 				Unique:  false,
-				Columns: []*schema.Column{ForumsColumns[16], ForumsColumns[6]},
+				Columns: []*schema.Column{ForumsColumns[17], ForumsColumns[6]},
 			},
 			{
 				Name:    "forum_group_id",
 				Unique:  false,
-				Columns: []*schema.Column{ForumsColumns[17]},
+				Columns: []*schema.Column{ForumsColumns[18]},
 			},
 		},
 	}
@@ -1140,6 +1304,11 @@ var (
 		BookmarksTable,
 		EventsTable,
 		EventCursorsTable,
+		FeedbackItemsTable,
+		FeedbackNotesTable,
+		FeedbackSatisfactionsTable,
+		FeedbackStatusChangesTable,
+		FeedbackVotesTable,
 		FlagsTable,
 		ForumsTable,
 		ForumSubscriptionsTable,

@@ -24,6 +24,21 @@ type Event func(*sql.Selector)
 // EventCursor is the predicate function for eventcursor builders.
 type EventCursor func(*sql.Selector)
 
+// FeedbackItem is the predicate function for feedbackitem builders.
+type FeedbackItem func(*sql.Selector)
+
+// FeedbackNote is the predicate function for feedbacknote builders.
+type FeedbackNote func(*sql.Selector)
+
+// FeedbackSatisfaction is the predicate function for feedbacksatisfaction builders.
+type FeedbackSatisfaction func(*sql.Selector)
+
+// FeedbackStatusChange is the predicate function for feedbackstatuschange builders.
+type FeedbackStatusChange func(*sql.Selector)
+
+// FeedbackVote is the predicate function for feedbackvote builders.
+type FeedbackVote func(*sql.Selector)
+
 // Flag is the predicate function for flag builders.
 type Flag func(*sql.Selector)
 

@@ -38,6 +38,9 @@ func (Forum) Fields() []ent.Field {
 		field.Int("post_count").Default(0),
 		field.Time("last_posted_at").Optional().Nillable(),
 		field.Time("deleted_at").Optional().Nillable(),
+		// A feedback board holds feedback items (internal/feedback) instead
+		// of discussions; its topics are opened through the feedback API.
+		field.Enum("kind").Values("discussion", "feedback").Default("discussion"),
 	}
 }
 

@@ -28,6 +28,7 @@ import (
 	"github.com/crn-dev/crn/internal/database"
 	"github.com/crn-dev/crn/internal/discovery"
 	"github.com/crn-dev/crn/internal/event"
+	"github.com/crn-dev/crn/internal/feedback"
 	"github.com/crn-dev/crn/internal/forum"
 	"github.com/crn-dev/crn/internal/graph"
 	"github.com/crn-dev/crn/internal/group"
@@ -78,6 +79,7 @@ type App struct {
 	Store         storage.Store // uploaded files; nil unless serving
 	Resources     *resource.Service
 	Graph         *graph.Service
+	Feedback      *feedback.Service
 	Redis         *redis.Client              // nil unless CRN_REDIS_URL is set
 	Meili         meilisearch.ServiceManager // nil unless CRN_MEILI_URL is set
 	Handler       http.Handler
@@ -101,6 +103,9 @@ type Options struct {
 	Serve bool
 	// Search opens the search index without serving (crn reindex).
 	Search bool
+	// Unscreened stores posts without auto-moderation (crn seed writes a
+	// history of months in minutes, which the rate limits would refuse).
+	Unscreened bool
 }
 
 // Build opens every backend the configuration names and builds the services
@@ -204,7 +209,11 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	// Moderation screens what the forum stores, and acts through the forum:
 	// the screener is filled in once both exist.
 	screener := &moderation.Screener{}
-	a.Forums = forum.New(a.DB, renderer, forum.Options{Limits: limits, Committed: committed, Now: opts.Now, Screen: screener})
+	fopts := forum.Options{Limits: limits, Committed: committed, Now: opts.Now, Screen: screener}
+	if opts.Unscreened {
+		fopts.Screen = nil
+	}
+	a.Forums = forum.New(a.DB, renderer, fopts)
 	a.Moderation = moderation.New(a.DB, a.Forums, moderation.Options{Committed: committed, Now: opts.Now,
 		DisconnectUser: func(id int) {
 			if a.Hub != nil {
@@ -229,6 +238,13 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		Decay: graph.Decay{HalfLife: cfg.GraphHalfLife}, Weights: weights, Committed: committed, Now: opts.Now,
 		Groups: graphGroups{a.Forums},
 	})
+	{
+		fopts := feedback.Options{Committed: committed, Now: opts.Now, PlanWeights: cfg.FeedbackPlanWeights}
+		if a.Discovery != nil {
+			fopts.Search = a.Discovery // similar items from the index, SQL otherwise
+		}
+		a.Feedback = feedback.New(a.DB, a.Forums, fopts)
+	}
 	if !opts.Serve {
 		return a, nil
 	}
@@ -262,6 +278,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		Resources:     a.Resources,
 		Graph:         a.Graph,
 		Moderation:    a.Moderation,
+		Feedback:      a.Feedback,
 		AuthLimiter:   ratelimit.NewMemory(cfg.AuthRatePerMin, cfg.AuthRateBurst, nil),
 		Checks:        checks,
 		Registry:      reg,

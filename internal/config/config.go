@@ -54,6 +54,8 @@ type Config struct {
 	GraphRefresh    time.Duration // how often a serving node reads graph changes into memory
 	LogLevel        string        // debug, info, warn, error
 	LogFormat       string        // json or text
+	// FeedbackPlanWeights weight feedback votes by the voter's plan.
+	FeedbackPlanWeights map[string]float64
 
 	Storage        string // where uploaded files live: disk or s3
 	UploadDir      string // disk storage root; empty: <DataDir>/uploads (see UploadRoot)
@@ -148,6 +150,7 @@ func Settings() []Setting {
 		{"s3-use-ssl", "CRN_S3_USE_SSL", "true", "talk HTTPS to the S3 endpoint (an http:// or https:// endpoint decides by itself)", boolSetter(func(c *Config) *bool { return &c.S3.UseSSL })},
 		{"s3-prefix", "CRN_S3_PREFIX", "", "prefix of crn's object names, so several communities can share a bucket", func(c *Config, v string) error { c.S3.Prefix = v; return nil }},
 		{"resources-forum", "CRN_RESOURCES_FORUM", "resources", "slug of the forum (created on demand) where shared resources get their discussion topics; members-only resources use <slug>-members; empty disables discussions", func(c *Config, v string) error { c.ResourcesForum = v; return nil }},
+		{"feedback-plan-weights", "CRN_FEEDBACK_PLAN_WEIGHTS", "free=1,starter=2,pro=5,business=10,enterprise=20", "weight of a feedback vote by the voter's CRM plan (plan=weight, comma-separated); other plans weigh 1", func(c *Config, v string) error { return c.setPlanWeights(v) }},
 	}
 }
 
@@ -362,4 +365,19 @@ func splitList(v string) []string {
 		}
 	}
 	return out
+}
+
+// setPlanWeights parses "plan=weight,plan=weight"; plans are case-folded.
+func (c *Config) setPlanWeights(v string) error {
+	c.FeedbackPlanWeights = map[string]float64{}
+	for _, pair := range splitList(v) {
+		plan, w, ok := strings.Cut(pair, "=")
+		plan = strings.ToLower(strings.TrimSpace(plan))
+		f, err := strconv.ParseFloat(strings.TrimSpace(w), 64)
+		if !ok || plan == "" || err != nil || f < 0 || f > 1e9 {
+			return fmt.Errorf("%q is not plan=weight with a weight from 0 to 1e9", pair)
+		}
+		c.FeedbackPlanWeights[plan] = f
+	}
+	return nil
 }

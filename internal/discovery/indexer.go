@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/crn-dev/crn/ent"
+	"github.com/crn-dev/crn/ent/feedbackitem"
 	"github.com/crn-dev/crn/ent/forum"
 	"github.com/crn-dev/crn/ent/group"
 	"github.com/crn-dev/crn/ent/post"
@@ -84,6 +85,26 @@ func (ix *Indexer) Handle(ctx context.Context, evs []event.Event) error {
 				return fmt.Errorf("index: %w", err)
 			}
 			wholeForums = append(wholeForums, ids...)
+		case event.FeedbackCreated, event.FeedbackStatusChanged, event.FeedbackVoted, event.FeedbackUnvoted:
+			topics[e.TopicID] = true // type, status and vote count
+		case event.FeedbackUpdated:
+			wholeTopics = append(wholeTopics, e.TopicID) // areas are the tags, copied into posts
+		case event.FeedbackMerged, event.FeedbackUnmerged:
+			// Votes moved between the item and its target and the
+			// target's own targets: refresh the whole chain's counts.
+			topics[e.TopicID] = true
+			for _, k := range []string{"into", "from"} {
+				if id := payloadInt(e.Payload[k]); id > 0 {
+					topics[id] = true
+				}
+			}
+			ids, err := feedbackChain(ctx, ix.db, e.TopicID)
+			if err != nil {
+				return fmt.Errorf("index: %w", err)
+			}
+			for _, id := range ids {
+				topics[id] = true
+			}
 		}
 	}
 	if len(wholeForums) > 0 {
@@ -204,6 +225,18 @@ func (ix *Indexer) topicDocs(ctx context.Context, ts []*ent.Topic) ([]search.Doc
 	if err != nil {
 		return nil, err
 	}
+	// Topics that are feedback items are indexed as type feedback with
+	// their status and votes. Internal notes, priority and estimates are
+	// never read here.
+	items, err := ix.db.FeedbackItem.Query().Where(feedbackitem.IDIn(ids...)).
+		Select(feedbackitem.FieldID, feedbackitem.FieldStatus, feedbackitem.FieldVoteCount).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("index topics: %w", err)
+	}
+	feedback := make(map[int]*ent.FeedbackItem, len(items))
+	for _, it := range items {
+		feedback[it.ID] = it
+	}
 	out := make([]search.Doc, 0, len(ts))
 	for _, t := range ts {
 		f := t.Edges.Forum
@@ -211,12 +244,16 @@ func (ix *Indexer) topicDocs(ctx context.Context, ts []*ent.Topic) ([]search.Doc
 		for _, tg := range t.Edges.Tags {
 			tags = append(tags, tg.Name)
 		}
-		out = append(out, search.Doc{
+		doc := search.Doc{
 			ID: topicDocID(t.ID), Type: search.TypeTopic, Title: t.Title, Body: body[t.ID],
 			Username: names[t.UserID], AuthorID: t.UserID, ForumID: t.ForumID, TopicID: t.ID, GroupID: groupOf(f), Tags: tags,
 			Visibility: visibility(f), Deleted: t.DeletedAt != nil || t.HiddenAt != nil || f.DeletedAt != nil,
 			Votes: t.ReactionCount, CreatedAt: t.CreatedAt, UpdatedAt: t.LastPostedAt,
-		})
+		}
+		if it := feedback[t.ID]; it != nil {
+			doc.Type, doc.Status, doc.Votes = search.TypeFeedback, string(it.Status), it.VoteCount
+		}
+		out = append(out, doc)
 	}
 	return out, nil
 }
@@ -343,6 +380,39 @@ func chunks(ids []int) [][]int {
 	return out
 }
 
+// feedbackChain returns the items a feedback item is merged into, and those
+// merged into it, whose vote counts a merge or unmerge may have changed.
+func feedbackChain(ctx context.Context, db *ent.Client, id int) ([]int, error) {
+	var out []int
+	seen := map[int]bool{id: true}
+	frontier := []int{id}
+	for len(frontier) > 0 && len(out) < 1000 {
+		its, err := db.FeedbackItem.Query().Where(feedbackitem.Or(feedbackitem.IDIn(frontier...), feedbackitem.DuplicateOfIn(frontier...))).
+			Select(feedbackitem.FieldID, feedbackitem.FieldDuplicateOf).All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		frontier = frontier[:0]
+		for _, it := range its {
+			for _, x := range []int{it.ID, derefInt(it.DuplicateOf)} {
+				if x != 0 && !seen[x] {
+					seen[x] = true
+					out = append(out, x)
+					frontier = append(frontier, x)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+func derefInt(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
 // payloadInt reads a JSON number from an event payload.
 func payloadInt(v any) int {
 	switch n := v.(type) {
@@ -350,6 +420,8 @@ func payloadInt(v any) int {
 		return int(n)
 	case int:
 		return n
+	case int64:
+		return int(n)
 	}
 	return 0
 }

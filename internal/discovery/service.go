@@ -90,7 +90,7 @@ func fingerprint(p Params) string {
 	return strconv.FormatUint(h.Sum64(), 36)
 }
 
-var validTypes = map[string]bool{search.TypeTopic: true, search.TypePost: true, search.TypeUser: true, search.TypeGroup: true, search.TypeResource: true}
+var validTypes = map[string]bool{search.TypeTopic: true, search.TypePost: true, search.TypeUser: true, search.TypeGroup: true, search.TypeResource: true, search.TypeFeedback: true}
 
 // Search runs p for actor a.
 func (s *Service) Search(ctx context.Context, a authz.Actor, p Params) (*Page, error) {
@@ -103,7 +103,7 @@ func (s *Service) Search(ctx context.Context, a authz.Actor, p Params) (*Page, e
 	}
 	for _, t := range p.Types {
 		if !validTypes[t] {
-			problems["type"] = "must be topic, post, user, group or resource"
+			problems["type"] = "must be topic, post, user, group, resource or feedback"
 		}
 	}
 	switch p.Sort {
@@ -189,7 +189,8 @@ func (s *Service) Suggest(ctx context.Context, a authz.Actor, text string, limit
 		limit = 5
 	}
 	acc := accessOf(a)
-	tr, err := s.index.Search(ctx, search.Query{Text: text, Types: []string{search.TypeTopic}, Limit: limit, Access: acc, Prefix: true})
+	// Feedback items are topics too (indexed as type feedback).
+	tr, err := s.index.Search(ctx, search.Query{Text: text, Types: []string{search.TypeTopic, search.TypeFeedback}, Limit: limit, Access: acc, Prefix: true})
 	if err != nil {
 		return nil, nil, apperr.Unavailable("search_unavailable", "search is unavailable right now", err)
 	}

@@ -81,6 +81,16 @@ const (
 	ResourceDownloaded   Type = "resource.downloaded" // ActorID the downloader, UserID the owner
 	UserFollowed         Type = "user.followed"       // ActorID started following UserID
 	UserUnfollowed       Type = "user.unfollowed"     // ActorID stopped following UserID
+	// Feedback items (internal/feedback); TopicID is the item's id.
+	FeedbackCreated       Type = "feedback.created"
+	FeedbackUpdated       Type = "feedback.updated" // type, areas, priority or estimate changed
+	FeedbackStatusChanged Type = "feedback.status_changed"
+	FeedbackVoted         Type = "feedback.voted" // ActorID is the voter (also when staff recorded it)
+	FeedbackUnvoted       Type = "feedback.unvoted"
+	FeedbackMerged        Type = "feedback.merged"
+	FeedbackUnmerged      Type = "feedback.unmerged"
+	FeedbackCSAT          Type = "feedback.csat"
+	FeedbackNoteAdded     Type = "feedback.note_added" // staff visibility; the note's text is never in the payload
 )
 
 // Visibility values. A group or a single user is "group:<id>" / "user:<id>".

@@ -29,6 +29,7 @@ type ForumInput struct {
 	// GroupID puts a new forum in a group's space (create only); its
 	// owners may then manage it. Ignored on update.
 	GroupID int
+	Kind    *string // discussion (default) or feedback (a feedback board)
 }
 
 // Forums lists the community forums (those outside any group) the actor
@@ -94,6 +95,9 @@ func (s *Service) checkForum(in ForumInput, creating bool) map[string]string {
 		if v != nil && (*v < 0 || *v > 4) {
 			problems[name] = "must be a trust level from 0 to 4"
 		}
+	}
+	if in.Kind != nil && forum.KindValidator(forum.Kind(*in.Kind)) != nil {
+		problems["kind"] = "must be discussion or feedback"
 	}
 	if in.Moderators != nil && len(*in.Moderators) > 100 {
 		problems["moderators"] = "at most 100 moderators"
@@ -263,6 +267,14 @@ func (s *Service) applyForum(ctx context.Context, tx *ent.Tx, current *ent.Forum
 	}
 	if in.ReplyMinTrust != nil {
 		m.SetReplyMinTrust(*in.ReplyMinTrust)
+	}
+	if in.Kind != nil && (current == nil || string(current.Kind) != *in.Kind) {
+		// A board's topics are feedback items and a forum's are not: the
+		// kind is chosen before the first topic and kept after.
+		if current != nil && current.TopicCount > 0 {
+			return apperr.Conflict("forum_not_empty", "the kind of a forum with topics cannot change")
+		}
+		m.SetKind(forum.Kind(*in.Kind))
 	}
 	if in.ParentID != nil {
 		if *in.ParentID == 0 {

@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/crn-dev/crn/ent"
+	"github.com/crn-dev/crn/ent/forum"
 	"github.com/crn-dev/crn/ent/post"
 	"github.com/crn-dev/crn/ent/tag"
 	"github.com/crn-dev/crn/ent/topic"
@@ -23,6 +24,10 @@ type TopicInput struct {
 	Body  string
 	Tags  []string
 	Kind  string // discussion (default) or question
+	// Attach runs inside the transaction that creates the topic, after it;
+	// its events are recorded with the topic's. The feedback service opens
+	// items this way, and topics of feedback boards must be opened so.
+	Attach func(ctx context.Context, tx *ent.Tx, t *ent.Topic, first *ent.Post) ([]event.Event, error)
 }
 
 // TopicView is a topic with what a reader needs around it.
@@ -49,6 +54,9 @@ func (s *Service) CreateTopic(ctx context.Context, a authz.Actor, forumID int, i
 			return nil, nil, apperr.Forbidden("account_silenced", "your account may not post right now")
 		}
 		return nil, nil, apperr.Forbidden("cannot_start_topic", "you may not start topics in this forum")
+	}
+	if f.Kind == forum.KindFeedback && in.Attach == nil {
+		return nil, nil, apperr.Conflict("feedback_board", "this is a feedback board: open items through /api/v1/feedback")
 	}
 	problems := map[string]string{}
 	in.Title = strings.TrimSpace(in.Title)
@@ -105,6 +113,16 @@ func (s *Service) CreateTopic(ctx context.Context, a authz.Actor, forumID int, i
 			SetLevel(topicuser.LevelWatching).SetPosted(true).Exec(ctx); err != nil {
 			return nil, err
 		}
+		// What the caller attaches (a feedback item) exists whether or not
+		// the topic is held; its events go out when the topic is published.
+		var attached []event.Event
+		if in.Attach != nil {
+			more, err := in.Attach(ctx, tx, t, p)
+			if err != nil {
+				return nil, err
+			}
+			attached = more
+		}
 		var evs []event.Event
 		if v.Hold || v.Review {
 			evs = append(evs, event.Event{Type: event.PostScreened, ActorID: a.ID, ForumID: f.ID, TopicID: t.ID, PostID: p.ID,
@@ -118,12 +136,13 @@ func (s *Service) CreateTopic(ctx context.Context, a authz.Actor, forumID int, i
 			return nil, err
 		}
 		vis := forumVisibility(f)
-		return append(evs, []event.Event{
+		evs = append(evs, []event.Event{
 			{Type: event.TopicCreated, ActorID: a.ID, ForumID: f.ID, TopicID: t.ID, PostID: p.ID, Visibility: vis,
 				Payload: map[string]any{"title": t.Title, "kind": string(t.Kind), "tags": tags}},
 			{Type: event.PostCreated, ActorID: a.ID, ForumID: f.ID, TopicID: t.ID, PostID: p.ID, Visibility: vis,
 				Payload: postPayload(p, refs, t.Title)},
-		}...), nil
+		}...)
+		return append(evs, attached...), nil
 	})
 	if err != nil {
 		return nil, nil, err
@@ -414,6 +433,9 @@ func (s *Service) UpdateTopic(ctx context.Context, a authz.Actor, id int, p Topi
 		}
 		if !a.Moderates(dest.ID) {
 			return nil, apperr.Forbidden("forbidden", "you do not moderate the destination forum")
+		}
+		if dest.Kind == forum.KindFeedback || tv.Edges.Forum.Kind == forum.KindFeedback {
+			return nil, apperr.Conflict("feedback_board", "topics do not move into or out of feedback boards")
 		}
 	}
 	err = s.tx(ctx, "update topic", func(tx *ent.Tx) ([]event.Event, error) {

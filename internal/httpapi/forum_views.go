@@ -29,6 +29,7 @@ type Forum struct {
 	ID             int        `json:"id"`
 	Name           string     `json:"name"`
 	Slug           string     `json:"slug"`
+	Kind           string     `json:"kind"`
 	Description    string     `json:"description"`
 	Position       int        `json:"position"`
 	ParentID       *int       `json:"parent_id"`
@@ -50,7 +51,7 @@ type Forum struct {
 
 func forumView(a authz.Actor, f *ent.Forum, level string, unread forum.Unread) Forum {
 	v := Forum{
-		ID: f.ID, Name: f.Name, Slug: f.Slug, Description: f.Description, Position: f.Position, ParentID: f.ParentID, GroupID: f.GroupID,
+		ID: f.ID, Name: f.Name, Slug: f.Slug, Kind: string(f.Kind), Description: f.Description, Position: f.Position, ParentID: f.ParentID, GroupID: f.GroupID,
 		ReadVisibility: string(f.ReadVisibility), TopicPolicy: string(f.TopicPolicy), TopicMinTrust: f.TopicMinTrust,
 		ReplyPolicy: string(f.ReplyPolicy), ReplyMinTrust: f.ReplyMinTrust, TopicCount: f.TopicCount, PostCount: f.PostCount,
 		LastPostedAt: utc(f.LastPostedAt), Level: level, NewTopics: unread.New, UnreadTopics: unread.Unread,

@@ -54,13 +54,14 @@ type forumRequest struct {
 	ReplyPolicy    *string   `json:"reply_policy"`
 	ReplyMinTrust  *int      `json:"reply_min_trust"`
 	Moderators     *[]string `json:"moderators"`
+	Kind           *string   `json:"kind"`
 }
 
 func (r forumRequest) input() forum.ForumInput {
 	return forum.ForumInput{
 		Name: r.Name, Slug: r.Slug, Description: r.Description, Position: r.Position, ParentID: r.ParentID,
 		ReadVisibility: r.ReadVisibility, TopicPolicy: r.TopicPolicy, TopicMinTrust: r.TopicMinTrust,
-		ReplyPolicy: r.ReplyPolicy, ReplyMinTrust: r.ReplyMinTrust, Moderators: r.Moderators,
+		ReplyPolicy: r.ReplyPolicy, ReplyMinTrust: r.ReplyMinTrust, Moderators: r.Moderators, Kind: r.Kind,
 	}
 }
 

@@ -152,6 +152,9 @@ func (s *server) hydrate(c echo.Context, a authz.Actor, hits []search.Hit) ([]Se
 			}
 			t := topicView(tv, users, !a.Guest())
 			hit.Topic = &t
+			if h.Type == search.TypeFeedback {
+				hit.Type = search.TypeFeedback // a feedback item: GET /feedback/{id} for its status and votes
+			}
 		case search.TypePost:
 			p, err := s.Forums.Post(ctx, a, id)
 			if err != nil {

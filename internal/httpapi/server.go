@@ -17,6 +17,7 @@ import (
 	"github.com/crn-dev/crn/internal/account"
 	"github.com/crn-dev/crn/internal/config"
 	"github.com/crn-dev/crn/internal/discovery"
+	"github.com/crn-dev/crn/internal/feedback"
 	"github.com/crn-dev/crn/internal/forum"
 	"github.com/crn-dev/crn/internal/graph"
 	"github.com/crn-dev/crn/internal/group"
@@ -47,6 +48,7 @@ type Deps struct {
 	Resources     *resource.Service
 	Graph         *graph.Service // nil: no graph routes
 	Moderation    *moderation.Service
+	Feedback      *feedback.Service // nil: no feedback routes
 	AuthLimiter   ratelimit.Limiter // sign-in and sign-up attempts per client IP
 	Checks        []Check           // what /readyz pings
 	Registry      *prometheus.Registry
@@ -178,6 +180,7 @@ func New(d Deps) *echo.Echo {
 	s.routesResources(api)
 	s.routesGraph(api)
 	s.routesModeration(api)
+	s.routesFeedback(api)
 
 	// Unknown API paths answer JSON 404s, never the web app.
 	api.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/crn-dev/crn/ent"
+	"github.com/crn-dev/crn/ent/feedbackvote"
 	"github.com/crn-dev/crn/ent/forum"
 	"github.com/crn-dev/crn/ent/forumsubscription"
 	"github.com/crn-dev/crn/ent/groupmember"
@@ -43,12 +44,16 @@ const (
 	KindPostApproved = "post_approved" // your post held for approval was published
 	KindWarning      = "warning"       // a private warning from the moderators
 	KindSilenced     = "silenced"      // you may read but not write until ends_at
+
+	// KindFeedbackStatus: a feedback item you wrote, voted for or follow
+	// changed status (closing the loop).
+	KindFeedbackStatus = "feedback_status"
 )
 
 var moderationKinds = map[string]bool{KindPostHidden: true, KindPostApproved: true, KindWarning: true, KindSilenced: true}
 
 var rank = map[string]int{KindReply: 1, KindQuote: 2, KindMention: 3, KindAccepted: 4, KindReaction: 5, KindNewTopic: 6, KindWatching: 7,
-	KindGroupInvite: 8, KindGroupApproved: 8, KindGroupRejected: 8,
+	KindGroupInvite: 8, KindGroupApproved: 8, KindGroupRejected: 8, KindFeedbackStatus: 8,
 	KindPostHidden: 0, KindPostApproved: 0, KindWarning: 0, KindSilenced: 0}
 
 // Consumer is the outbox consumer that writes notifications. For each one
@@ -123,6 +128,14 @@ func (c Consumer) handle(ctx context.Context, tx *ent.Tx, e event.Event) error {
 		add(e.UserID, KindWarning)
 	case event.UserSilenced:
 		add(e.UserID, KindSilenced)
+	case event.FeedbackStatusChanged:
+		audience, err := feedbackAudience(ctx, tx, e.TopicID)
+		if err != nil {
+			return err
+		}
+		for _, uid := range audience {
+			add(uid, KindFeedbackStatus)
+		}
 	default:
 		return nil
 	}
@@ -145,7 +158,7 @@ func (c Consumer) handle(ctx context.Context, tx *ent.Tx, e event.Event) error {
 	}
 	var creates []*ent.NotificationCreate
 	data := map[string]any{}
-	for _, k := range []string{"topic_title", "excerpt", "post_number", "kind", "slug", "reason", "ends_at"} {
+	for _, k := range []string{"topic_title", "excerpt", "post_number", "kind", "slug", "reason", "ends_at", "status", "from_status", "duplicate_of"} {
 		if v, ok := e.Payload[k]; ok {
 			data[k] = v
 		}
@@ -185,6 +198,32 @@ func (c Consumer) handle(ctx context.Context, tx *ent.Tx, e event.Event) error {
 		})
 	}
 	return event.Record(ctx, tx, c.Postgres, evs...)
+}
+
+// feedbackAudience is who hears of a feedback item's status change: its
+// author, everyone whose vote was cast on it or counts for it, and the
+// topic's followers (watching or tracking).
+func feedbackAudience(ctx context.Context, tx *ent.Tx, itemID int) ([]int, error) {
+	var out []int
+	t, err := tx.Topic.Get(ctx, itemID)
+	if err != nil && !ent.IsNotFound(err) {
+		return nil, err
+	}
+	if t != nil {
+		out = append(out, t.UserID)
+	}
+	voters, err := tx.FeedbackVote.Query().Where(feedbackvote.Or(feedbackvote.ItemID(itemID), feedbackvote.OriginItemID(itemID))).
+		Select(feedbackvote.FieldUserID).Ints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, voters...)
+	followers, err := tx.TopicUser.Query().Where(topicuser.TopicID(itemID), topicuser.LevelIn(topicuser.LevelWatching, topicuser.LevelTracking)).
+		Select(topicuser.FieldUserID).Ints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, followers...), nil
 }
 
 // watchers returns users watching the topic, and users watching the forum

@@ -30,6 +30,8 @@ func allowed(ctx context.Context, acc Access, a authz.Actor, ch channel) bool {
 		return acc.CanReadForum(ctx, a, ch.id)
 	case "topic":
 		return acc.CanReadTopic(ctx, a, ch.id)
+	case "feedback": // a feedback board is a forum
+		return acc.CanReadForum(ctx, a, ch.id)
 	case "user":
 		return !a.Guest() && a.ID == ch.id
 	case "group":
@@ -101,6 +103,11 @@ func channelsOf(e event.Event) []string {
 	case event.FlagCreated, event.ModerationQueueUpdate, event.PostScreened, event.UserSilenced,
 		event.UserUnsilenced, event.UserUnsuspended, event.AutomodUpdated:
 		return []string{"moderation"}
+	case event.FeedbackCreated, event.FeedbackUpdated, event.FeedbackStatusChanged, event.FeedbackVoted, event.FeedbackUnvoted,
+		event.FeedbackMerged, event.FeedbackUnmerged, event.FeedbackCSAT, event.FeedbackNoteAdded:
+		// Staff-only ones (notes, CSAT, triage) are filtered per
+		// subscriber by visibility, like every event.
+		return []string{"feedback:" + strconv.Itoa(e.ForumID), topic}
 	}
 	return nil
 }

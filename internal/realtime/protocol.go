@@ -93,9 +93,9 @@ func parseChannel(s string) (channel, bool) {
 		return channel{}, false
 	}
 	switch kind {
-	case "forum", "topic", "user", "group":
+	case "forum", "topic", "user", "group", "feedback":
 	default:
-		return channel{}, false // feedback: arrives with its issue
+		return channel{}, false
 	}
 	id, err := strconv.Atoi(rest)
 	if err != nil || id <= 0 || strconv.Itoa(id) != rest {

@@ -18,6 +18,9 @@ const (
 	TypeGroup = "group"
 
 	TypeResource = "resource" // a shared resource; Status holds its kind
+	// TypeFeedback is a topic that is a feedback item (doc id "topic-<id>"),
+	// with its status and vote count.
+	TypeFeedback = "feedback"
 )
 
 // Doc is one searchable document. IDs are "<type>-<id>" (e.g. "post-12"),
