@@ -36,6 +36,7 @@ import (
 	"github.com/crn-dev/crn/internal/ratelimit"
 	"github.com/crn-dev/crn/internal/realtime"
 	"github.com/crn-dev/crn/internal/search"
+	"github.com/crn-dev/crn/internal/webui"
 	"github.com/crn-dev/crn/web"
 )
 
@@ -200,6 +201,16 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		AllowedOrigins: append([]string{cfg.PublicURL}, cfg.CORSOrigins...),
 	})
 
+	authLimiter := ratelimit.NewMemory(cfg.AuthRatePerMin, cfg.AuthRateBurst, nil)
+	pages, err := webui.New(webui.Deps{
+		Config: cfg, Log: log, Accounts: a.Accounts, Forums: a.Forums, Notifications: a.Notifications,
+		Discovery: a.Discovery, Realtime: a.Hub, Markup: renderer, AuthLimiter: authLimiter,
+		Templates: web.Templates(), Static: web.Static(), Locales: web.Locales(),
+	})
+	if err != nil {
+		return nil, err
+	}
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.Handler = httpapi.New(httpapi.Deps{
@@ -210,10 +221,10 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		Notifications: a.Notifications,
 		Realtime:      a.Hub,
 		Discovery:     a.Discovery,
-		AuthLimiter:   ratelimit.NewMemory(cfg.AuthRatePerMin, cfg.AuthRateBurst, nil),
+		AuthLimiter:   authLimiter,
 		Checks:        checks,
 		Registry:      reg,
-		Web:           web.Handler(),
+		Web:           pages,
 	})
 	return a, nil
 }
