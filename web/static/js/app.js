@@ -62,6 +62,7 @@ function connect() {
   });
   ws.addEventListener("close", (e) => {
     socket = null;
+    delete body.dataset.live;
     if (e.code === 4001) return; // signed out: do not retry
     setTimeout(connect, backoff);
     backoff = Math.min(backoff * 2, 30000);
@@ -70,6 +71,10 @@ function connect() {
 
 function handle(f) {
   switch (f.type) {
+    case "subscribed":
+      // Tests and styles can tell the page is live.
+      body.dataset.live = "connected";
+      break;
     case "event":
       if (f.id) lastSeen[f.channel] = f.id;
       onEvent(f.channel, f.event, f.data || {});
