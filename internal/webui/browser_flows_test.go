@@ -57,8 +57,18 @@ func TestBrowser(t *testing.T) {
 		replier.signIn("moderator")
 		replier.open(topicPath)
 		replier.waitUntil("the live feed", `document.body.dataset.live === "connected"`)
-		replier.do(chromedp.SendKeys(chromedp.ID("reply-body"), "Live reply from the moderator, 你好!"))
+		// The composer suggests people for an @mention and previews Markdown.
+		// Indexing follows the outbox, so wait until the index knows the author.
+		srv.waitFor(t, "/api/v1/search/suggest?q=%40webtes", func(b []byte) bool { return strings.Contains(string(b), `"webtester"`) })
+		replier.do(chromedp.SendKeys(chromedp.ID("reply-body"), "**Live** reply from the moderator, 你好! cc @webtes"))
 		author.waitUntil("the typing indicator", `document.getElementById("typing").textContent.includes("moderator")`)
+		replier.waitUntil("a mention suggestion", `!!document.querySelector('#reply-suggestions [data-mention="webtester"]')`)
+		replier.do(chromedp.Click(chromedp.CSS(`#reply-suggestions [data-mention="webtester"]`)))
+		if got := replier.eval(`document.getElementById("reply-body").value`); !strings.HasSuffix(got, "cc @webtester ") {
+			t.Fatalf("after choosing the suggestion the reply reads %q", got)
+		}
+		replier.do(chromedp.Click(chromedp.CSS(`#composer button.secondary`)))
+		replier.waitUntil("the preview", `document.querySelector("#reply-preview strong")?.textContent === "Live"`)
 		replier.do(chromedp.Click(chromedp.CSS(`#composer button[type="submit"]`)))
 		replier.waitUntil("the reply in the replier's page", `!!document.querySelector("#post-2") && document.getElementById("reply-body").value === ""`)
 		author.waitUntil("the reply without reload", `[...document.querySelectorAll("#posts .post-body")].some((e) => e.textContent.includes("Live reply from the moderator"))`)

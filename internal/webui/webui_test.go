@@ -353,3 +353,41 @@ func TestLanguage(t *testing.T) {
 		want(t, b.get("/settings?saved=1"), 200, `lang="en"`, "Your settings are saved.")
 	})
 }
+
+func TestStaticAssetsAndCookies(t *testing.T) {
+	s := newSite(t, database.SQLite)
+	b := s.browser()
+	home := b.get("/")
+	m := regexp.MustCompile(`href="(/static/css/app\.css\?v=[0-9a-f]+)"`).FindStringSubmatch(home.body)
+	if m == nil {
+		t.Fatal("no versioned style sheet link")
+	}
+	p := b.get(m[1])
+	if p.status != 200 || !strings.Contains(p.header.Get("Cache-Control"), "immutable") || !strings.HasPrefix(p.header.Get("Content-Type"), "text/css") {
+		t.Fatalf("versioned asset: %d %q %q", p.status, p.header.Get("Cache-Control"), p.header.Get("Content-Type"))
+	}
+	if p := b.get("/static/css/app.css?v=stale"); p.status != 200 || p.header.Get("Cache-Control") != "no-cache" {
+		t.Fatalf("stale version: %d %q", p.status, p.header.Get("Cache-Control"))
+	}
+	want(t, b.get("/static/vendor/VENDOR.txt"), 404)
+	want(t, b.get("/static/nothing.js"), 404)
+	for _, c := range strings.Split(strings.Join(home.header.Values("Set-Cookie"), "\n"), "\n") {
+		if strings.HasPrefix(c, "crn_guest=") && (!strings.Contains(c, "HttpOnly") || !strings.Contains(c, "SameSite=Lax")) {
+			t.Fatalf("guest cookie %q", c)
+		}
+	}
+	b2 := s.browser()
+	res := b2.post("/signup", "/signup", url.Values{"username": {"erin"}, "email": {"erin@example.com"}, "password": {"a long password"}})
+	found := false
+	for _, c := range res.header.Values("Set-Cookie") {
+		if strings.HasPrefix(c, "crn_session=") {
+			found = true
+			if !strings.Contains(c, "HttpOnly") || !strings.Contains(c, "SameSite=Lax") {
+				t.Fatalf("session cookie %q", c)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no session cookie set on sign-up: %v", res.header.Values("Set-Cookie"))
+	}
+}
