@@ -285,7 +285,19 @@ func TestSignUpPostAndReply(t *testing.T) {
 		if p.status != http.StatusSeeOther || !strings.Contains(p.header.Get("Location"), "#post-3") {
 			t.Fatalf("plain reply: %d %q", p.status, p.header.Get("Location"))
 		}
-		want(t, b.get(topicPath), 200, "Retries back off for 24 hours.", "And they are signed.", "Accept as answer")
+		// Bob has read the opening post only: the forum shows 2 unread, the
+		// topic marks where they start and asks to be marked read.
+		forumPage := b.get(forumPath)
+		want(t, forumPage, 200, `aria-label="2 unread posts"`)
+		topic := b.get(topicPath)
+		want(t, topic, 200, "Retries back off for 24 hours.", "And they are signed.", "Accept as answer", `id="unread"`, `name="n" value="3"`)
+		want(t, b.do("POST", topicPath+"/read", url.Values{"n": {"3"}}, "HX-Request", "true", "X-CSRF-Token", b.csrf(topicPath)), 204)
+		if p := b.get(forumPath); strings.Contains(p.body, "unread posts") {
+			t.Fatal("the topic is still unread after marking it read")
+		}
+		if p := b.get(topicPath); strings.Contains(p.body, `id="unread"`) {
+			t.Fatal("the topic page still marks unread posts")
+		}
 
 		// Reactions and bookmarks, with htmx.
 		m := regexp.MustCompile(`data-post-id="(\d+)" data-author-id="\d+" data-number="2"`).FindStringSubmatch(b.get(topicPath).body)

@@ -74,6 +74,10 @@ function handle(f) {
     case "subscribed":
       // Tests and styles can tell the page is live.
       body.dataset.live = "connected";
+      if (topicID) loadViewers();
+      break;
+    case "presence":
+      if (f.scope === "topic:" + topicID) onViewer(f.user, f.joined);
       break;
     case "event":
       if (f.id) lastSeen[f.channel] = f.id;
@@ -158,6 +162,32 @@ async function refreshMenu() {
   if (!panel) return;
   const res = await fetch("/notifications/menu", { headers: { "HX-Request": "true" }, credentials: "same-origin" });
   if (res.ok) panel.innerHTML = await res.text();
+}
+
+// ---------------------------------------------------------------- viewers
+
+const viewers = new Map(); // user id → username
+const viewersLine = document.getElementById("viewers");
+
+function renderViewers() {
+  if (!viewersLine) return;
+  const names = [...viewers.entries()].filter(([id]) => id !== userID).map(([, name]) => name);
+  viewersLine.textContent = names.length ? body.dataset.viewing + " " + names.join(", ") : "";
+}
+
+function onViewer(user, joined) {
+  if (!user) return;
+  if (joined) viewers.set(user.id, user.username);
+  else viewers.delete(user.id);
+  renderViewers();
+}
+
+async function loadViewers() {
+  const res = await fetch("/api/v1/presence?channel=topic:" + topicID, { credentials: "same-origin" });
+  if (!res.ok) return;
+  const data = await res.json();
+  for (const u of data.users || []) viewers.set(u.id, u.username);
+  renderViewers();
 }
 
 // ---------------------------------------------------------------- typing
