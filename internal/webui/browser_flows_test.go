@@ -16,8 +16,8 @@ import (
 // Chinese; switching language; keyboard access; and axe-core on the main
 // pages.
 func TestBrowser(t *testing.T) {
-	browser := startBrowser(t)
 	srv := startCRN(t)
+	browser := startBrowser(t)
 
 	var topicPath string
 	t.Run("sign up, post, and see a reply arrive live", func(t *testing.T) {

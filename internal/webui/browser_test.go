@@ -30,7 +30,7 @@ import (
 // they fail instead (`make test` installs it).
 
 const (
-	browserTimeout = 4 * time.Minute // the whole scenario, as a safety net
+	browserTimeout = 6 * time.Minute // everything one browser does, as a safety net
 	liveTimeout    = 20 * time.Second
 )
 

@@ -21,8 +21,8 @@ func TestScreenshots(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	browser := startBrowser(t)
 	srv := startCRN(t)
+	browser := startBrowser(t)
 	guest := newPerson(t, browser, srv)
 	member := newPerson(t, browser, srv)
 	member.signIn("moderator")
