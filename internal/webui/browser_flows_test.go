@@ -16,8 +16,9 @@ import (
 // Chinese; switching language; keyboard access; and axe-core on the main
 // pages.
 func TestBrowser(t *testing.T) {
+	chromium := chromiumPath(t) // skips (or fails under CI) before the slow part
 	srv := startCRN(t)
-	browser := startBrowser(t)
+	browser := startBrowser(t, chromium)
 
 	var topicPath string
 	t.Run("sign up, post, and see a reply arrive live", func(t *testing.T) {

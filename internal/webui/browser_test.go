@@ -159,10 +159,10 @@ func readAll(res *http.Response) ([]byte, error) {
 
 // startBrowser starts headless Chromium; tabs opened from the returned
 // context share one browser process.
-func startBrowser(t *testing.T) context.Context {
+func startBrowser(t *testing.T, chromium string) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.ExecPath(chromium),
 		chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.WindowSize(1280, 900),

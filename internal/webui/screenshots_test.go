@@ -21,8 +21,9 @@ func TestScreenshots(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	chromium := chromiumPath(t) // skips (or fails under CI) before the slow part
 	srv := startCRN(t)
-	browser := startBrowser(t)
+	browser := startBrowser(t, chromium)
 	guest := newPerson(t, browser, srv)
 	member := newPerson(t, browser, srv)
 	member.signIn("moderator")
