@@ -1,6 +1,8 @@
 package forum
 
 import (
+	"time"
+
 	"context"
 
 	"github.com/crn-dev/crn/ent"
@@ -21,4 +23,15 @@ func (s *Service) LatestTopics(ctx context.Context, a authz.Actor, limit int) ([
 		return nil, apperr.Internal("latest topics", err)
 	}
 	return s.views_(ctx, a, ts)
+}
+
+// NewSince is when topics start to count as new for a reader who joined at
+// joined: a topic they never opened, started by someone else after this
+// moment, is new (the rule UnreadCounts counts by).
+func (s *Service) NewSince(joined time.Time) time.Time {
+	since := s.now().Add(-newWindow)
+	if joined.After(since) {
+		since = joined
+	}
+	return since
 }

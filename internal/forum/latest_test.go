@@ -3,6 +3,7 @@ package forum_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/crn-dev/crn/internal/authz"
 	"github.com/crn-dev/crn/internal/database"
@@ -65,6 +66,19 @@ func TestLatestTopicsAcrossReadableForums(t *testing.T) {
 		}
 		if got, err := w.s.LatestTopics(ctx, w.actor("bob"), 3); err != nil || len(got) != 3 {
 			t.Fatalf("limit 3: %d topics, %v", len(got), err)
+		}
+	})
+}
+
+func TestNewSince(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		w := newWorld(t, db)
+		now := w.clock.now()
+		if got := w.s.NewSince(now.Add(-time.Hour)); !got.Equal(now.Add(-time.Hour)) {
+			t.Fatalf("a reader who joined an hour ago: new since %v, want their join time", got)
+		}
+		if got := w.s.NewSince(now.Add(-365 * 24 * time.Hour)); !got.Equal(now.Add(-14 * 24 * time.Hour)) {
+			t.Fatalf("a long-time reader: new since %v, want two weeks ago", got)
 		}
 	})
 }

@@ -44,10 +44,10 @@ func (s *server) forumPage(rq *request) error {
 	if d.Sort == "" {
 		d.Sort = forum.SortLatest
 	}
-	if d.Pinned, err = s.topicRows(ctx, rq.actor, page.Pinned, nil); err != nil {
+	if d.Pinned, err = s.topicRows(ctx, rq, page.Pinned, nil); err != nil {
 		return err
 	}
-	if d.Topics, err = s.topicRows(ctx, rq.actor, page.Topics, nil); err != nil {
+	if d.Topics, err = s.topicRows(ctx, rq, page.Topics, nil); err != nil {
 		return err
 	}
 	if page.Next != "" {

@@ -46,7 +46,7 @@ func (s *server) home(rq *request) error {
 	if err != nil {
 		return err
 	}
-	if d.Latest, err = s.topicRows(ctx, rq.actor, latest, byID); err != nil {
+	if d.Latest, err = s.topicRows(ctx, rq, latest, byID); err != nil {
 		return err
 	}
 	if d.Online, d.More, err = s.online(rq); err != nil {

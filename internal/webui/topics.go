@@ -21,6 +21,7 @@ type topicData struct {
 	ReadUpTo int    // mark the topic read up to this post number (0: nothing new)
 	CanReply bool
 	Composer composer
+	Follow   subscriptionData
 }
 
 // composer is the reply form's state, kept when it comes back with problems.
@@ -66,7 +67,8 @@ func (s *server) renderTopic(rq *request, id int, c composer, code int) error {
 		return err
 	}
 	tv := page.Topic
-	d := topicData{Topic: tv, Forum: tv.Edges.Forum, CanReply: authz.CanReply(rq.actor, tv.Edges.Forum, tv.Topic), Composer: c}
+	d := topicData{Topic: tv, Forum: tv.Edges.Forum, CanReply: authz.CanReply(rq.actor, tv.Edges.Forum, tv.Topic), Composer: c,
+		Follow: subscriptionData{TopicID: tv.ID, Level: tv.Level, Levels: subscriptionLevels}}
 	if d.Posts, err = s.postItems(ctx, rq.actor, tv, page.Posts); err != nil {
 		return err
 	}
@@ -260,4 +262,35 @@ func (s *server) bookmark(rq *request) error {
 	}
 	rq.renderFragment(http.StatusOK, "bookmark", it)
 	return nil
+}
+
+// subscriptionLevels are how closely a reader may follow a topic, in the
+// order the page offers them.
+var subscriptionLevels = []string{"watching", "tracking", "normal", "muted"}
+
+// subscribe sets how closely the reader follows a topic.
+func (s *server) subscribe(rq *request) error {
+	if err := rq.requireUser(); err != nil {
+		return err
+	}
+	id, err := rq.pathID("id")
+	if err != nil {
+		return err
+	}
+	tv, err := s.Forums.SetTopicLevel(rq.r.Context(), rq.actor, id, rq.form("level"))
+	if err != nil {
+		return err
+	}
+	if !rq.htmx {
+		return rq.redirect(topicURL(id))
+	}
+	rq.renderFragment(http.StatusOK, "subscription", subscriptionData{TopicID: id, Level: tv.Level, Levels: subscriptionLevels, Saved: true})
+	return nil
+}
+
+type subscriptionData struct {
+	TopicID int
+	Level   string
+	Levels  []string
+	Saved   bool
 }

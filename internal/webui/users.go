@@ -31,7 +31,7 @@ func (s *server) profilePage(rq *request) error {
 	if err != nil {
 		return err
 	}
-	if d.Topics, err = s.topicRows(ctx, rq.actor, tvs, nil); err != nil {
+	if d.Topics, err = s.topicRows(ctx, rq, tvs, nil); err != nil {
 		return err
 	}
 	if d.Posts, err = s.Forums.UserPosts(ctx, rq.actor, u.ID, 0, profileItems); err != nil {

@@ -2,6 +2,7 @@ package webui
 
 import (
 	"context"
+	"time"
 
 	"github.com/crn-dev/crn/ent"
 	"github.com/crn-dev/crn/internal/authz"
@@ -51,8 +52,14 @@ func (s *server) usersOf(ctx context.Context, ids ...int) (map[int]*ent.User, er
 }
 
 // topicRows decorates topics with their people and the reader's read state,
-// loading every user in one query.
-func (s *server) topicRows(ctx context.Context, a authz.Actor, tvs []*forum.TopicView, forums map[int]*ent.Forum) ([]topicRow, error) {
+// loading every user in one query. A topic is new to a reader who never
+// opened it and joined before it was started (as forum.UnreadCounts counts).
+func (s *server) topicRows(ctx context.Context, rq *request, tvs []*forum.TopicView, forums map[int]*ent.Forum) ([]topicRow, error) {
+	a := rq.actor
+	var since time.Time
+	if rq.user != nil {
+		since = s.Forums.NewSince(rq.user.CreatedAt)
+	}
 	var ids []int
 	for _, tv := range tvs {
 		ids = append(ids, tv.UserID)
@@ -71,8 +78,8 @@ func (s *server) topicRows(ctx context.Context, a authz.Actor, tvs []*forum.Topi
 			r.LastPoster = users[*tv.LastPosterID]
 		}
 		if !a.Guest() {
-			r.New = tv.LastRead == 0
-			if !r.New {
+			r.New = tv.LastRead == 0 && tv.UserID != a.ID && tv.CreatedAt.After(since)
+			if tv.LastRead > 0 {
 				r.Unread = max(0, tv.HighestPostNumber-tv.LastRead)
 			}
 		}

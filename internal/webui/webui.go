@@ -79,6 +79,7 @@ func (s *server) routes() http.Handler {
 	h("POST /t/{id}/reply", s.reply)
 	h("POST /t/{id}/accept", s.accept)
 	h("POST /t/{id}/read", s.markRead)
+	h("POST /t/{id}/subscription", s.subscribe)
 	h("GET /p/{id}", s.postFragment)
 	h("GET /p/{id}/reactions", s.reactionsFragment)
 	h("POST /p/{id}/react/{kind}", s.react)

@@ -299,6 +299,14 @@ func TestSignUpPostAndReply(t *testing.T) {
 			t.Fatal("the topic page still marks unread posts")
 		}
 
+		// Following: the author watches their topic; they can mute it.
+		want(t, b.get(topicPath), 200, `<option value="watching" selected>`)
+		p = b.do("POST", topicPath+"/subscription", url.Values{"level": {"muted"}}, "HX-Request", "true", "X-CSRF-Token", b.csrf(topicPath))
+		want(t, p, 200, `<option value="muted" selected>`, "Saved.")
+		want(t, b.get(topicPath), 200, `<option value="muted" selected>`)
+		p = b.do("POST", topicPath+"/subscription", url.Values{"level": {"loud"}}, "HX-Request", "true", "X-CSRF-Token", b.csrf(topicPath))
+		want(t, p, 422)
+
 		// Reactions and bookmarks, with htmx.
 		m := regexp.MustCompile(`data-post-id="(\d+)" data-author-id="\d+" data-number="2"`).FindStringSubmatch(b.get(topicPath).body)
 		if m == nil {
