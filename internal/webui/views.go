@@ -27,9 +27,12 @@ type postItem struct {
 	Bookmarked      bool
 	Accepted        bool
 	CanAccept       bool
+	CanEdit         bool
+	CanDelete       bool
 	Unread          bool // after the reader's last read position
 	FirstUnread     bool
 	Reactions       []reaction
+	topic           *ent.Topic
 }
 
 type reaction struct {
@@ -115,10 +118,13 @@ func (s *server) postItems(ctx context.Context, a authz.Actor, tv *forum.TopicVi
 		}
 	}
 	canAccept := tv.Kind == "question" && authz.CanAcceptAnswer(a, tv.Topic, tv.ForumID)
+	now, window := time.Now(), s.Forums.Limits().EditWindow
 	out := make([]postItem, len(ps))
 	firstUnread := true
 	for i, p := range ps {
-		it := postItem{Post: p, Author: users[p.UserID], TopicID: tv.ID, Mine: map[string]bool{}, Bookmarked: marks[p.ID]}
+		it := postItem{Post: p, Author: users[p.UserID], TopicID: tv.ID, Mine: map[string]bool{}, Bookmarked: marks[p.ID], topic: tv.Topic}
+		it.CanEdit = authz.CanEditPost(a, tv.ForumID, tv.Topic, p, now, window)
+		it.CanDelete = p.DeletedAt == nil && authz.CanDeletePost(a, tv.ForumID, p)
 		if p.ReplyToUserID != nil {
 			it.ReplyTo = users[*p.ReplyToUserID]
 		}

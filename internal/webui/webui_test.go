@@ -325,6 +325,23 @@ func TestSignUpPostAndReply(t *testing.T) {
 		}
 		want(t, b.get(topicPath), 200, "Accepted answer", "Solved")
 
+		// Carol edits her reply; Bob may not; then she deletes it.
+		cp := regexp.MustCompile(`/p/(\d+)/edit`).FindStringSubmatch(c.get(topicPath).body)
+		if cp == nil {
+			t.Fatal("no edit link for the author")
+		}
+		want(t, c.get(cp[0]), 200, "Retries back off for 24 hours.")
+		p = c.post(cp[0], cp[0], url.Values{"body": {"Retries back off for 48 hours."}})
+		want(t, p, http.StatusSeeOther)
+		want(t, b.get(topicPath), 200, "Retries back off for 48 hours.", "edited")
+		want(t, b.get(cp[0]), 403)
+		del := "/p/" + cp[1] + "/delete"
+		want(t, c.get(del), 200, "Delete this post?")
+		want(t, c.post(del, del, url.Values{}), http.StatusSeeOther)
+		if strings.Contains(b.get(topicPath).body, "48 hours") {
+			t.Fatal("a deleted post is still shown to a member")
+		}
+
 		// Preview renders Markdown through the sanitizer.
 		p = b.do("POST", "/compose/preview", url.Values{"body": {"*hi* <img src=x onerror=alert(1)>"}}, "HX-Request", "true", "X-CSRF-Token", tok)
 		want(t, p, 200, "<em>hi</em>")

@@ -13,8 +13,9 @@ function announce(text) {
 
 // fragment fetches server-rendered HTML the way htmx would, so handlers
 // answer with a fragment instead of a whole page.
-async function fragment(url) {
+async function fragment(url, onMissing) {
   const res = await fetch(url, { headers: { "HX-Request": "true" }, credentials: "same-origin" });
+  if (res.status === 404 && onMissing) onMissing();
   if (!res.ok) return null;
   const t = document.createElement("template");
   t.innerHTML = (await res.text()).trim();
@@ -127,7 +128,8 @@ async function addPost(postID) {
 async function replacePost(postID) {
   const old = document.querySelector('[data-post-id="' + postID + '"]');
   if (!old) return;
-  const el = await fragment("/p/" + postID);
+  // A 404: deleted, and this reader may not see deleted posts.
+  const el = await fragment("/p/" + postID, () => old.remove());
   if (el) {
     old.replaceWith(el);
     activate(el);
