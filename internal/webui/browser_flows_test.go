@@ -159,7 +159,7 @@ func TestBrowser(t *testing.T) {
 		}{
 			{guest, "/"}, {guest, "/f/3"}, {guest, topicPath}, {guest, "/search?q=export"}, {guest, "/u/admin"},
 			{guest, "/signin"}, {guest, "/signup"}, {member, "/"}, {member, topicPath}, {member, "/settings"},
-			{member, "/notifications"}, {member, "/f/3/new"}, {member, "/bookmarks"},
+			{member, "/notifications"}, {member, "/f/3"}, {member, "/f/3/new"}, {member, "/bookmarks"},
 		}
 		for _, pg := range pages {
 			for _, width := range []int64{1280, 390} {

@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -20,6 +21,7 @@ type forumData struct {
 	Tag      string
 	Sorts    []string
 	CanStart bool
+	Follow   subscriptionData
 }
 
 // forumPage lists a forum's topics.
@@ -43,6 +45,13 @@ func (s *server) forumPage(rq *request) error {
 		CanStart: authz.CanStartTopic(rq.actor, f)}
 	if d.Sort == "" {
 		d.Sort = forum.SortLatest
+	}
+	if rq.user != nil {
+		levels, err := s.Forums.ForumLevels(ctx, rq.actor)
+		if err != nil {
+			return err
+		}
+		d.Follow = forumFollow(f.ID, levels[f.ID])
 	}
 	if d.Pinned, err = s.topicRows(ctx, rq, page.Pinned, nil); err != nil {
 		return err
@@ -117,4 +126,33 @@ func (s *server) createTopic(rq *request) error {
 // splitTags reads "a, b c" as tags a, b and c.
 func splitTags(v string) []string {
 	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '，' })
+}
+
+func forumFollow(id int, level string) subscriptionData {
+	if level == "" {
+		level = "normal"
+	}
+	return subscriptionData{Action: "/f/" + strconv.Itoa(id) + "/subscription", Level: level, Levels: subscriptionLevels}
+}
+
+// subscribeForum sets how closely the reader follows a forum.
+func (s *server) subscribeForum(rq *request) error {
+	if err := rq.requireUser(); err != nil {
+		return err
+	}
+	id, err := rq.pathID("id")
+	if err != nil {
+		return err
+	}
+	level := rq.form("level")
+	if err := s.Forums.SetForumLevel(rq.r.Context(), rq.actor, id, level); err != nil {
+		return err
+	}
+	if !rq.htmx {
+		return rq.redirect("/f/" + strconv.Itoa(id))
+	}
+	d := forumFollow(id, level)
+	d.Saved = true
+	rq.renderFragment(http.StatusOK, "subscription", d)
+	return nil
 }

@@ -68,7 +68,7 @@ func (s *server) renderTopic(rq *request, id int, c composer, code int) error {
 	}
 	tv := page.Topic
 	d := topicData{Topic: tv, Forum: tv.Edges.Forum, CanReply: authz.CanReply(rq.actor, tv.Edges.Forum, tv.Topic), Composer: c,
-		Follow: subscriptionData{TopicID: tv.ID, Level: tv.Level, Levels: subscriptionLevels}}
+		Follow: subscriptionData{Action: topicURL(tv.ID) + "/subscription", Level: tv.Level, Levels: subscriptionLevels}}
 	if d.Posts, err = s.postItems(ctx, rq.actor, tv, page.Posts); err != nil {
 		return err
 	}
@@ -284,13 +284,14 @@ func (s *server) subscribe(rq *request) error {
 	if !rq.htmx {
 		return rq.redirect(topicURL(id))
 	}
-	rq.renderFragment(http.StatusOK, "subscription", subscriptionData{TopicID: id, Level: tv.Level, Levels: subscriptionLevels, Saved: true})
+	rq.renderFragment(http.StatusOK, "subscription", subscriptionData{Action: topicURL(id) + "/subscription", Level: tv.Level, Levels: subscriptionLevels, Saved: true})
 	return nil
 }
 
+// subscriptionData is the "notify me" form of a topic or a forum.
 type subscriptionData struct {
-	TopicID int
-	Level   string
-	Levels  []string
-	Saved   bool
+	Action string // where the form posts
+	Level  string
+	Levels []string
+	Saved  bool
 }

@@ -74,6 +74,7 @@ func (s *server) routes() http.Handler {
 	h("GET /f/{id}", s.forumPage)
 	h("GET /f/{id}/new", s.newTopicPage)
 	h("POST /f/{id}/new", s.createTopic)
+	h("POST /f/{id}/subscription", s.subscribeForum)
 
 	h("GET /t/{id}", s.topicPage)
 	h("POST /t/{id}/reply", s.reply)

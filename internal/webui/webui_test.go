@@ -306,6 +306,10 @@ func TestSignUpPostAndReply(t *testing.T) {
 		want(t, b.get(topicPath), 200, `<option value="muted" selected>`)
 		p = b.do("POST", topicPath+"/subscription", url.Values{"level": {"loud"}}, "HX-Request", "true", "X-CSRF-Token", b.csrf(topicPath))
 		want(t, p, 422)
+		want(t, b.get(forumPath), 200, `<option value="normal" selected>`)
+		p = b.post(forumPath, forumPath+"/subscription", url.Values{"level": {"watching"}})
+		want(t, p, http.StatusSeeOther)
+		want(t, b.get(forumPath), 200, `<option value="watching" selected>`)
 
 		// Reactions and bookmarks, with htmx.
 		m := regexp.MustCompile(`data-post-id="(\d+)" data-author-id="\d+" data-number="2"`).FindStringSubmatch(b.get(topicPath).body)
