@@ -54,11 +54,16 @@ func TestBrowser(t *testing.T) {
 		}
 		author.waitUntil("the live feed", `document.body.dataset.live === "connected"`)
 
+		watcher := newPerson(t, browser, srv)
+		watcher.open("/")
+		watcher.waitUntil("the live feed", `document.body.dataset.live === "connected"`)
+
 		replier := newPerson(t, browser, srv)
 		replier.signIn("moderator")
 		replier.open(topicPath)
 		replier.waitUntil("the live feed", `document.body.dataset.live === "connected"`)
 		author.waitUntil("the replier among the readers", `document.getElementById("viewers").textContent.includes("moderator")`)
+		watcher.waitUntil("the replier online on the home page", `!!document.querySelector('#online a[href="/u/moderator"]')`)
 		// The composer suggests people for an @mention and previews Markdown.
 		// Indexing follows the outbox, so wait until the index knows the author.
 		srv.waitFor(t, "/api/v1/search/suggest?q=%40webtes", func(b []byte) bool { return strings.Contains(string(b), `"webtester"`) })

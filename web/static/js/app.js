@@ -32,8 +32,11 @@ const lastSeen = {}; // channel → last event id, to resume after a reconnect
 let socket = null;
 let backoff = 1000;
 
+const onlineList = document.querySelector("[data-live-online]");
+
 function channels() {
   const out = [];
+  if (onlineList) out.push("presence");
   if (topicID) out.push("topic:" + topicID);
   if (userID) out.push("user:" + userID);
   return out;
@@ -79,6 +82,7 @@ function handle(f) {
       break;
     case "presence":
       if (f.scope === "topic:" + topicID) onViewer(f.user, f.joined);
+      else if (f.scope === "online") onOnline(f.user, f.joined);
       break;
     case "event":
       if (f.id) lastSeen[f.channel] = f.id;
@@ -190,6 +194,26 @@ async function loadViewers() {
   const data = await res.json();
   for (const u of data.users || []) viewers.set(u.id, u.username);
   renderViewers();
+}
+
+// ---------------------------------------------------------------- who is online (home)
+
+function onOnline(user, joined) {
+  if (!onlineList || !user) return;
+  const item = onlineList.querySelector('[data-user-id="' + user.id + '"]');
+  if (joined && !item) {
+    const li = document.createElement("li");
+    li.dataset.userId = String(user.id);
+    const a = document.createElement("a");
+    a.href = "/u/" + encodeURIComponent(user.username);
+    a.textContent = user.username;
+    li.appendChild(a);
+    onlineList.appendChild(li);
+  } else if (!joined && item) {
+    item.remove();
+  }
+  const none = document.getElementById("online-none");
+  if (none) none.hidden = onlineList.children.length > 0;
 }
 
 // ---------------------------------------------------------------- typing
