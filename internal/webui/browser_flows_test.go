@@ -170,7 +170,12 @@ func TestBrowser(t *testing.T) {
 			for _, width := range []int64{1280, 390} {
 				pg.who.do(chromedp.EmulateViewport(width, 900))
 				pg.who.open(pg.path)
-				checkAxe(t, pg.who, string(axe), pg.path+" at "+strconv.FormatInt(width, 10)+"px")
+				where := pg.path + " at " + strconv.FormatInt(width, 10) + "px"
+				checkAxe(t, pg.who, string(axe), where)
+				// Responsive: nothing makes the page scroll sideways.
+				if wide := pg.who.eval(`String(document.documentElement.scrollWidth > window.innerWidth)`); wide != "false" {
+					t.Errorf("%s: the page is wider than the window", where)
+				}
 			}
 		}
 		guest.do(chromedp.EmulateViewport(1280, 900))
