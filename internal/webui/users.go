@@ -1,0 +1,57 @@
+package webui
+
+import (
+	"github.com/crn-dev/crn/ent"
+	"github.com/crn-dev/crn/ent/user"
+	"github.com/crn-dev/crn/internal/apperr"
+)
+
+// profileItems is how many recent topics and posts a profile shows.
+const profileItems = 10
+
+type profileData struct {
+	User   *ent.User
+	Topics []topicRow
+	Posts  []*ent.Post
+	Self   bool
+}
+
+// profilePage shows a member and their recent activity.
+func (s *server) profilePage(rq *request) error {
+	ctx := rq.r.Context()
+	u, err := s.Accounts.ByUsername(ctx, rq.r.PathValue("username"))
+	if err != nil {
+		return err
+	}
+	if u.Status == user.StatusSuspended {
+		return apperr.NotFound("user_not_found", "no such user")
+	}
+	d := profileData{User: u, Self: rq.user != nil && rq.user.ID == u.ID}
+	tvs, err := s.Forums.UserTopics(ctx, rq.actor, u.ID, 0, profileItems)
+	if err != nil {
+		return err
+	}
+	if d.Topics, err = s.topicRows(ctx, rq, tvs, nil); err != nil {
+		return err
+	}
+	if d.Posts, err = s.Forums.UserPosts(ctx, rq.actor, u.ID, 0, profileItems); err != nil {
+		return err
+	}
+	title := u.DisplayName
+	if title == "" {
+		title = u.Username
+	}
+	return rq.render("profile", title, d)
+}
+
+// bookmarksPage lists the reader's bookmarked posts.
+func (s *server) bookmarksPage(rq *request) error {
+	if err := rq.requireUser(); err != nil {
+		return err
+	}
+	ps, err := s.Forums.Bookmarks(rq.r.Context(), rq.actor, 50)
+	if err != nil {
+		return err
+	}
+	return rq.render("bookmarks", rq.lang.T("bookmarks.title"), ps)
+}
