@@ -13,7 +13,8 @@ import (
 )
 
 // Languages the web app speaks, the first being the fallback. Each has a
-// message file locales/<tag>.json.
+// message file locales/<tag>.json, and feature areas may add
+// locales/<area>.<tag>.json.
 var languages = []language.Tag{language.English, language.SimplifiedChinese}
 
 // langCookie remembers a guest's language choice.
@@ -30,8 +31,16 @@ func newTranslator(locales fs.FS) (*translator, error) {
 	b := i18n.NewBundle(languages[0])
 	b.RegisterUnmarshalFunc("json", json.Unmarshal)
 	for _, tag := range languages {
-		if _, err := b.LoadMessageFileFS(locales, tag.String()+".json"); err != nil {
-			return nil, fmt.Errorf("webui: messages for %s: %w", tag, err)
+		// <tag>.json holds the core pages' messages; each feature area may
+		// add <area>.<tag>.json next to it (feedback.en.json…).
+		extra, err := fs.Glob(locales, "*."+tag.String()+".json")
+		if err != nil {
+			return nil, err
+		}
+		for _, name := range append([]string{tag.String() + ".json"}, extra...) {
+			if _, err := b.LoadMessageFileFS(locales, name); err != nil {
+				return nil, fmt.Errorf("webui: messages for %s: %w", tag, err)
+			}
 		}
 	}
 	tr := &translator{bundle: b, matcher: language.NewMatcher(languages), locs: map[language.Tag]*lang{}}

@@ -19,13 +19,26 @@ import (
 func TestMessagesComplete(t *testing.T) {
 	files := map[string]map[string]any{}
 	for _, tag := range languages {
-		b, err := fs.ReadFile(web.Locales(), tag.String()+".json")
+		extra, err := fs.Glob(web.Locales(), "*."+tag.String()+".json")
 		if err != nil {
 			t.Fatal(err)
 		}
 		m := map[string]any{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Fatalf("%s: %v", tag, err)
+		for _, name := range append([]string{tag.String() + ".json"}, extra...) {
+			b, err := fs.ReadFile(web.Locales(), name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			part := map[string]any{}
+			if err := json.Unmarshal(b, &part); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			for id, v := range part {
+				if _, dup := m[id]; dup {
+					t.Errorf("%s: %q is defined in another %s file too", name, id, tag)
+				}
+				m[id] = v
+			}
 		}
 		files[tag.String()] = m
 	}
