@@ -56,6 +56,18 @@ func TestPrivateGroupResourcesOverHTTP(t *testing.T) {
 		open := num(t, owner.expect("POST", "/api/v1/resources", map[string]any{"kind": "link", "title": "Open playbook zebra", "url": "https://example.com/open", "group_id": pub}, 201).json(t), "id")
 		out.expect("POST", "/api/v1/resources", map[string]any{"kind": "link", "title": "Sneaking in", "url": "https://example.com/x", "group_id": priv}, http.StatusForbidden)
 
+		// The group's activity feed shows what was shared in it, to members only.
+		shared := false
+		for _, ev := range mem.expect("GET", "/api/v1/groups/inner/feed", nil, http.StatusOK).json(t)["events"].([]any) {
+			if m := ev.(map[string]any); m["event"] == "resource.created" {
+				shared = true
+			}
+		}
+		if !shared {
+			t.Fatal("the private group's feed does not show the shared resource")
+		}
+		out.expect("GET", "/api/v1/groups/inner/feed", nil, http.StatusNotFound)
+
 		for _, c := range []*client{out, guest} {
 			c.expect("GET", fmt.Sprintf("/api/v1/resources/%d", secret), nil, http.StatusNotFound)
 			c.expect("GET", fmt.Sprintf("/api/v1/resources/%d/download", secret), nil, http.StatusNotFound)

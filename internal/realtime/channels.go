@@ -123,7 +123,11 @@ func groupChannelOf(e event.Event) string {
 	if e.GroupID == 0 {
 		return ""
 	}
-	if strings.HasPrefix(string(e.Type), "group.") || e.Type == event.TopicCreated || e.Type == event.PostCreated {
+	switch e.Type {
+	case event.TopicCreated, event.PostCreated, event.ResourceCreated, event.ResourceVersionAdded:
+		return "group:" + strconv.Itoa(e.GroupID)
+	}
+	if strings.HasPrefix(string(e.Type), "group.") {
 		return "group:" + strconv.Itoa(e.GroupID)
 	}
 	return ""

@@ -152,7 +152,7 @@ func (s *Service) Create(ctx context.Context, a authz.Actor, in Input, up *Uploa
 		if err := setTags(ctx, tx, r.ID, c.tags); err != nil {
 			return nil, err
 		}
-		evs := []event.Event{{Type: event.ResourceCreated, ActorID: a.ID, UserID: a.ID, Visibility: visibility(r),
+		evs := []event.Event{{Type: event.ResourceCreated, ActorID: a.ID, UserID: a.ID, Visibility: visibility(r), GroupID: groupOf(r),
 			Payload: map[string]any{"resource_id": r.ID, "kind": kind, "title": r.Title, "tags": c.tags, "group_id": r.GroupID}}}
 		if stored != nil {
 			v, err := s.addVersion(ctx, tx, r, a, 1, stored)
@@ -284,7 +284,7 @@ func (s *Service) Update(ctx context.Context, a authz.Actor, id int, in Input) (
 		if vis == event.Public {
 			vis = visibility(r)
 		}
-		return []event.Event{{Type: event.ResourceUpdated, ActorID: a.ID, UserID: r.UserID, Visibility: vis,
+		return []event.Event{{Type: event.ResourceUpdated, ActorID: a.ID, UserID: r.UserID, Visibility: vis, GroupID: groupOf(r),
 			Payload: map[string]any{"resource_id": id, "changes": changes, "title": updated.Title}}}, nil
 	})
 	if err != nil {
@@ -335,7 +335,7 @@ func (s *Service) Delete(ctx context.Context, a authz.Actor, id int) error {
 		if err != nil || n == 0 {
 			return nil, err
 		}
-		return []event.Event{{Type: event.ResourceDeleted, ActorID: a.ID, UserID: r.UserID, Visibility: visibility(r),
+		return []event.Event{{Type: event.ResourceDeleted, ActorID: a.ID, UserID: r.UserID, Visibility: visibility(r), GroupID: groupOf(r),
 			Payload: map[string]any{"resource_id": id, "title": r.Title}}}, nil
 	})
 }
@@ -355,7 +355,7 @@ func (s *Service) Restore(ctx context.Context, a authz.Actor, id int) (*View, er
 		if err != nil || n == 0 {
 			return nil, err
 		}
-		return []event.Event{{Type: event.ResourceRestored, ActorID: a.ID, UserID: r.UserID, Visibility: visibility(r),
+		return []event.Event{{Type: event.ResourceRestored, ActorID: a.ID, UserID: r.UserID, Visibility: visibility(r), GroupID: groupOf(r),
 			Payload: map[string]any{"resource_id": id, "title": r.Title}}}, nil
 	})
 	if err != nil {

@@ -74,7 +74,7 @@ func (s *Service) Rate(ctx context.Context, a authz.Actor, id, stars int) (*View
 		if err := s.bump(ctx, tx, id, func(u *sql.UpdateBuilder) { u.Set(resource.FieldRatingMilli, milli) }); err != nil {
 			return nil, err
 		}
-		return []event.Event{{Type: event.ResourceRated, ActorID: a.ID, UserID: r.UserID, Visibility: visibility(r),
+		return []event.Event{{Type: event.ResourceRated, ActorID: a.ID, UserID: r.UserID, Visibility: visibility(r), GroupID: groupOf(r),
 			Payload: map[string]any{"resource_id": id, "stars": stars, "previous": previous}}}, nil
 	})
 	if err != nil {

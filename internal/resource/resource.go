@@ -238,3 +238,12 @@ func forbidden(a authz.Actor, code, msg string) error {
 	}
 	return apperr.Forbidden(code, msg)
 }
+
+// groupOf is the group a resource's events belong to (0: none), so the
+// group's feed and realtime channel carry them.
+func groupOf(r *ent.Resource) int {
+	if r.GroupID == nil {
+		return 0
+	}
+	return *r.GroupID
+}

@@ -45,7 +45,7 @@ func (s *Service) addVersion(ctx context.Context, tx *ent.Tx, r *ent.Resource, a
 }
 
 func versionEvent(a authz.Actor, r *ent.Resource, v *ent.ResourceVersion) event.Event {
-	return event.Event{Type: event.ResourceVersionAdded, ActorID: a.ID, UserID: r.UserID, Visibility: visibility(r),
+	return event.Event{Type: event.ResourceVersionAdded, ActorID: a.ID, UserID: r.UserID, Visibility: visibility(r), GroupID: groupOf(r),
 		Payload: map[string]any{"resource_id": r.ID, "version": v.Number, "filename": v.Filename, "size": v.Size,
 			"content_type": v.ContentType, "title": r.Title}}
 }
