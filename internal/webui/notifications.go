@@ -41,18 +41,13 @@ func (s *server) notifications(rq *request, before, limit int) (notificationsDat
 	}
 	d := notificationsData{Unread: page.UnreadCount}
 	for _, n := range page.Items {
-		it := notificationItem{Notification: n, URL: "/notifications"}
+		// The link goes through /n/{id}, which marks it read on the way.
+		it := notificationItem{Notification: n, URL: "/n/" + strconv.Itoa(n.ID)}
 		if n.ActorID != nil {
 			it.Actor = users[*n.ActorID]
 		}
 		if t, ok := n.Data["topic_title"].(string); ok {
 			it.Title = t
-		}
-		if n.TopicID != nil {
-			it.URL = topicURL(*n.TopicID)
-			if num, ok := n.Data["post_number"].(float64); ok && num > 0 {
-				it.URL = postURL(*n.TopicID, int(num))
-			}
 		}
 		d.Items = append(d.Items, it)
 	}
@@ -97,4 +92,31 @@ func (s *server) readNotifications(rq *request) error {
 		return err
 	}
 	return rq.redirect("/notifications")
+}
+
+// targetOf is where a notification leads: the post, else the topic.
+func targetOf(n *ent.Notification) string {
+	if n.TopicID == nil {
+		return "/notifications"
+	}
+	if num, ok := n.Data["post_number"].(float64); ok && num > 0 {
+		return postURL(*n.TopicID, int(num))
+	}
+	return topicURL(*n.TopicID)
+}
+
+// openNotification marks one notification read and goes to what it is about.
+func (s *server) openNotification(rq *request) error {
+	if err := rq.requireUser(); err != nil {
+		return err
+	}
+	id, err := rq.pathID("id")
+	if err != nil {
+		return err
+	}
+	n, err := s.Notifications.Open(rq.r.Context(), rq.user.ID, id)
+	if err != nil {
+		return err
+	}
+	return rq.redirect(targetOf(n))
 }

@@ -99,6 +99,7 @@ func (s *server) routes() http.Handler {
 	h("GET /notifications", s.notificationsPage)
 	h("GET /notifications/menu", s.notificationsMenu)
 	h("POST /notifications/read", s.readNotifications)
+	h("GET /n/{id}", s.openNotification)
 
 	h("GET /signin", s.signinPage)
 	h("POST /signin", s.signin)

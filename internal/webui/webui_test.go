@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/crn-dev/crn/ent"
 	"github.com/crn-dev/crn/internal/account"
@@ -299,6 +300,27 @@ func TestSignUpPostAndReply(t *testing.T) {
 			t.Fatal("the topic page still marks unread posts")
 		}
 
+		// Bob watches his topic: he is notified (by the outbox consumer,
+		// shortly after commit). Following the notification marks it read.
+		var notes page
+		eventually(t, "bob's notification", func() bool {
+			notes = b.get("/notifications")
+			return strings.Contains(notes.body, `href="/n/`)
+		})
+		link := regexp.MustCompile(`href="(/n/\d+)"`).FindStringSubmatch(notes.body)
+		want(t, c.get(link[1]), 404) // not Carol's
+		p = b.get(link[1])
+		if p.status != http.StatusSeeOther || !strings.HasPrefix(p.header.Get("Location"), topicPath+"?near=") {
+			t.Fatalf("opening a notification: %d %q", p.status, p.header.Get("Location"))
+		}
+		unread := regexp.MustCompile(`class="notification unread">\s*<a href="` + link[1] + `"`)
+		if !unread.MatchString(notes.body) {
+			t.Fatalf("the notification was not unread before opening it:\n%s", notes.body)
+		}
+		if unread.MatchString(b.get("/notifications").body) {
+			t.Fatal("the notification is still unread after opening it")
+		}
+
 		// Following: the author watches their topic; they can mute it.
 		want(t, b.get(topicPath), 200, `<option value="watching" selected>`)
 		p = b.do("POST", topicPath+"/subscription", url.Values{"level": {"muted"}}, "HX-Request", "true", "X-CSRF-Token", b.csrf(topicPath))
@@ -430,5 +452,18 @@ func TestStaticAssetsAndCookies(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("no session cookie set on sign-up: %v", res.header.Values("Set-Cookie"))
+	}
+}
+
+// eventually waits for an asynchronous consequence (the outbox consumers
+// run after commit); the deadline only bounds a failing wait.
+func eventually(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
