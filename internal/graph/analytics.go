@@ -98,7 +98,7 @@ func (s *Service) analyticsView(ctx context.Context, v Viewer, q AnalyticsQuery)
 		if err != nil {
 			return nil, nil, nil, apperr.Internal("replay window", err)
 		}
-		m = fromStates(r.states)
+		m = fromStates(r.states, s.opts.Decay.HalfLife)
 		if !q.To.IsZero() && q.To.Before(now) {
 			now = q.To
 		}
