@@ -23,7 +23,7 @@ type Follows interface {
 // two clusters, so the graph endpoints have structure to show.
 const (
 	demoClusters       = 4
-	demoClusterThreads = 8
+	demoClusterThreads = 20
 )
 
 // DemoGraph adds the follows and the clustered conversations that give the
@@ -94,7 +94,7 @@ func DemoGraph(ctx context.Context, accounts Accounts, forums Forums, follows Fo
 			if err := follow(m, hub(c)); err != nil {
 				return made, err
 			}
-			for range 2 {
+			for range 4 {
 				if err := follow(m, members[rng.IntN(len(members))]); err != nil {
 					return made, err
 				}
