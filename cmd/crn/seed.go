@@ -57,6 +57,13 @@ what exists already is left alone. Every demo account's password is `+seed.DemoP
 	} else {
 		fmt.Fprintln(stdout, fsum)
 	}
+	follows, err := seed.DemoGraph(ctx, a.Accounts, a.Forums, a.Graph, clock)
+	if err != nil {
+		return err
+	}
+	if follows > 0 {
+		fmt.Fprintf(stdout, "graph: %d follows and clustered conversations created\n", follows)
+	}
 	// Notifications for the demo are derived from the outbox like any others.
 	drainCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()

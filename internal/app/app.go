@@ -235,7 +235,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	if err != nil {
 		return nil, fmt.Errorf("CRN_GRAPH_WEIGHTS: %w", err)
 	}
-	a.Graph = graph.New(a.DB, graph.NewMemory(), graph.Options{
+	a.Graph = graph.New(a.DB, graph.NewMemory(cfg.GraphHalfLife), graph.Options{
 		Decay: graph.Decay{HalfLife: cfg.GraphHalfLife}, Weights: weights, Committed: committed, Now: opts.Now,
 		Groups: graphGroups{a.Forums},
 	})

@@ -98,7 +98,7 @@ func (s *Service) analyticsView(ctx context.Context, v Viewer, q AnalyticsQuery)
 		if err != nil {
 			return nil, nil, nil, apperr.Internal("replay window", err)
 		}
-		m = fromStates(r.states)
+		m = fromStates(r.states, s.opts.Decay.HalfLife)
 		if !q.To.IsZero() && q.To.Before(now) {
 			now = q.To
 		}
@@ -287,7 +287,7 @@ func (s *Service) Communities(ctx context.Context, v Viewer, q AnalyticsQuery) (
 		return Communities{}, err
 	}
 	done()
-	groups, modularity := Louvain(snap)
+	groups, modularity := Louvain(snap.forCommunities())
 	out := Communities{Modularity: round(modularity), Total: len(groups), Communities: []Community{}}
 	for ci, members := range groups {
 		if ci >= communitiesListed {
@@ -321,6 +321,21 @@ func (s *Service) Communities(ctx context.Context, v Viewer, q AnalyticsQuery) (
 		out.Communities = append(out.Communities, Community{ID: ci + 1, Size: len(members), TopMembers: top, TopTags: tags})
 	}
 	return out, nil
+}
+
+// Community detection on large graphs runs on each customer's
+// communityTies strongest ties once the graph has more than
+// communityFullMax ties (see snapshot.sparsify).
+const (
+	communityFullMax = 250_000
+	communityTies    = 8
+)
+
+func (s *snapshot) forCommunities() *snapshot {
+	if len(s.peer)/2 <= communityFullMax {
+		return s
+	}
+	return s.sparsify(communityTies)
 }
 
 // Louvain returns the communities of a snapshot, largest first, as snapshot

@@ -43,7 +43,7 @@ type exported struct {
 	names map[int][2]string
 }
 
-// Export writes the graph (staff only) as GraphML, GEXF 1.3 or JSON, for
+// Export writes the graph (staff only) as GraphML, GEXF 1.2 or JSON, for
 // Gephi and Cytoscape. group restricts it to that group's members.
 func (s *Service) Export(ctx context.Context, v Viewer, format string, group int, w io.Writer) error {
 	if err := staffOnly(v); err != nil {
@@ -148,7 +148,7 @@ func (x *exported) graphML(w *bufio.Writer) error {
 
 func (x *exported) gexf(w *bufio.Writer, now time.Time) error {
 	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>
-<gexf xmlns="http://gexf.net/1.3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://gexf.net/1.3 http://gexf.net/1.3/gexf.xsd" version="1.3">
+<gexf xmlns="http://www.gexf.net/1.2draft" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://www.gexf.net/1.2draft http://www.gexf.net/1.2draft/gexf.xsd" version="1.2">
   <meta lastmodifieddate="%s"><creator>crn</creator><description>relationship graph between customers</description></meta>
   <graph defaultedgetype="undirected" mode="static">
     <attributes class="node">

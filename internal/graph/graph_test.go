@@ -39,7 +39,7 @@ func TestDecayHalvesAWeightAfterOneHalfLife(t *testing.T) {
 
 	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
 		f := newFixture(t, db, "alice", "bob")
-		f.s.opts.Decay = d
+		f.s = New(db, NewMemory(d.HalfLife), Options{Decay: d, Now: func() time.Time { return f.now }})
 		f.tie("alice", "bob", Reply, 1, 0)
 		read := func() float64 {
 			net, err := f.s.Neighbors(context.Background(), f.viewer("alice"), "alice", NeighborQuery{})

@@ -28,7 +28,7 @@ func (g staticGroups) MemberGroupIDs(_ context.Context, id int) ([]int, error) {
 func newFixture(t *testing.T, db *database.DB, names ...string) *fixture {
 	t.Helper()
 	f := &fixture{t: t, db: db, now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), users: map[string]int{}, names: map[int]string{}}
-	f.s = New(db, NewMemory(), Options{Now: func() time.Time { return f.now }, Groups: staticGroups{}})
+	f.s = New(db, NewMemory(DefaultHalfLife), Options{Now: func() time.Time { return f.now }, Groups: staticGroups{}})
 	f.addUsers(names...)
 	return f
 }

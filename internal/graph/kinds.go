@@ -136,14 +136,6 @@ func (d Decay) Factor(from, to time.Time) float64 {
 	return math.Exp2(-float64(to.Sub(from)) / float64(d.HalfLife))
 }
 
-// factorSec is Factor on unix seconds, for the in-memory graph.
-func (d Decay) factorSec(from, to int64) float64 {
-	if d.HalfLife <= 0 || to <= from {
-		return 1
-	}
-	return math.Exp2(-float64(to-from) / d.HalfLife.Seconds())
-}
-
 // Accumulate folds one contribution of weight w at time at into a score
 // last computed at asOf: score·2^-((at-asOf)/halfLife) + w. It is exact: the
 // result equals the sum of every contribution decayed to at.

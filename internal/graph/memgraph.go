@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -14,7 +15,7 @@ import (
 	"github.com/crn-dev/crn/ent/graphedge"
 )
 
-// contrib is one accumulator as seen from one of its two ends: 28 bytes.
+// contrib is one accumulator as seen from one of its two ends: 32 bytes.
 // Each row of graph_edges is held twice, at its source (out) and at its
 // destination (in), so both directions are a slice scan away.
 type contrib struct {
@@ -22,10 +23,14 @@ type contrib struct {
 	scope int32
 	forum int32
 	count int32
-	score float32 // decayed count as of asOf
-	asOf  uint32  // unix seconds
-	kind  Kind
-	out   bool // this end is the source
+	// norm is the decayed count moved to the graph's epoch:
+	// score·2^((asOf−epoch)/halfLife). Its value at any time t is then
+	// norm·2^(−(t−epoch)/halfLife), one factor for the whole graph, so a
+	// query multiplies instead of computing a power per tie. Kinds that do
+	// not decay keep their count here.
+	norm float64
+	kind Kind
+	out  bool // this end is the source
 }
 
 func (c *contrib) less(o *contrib) int {
@@ -57,15 +62,39 @@ type Memory struct {
 	pos   lastChange    // how far Refresh has read graph_edges
 	gen   int64         // the rebuild generation loaded
 	now   func() time.Time
+	// halfLife (seconds) and epoch (unix seconds) normalise scores.
+	halfLife float64
+	epoch    int64
+}
+
+// maxEpochHalfLives is how far the clock may move from the epoch before
+// Refresh reloads the graph with a new one, far from float64's range.
+const maxEpochHalfLives = 600
+
+// norm moves a score as of asOf to the epoch.
+func (m *Memory) norm(k Kind, st edgeState) float64 {
+	if !k.decays() {
+		return float64(st.count)
+	}
+	return st.score * math.Exp2(float64(st.asOf.Unix()-m.epoch)/m.halfLife)
+}
+
+// factor is what a normalised score is worth at now.
+func (m *Memory) factor(now int64) float64 {
+	return math.Exp2(-float64(now-m.epoch) / m.halfLife)
 }
 
 type lastChange struct {
 	eventID, rowID int64
 }
 
-// NewMemory returns an empty graph.
-func NewMemory() *Memory {
-	return &Memory{index: map[int]int32{}, now: time.Now}
+// NewMemory returns an empty graph whose scores fade with halfLife (the
+// same as the consumer's).
+func NewMemory(halfLife time.Duration) *Memory {
+	if halfLife <= 0 {
+		halfLife = DefaultHalfLife
+	}
+	return &Memory{index: map[int]int32{}, now: time.Now, halfLife: halfLife.Seconds(), epoch: time.Now().Unix()}
 }
 
 func (m *Memory) node(user int) int32 {
@@ -83,8 +112,7 @@ func (m *Memory) node(user int) int32 {
 // idempotent, so a row read twice does no harm.
 func (m *Memory) set(k edgeKey, st edgeState) {
 	s, d := m.node(k.src), m.node(k.dst)
-	c := contrib{peer: d, scope: int32(k.scope), forum: int32(k.forum), count: int32(st.count), score: float32(st.score),
-		asOf: uint32(st.asOf.Unix()), kind: k.kind, out: true}
+	c := contrib{peer: d, scope: int32(k.scope), forum: int32(k.forum), count: int32(st.count), norm: m.norm(k.kind, st), kind: k.kind, out: true}
 	r := c
 	r.peer, r.out = s, false
 	added := upsert(&m.adj[s], c)
@@ -95,6 +123,26 @@ func (m *Memory) set(k edgeKey, st edgeState) {
 	case added < 0:
 		m.rows--
 	}
+}
+
+// get reads the accumulator k as of now (zero when absent).
+func (m *Memory) get(k edgeKey, now time.Time) edgeState {
+	s, ok1 := m.index[k.src]
+	d, ok2 := m.index[k.dst]
+	if !ok1 || !ok2 {
+		return edgeState{}
+	}
+	probe := contrib{peer: d, scope: int32(k.scope), forum: int32(k.forum), kind: k.kind, out: true}
+	l := m.adj[s]
+	i, found := slices.BinarySearchFunc(l, probe, func(a, b contrib) int { return a.less(&b) })
+	if !found {
+		return edgeState{}
+	}
+	c := l[i]
+	if !k.kind.decays() {
+		return edgeState{count: int(c.count), score: c.norm, asOf: now}
+	}
+	return edgeState{count: int(c.count), score: c.norm * m.factor(now.Unix()), asOf: now}
 }
 
 // upsert puts c in the sorted list (or removes it when its count is 0) and
@@ -149,8 +197,9 @@ func (m *Memory) Refresh(ctx context.Context, db *ent.Client) (int, error) {
 		return 0, fmt.Errorf("refresh graph: %w", err)
 	}
 	m.mu.Lock()
-	if gen != m.gen { // rebuilt: reload everything
-		m.ids, m.index, m.adj, m.rows, m.pos, m.gen = nil, map[int]int32{}, nil, 0, lastChange{}, gen
+	now := m.now().Unix()
+	if gen != m.gen || math.Abs(float64(now-m.epoch))/m.halfLife > maxEpochHalfLives { // rebuilt, or the epoch is too old: reload
+		m.ids, m.index, m.adj, m.rows, m.pos, m.gen, m.epoch = nil, map[int]int32{}, nil, 0, lastChange{}, gen, now
 	}
 	pos := m.pos
 	m.mu.Unlock()
@@ -211,15 +260,14 @@ func (m *Memory) Run(ctx context.Context, db *ent.Client, every time.Duration, o
 }
 
 // fromStates builds a graph from accumulators (a replay).
-func fromStates(states map[edgeKey]edgeState) *Memory {
-	m := NewMemory()
+func fromStates(states map[edgeKey]edgeState, halfLife time.Duration) *Memory {
+	m := NewMemory(halfLife)
 	for k, st := range states {
 		if st.count <= 0 {
 			continue
 		}
 		s, d := m.node(k.src), m.node(k.dst)
-		c := contrib{peer: d, scope: int32(k.scope), forum: int32(k.forum), count: int32(st.count), score: float32(st.score),
-			asOf: uint32(st.asOf.Unix()), kind: k.kind, out: true}
+		c := contrib{peer: d, scope: int32(k.scope), forum: int32(k.forum), count: int32(st.count), norm: m.norm(k.kind, st), kind: k.kind, out: true}
 		m.adj[s] = append(m.adj[s], c)
 		c.peer, c.out = s, false
 		m.adj[d] = append(m.adj[d], c)

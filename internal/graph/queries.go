@@ -6,9 +6,6 @@ import (
 	"slices"
 	"sort"
 
-	gonum "gonum.org/v1/gonum/graph"
-	"gonum.org/v1/gonum/graph/path"
-
 	"github.com/crn-dev/crn/ent/graphaffiliation"
 	"github.com/crn-dev/crn/internal/apperr"
 )
@@ -247,7 +244,7 @@ type PathResult struct {
 }
 
 // Path finds the strongest path between two customers: the path whose sum of
-// 1/weight over its hops is least (Dijkstra, by gonum).
+// 1/weight over its hops is least (bidirectional Dijkstra, see bidir.go).
 func (s *Service) Path(ctx context.Context, v Viewer, from, to string, kinds KindSet) (PathResult, error) {
 	a, err := s.userByName(ctx, v, from)
 	if err != nil {
@@ -263,20 +260,18 @@ func (s *Service) Path(ctx context.Context, v Viewer, from, to string, kinds Kin
 	}
 	ia, okA := vw.m.index[a.ID]
 	ib, okB := vw.m.index[b.ID]
-	var nodes []gonum.Node
+	var order []int32
 	cost := math.Inf(1)
 	if okA && okB {
-		nodes, cost = path.DijkstraFromTo(node(ia), node(ib), costs{vw})
+		order, cost = strongestPath(vw, ia, ib)
 	}
-	if len(nodes) == 0 || math.IsInf(cost, 1) {
+	if len(order) == 0 || math.IsInf(cost, 1) {
 		done()
 		return PathResult{}, apperr.NotFound("no_path", "these customers are not connected")
 	}
-	order := make([]int32, len(nodes))
 	depth := map[int32]int{}
-	for i, n := range nodes {
-		order[i] = int32(n.ID())
-		depth[order[i]] = i
+	for i, n := range order {
+		depth[n] = i
 	}
 	hops := make([]rawEdge, 0, len(order)-1)
 	for i := 1; i < len(order); i++ {

@@ -283,3 +283,12 @@ func (s *Service) users(ctx context.Context, ids []int) (map[int]*ent.User, erro
 func foldName(s string) string { return strings.ToLower(s) }
 
 func itoa(n int) string { return fmt.Sprint(n) }
+
+// Following reports whether followerID follows followeeID.
+func (s *Service) Following(ctx context.Context, followerID, followeeID int) (bool, error) {
+	n, err := s.db.UserFollow.Query().Where(userfollow.FollowerID(followerID), userfollow.FolloweeID(followeeID)).Count(ctx)
+	if err != nil {
+		return false, apperr.Internal("following", err)
+	}
+	return n > 0, nil
+}

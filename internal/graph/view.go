@@ -35,7 +35,8 @@ type view struct {
 	weights *Weights
 	decay   Decay
 	now     int64
-	hidden  []bool // by dense index
+	factor  float64 // what a normalised score is worth now
+	hidden  []bool  // by dense index
 	// pairs caches the last From call: Dijkstra asks for the weights of the
 	// node it just expanded.
 	lastFrom int32
@@ -44,7 +45,7 @@ type view struct {
 }
 
 func newView(m *Memory, v Viewer, f Filter, w *Weights, d Decay, now time.Time) *view {
-	vw := &view{m: m, v: v, f: f, weights: w, decay: d, now: now.Unix(), lastFrom: -1}
+	vw := &view{m: m, v: v, f: f, weights: w, decay: d, now: now.Unix(), factor: m.factor(now.Unix()), lastFrom: -1}
 	if len(f.Hidden) > 0 {
 		vw.hidden = make([]bool, len(m.ids))
 		for u := range f.Hidden {
@@ -74,14 +75,10 @@ func (vw *view) visible(c *contrib) bool {
 
 // value is c's weight now.
 func (vw *view) value(c *contrib) float64 {
-	return vw.weights[c.kind] * float64(c.score) * vw.decay.factorSecKind(c.kind, int64(c.asOf), vw.now)
-}
-
-func (d Decay) factorSecKind(k Kind, from, to int64) float64 {
-	if !k.decays() {
-		return 1
+	if !c.kind.decays() {
+		return vw.weights[c.kind] * c.norm
 	}
-	return d.factorSec(from, to)
+	return vw.weights[c.kind] * c.norm * vw.factor
 }
 
 // pairTotals is what a viewer sees between two users.

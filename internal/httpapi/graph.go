@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"net/http"
 	"strconv"
 
@@ -231,15 +232,11 @@ func (s *server) graphExport(c echo.Context) error {
 		return apperr.Forbidden("staff_only", "graph analytics are for staff")
 	}
 	// Rendered to memory first, so an error still gets a JSON error answer.
-	var buf bytesBuffer
+	var buf bytes.Buffer
 	if err := s.Graph.Export(c.Request().Context(), v, format, group, &buf); err != nil {
 		return err
 	}
 	ext := map[string]string{graph.FormatGraphML: "graphml", graph.FormatGEXF: "gexf", graph.FormatJSON: "json"}[format]
 	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="crn-graph.`+ext+`"`)
-	return c.Blob(http.StatusOK, graph.ContentType(format), buf.b)
+	return c.Blob(http.StatusOK, graph.ContentType(format), buf.Bytes())
 }
-
-type bytesBuffer struct{ b []byte }
-
-func (w *bytesBuffer) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }

@@ -19,7 +19,7 @@ import (
 // withGraph serves the graph routes; drain brings the graph up to date.
 func withGraph(db *database.DB, g **graph.Service) option {
 	return func(_ *config.Config, d *httpapi.Deps) {
-		*g = graph.New(db, graph.NewMemory(), graph.Options{})
+		*g = graph.New(db, graph.NewMemory(graph.DefaultHalfLife), graph.Options{})
 		d.Graph = *g
 	}
 }
