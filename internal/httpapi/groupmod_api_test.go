@@ -99,6 +99,13 @@ func TestGroupModeratorsModerateTheirGroupOverHTTP(t *testing.T) {
 		// author, move within the group; silencing and suspending stay
 		// with site moderators.
 		gmod.expect("POST", fmt.Sprintf("/api/v1/moderation/queue/%d/note", alpha.item), map[string]any{"body": "third time"}, 200)
+		gmodID := num(t, guest.expect("GET", "/api/v1/users/gmod", nil, 200).json(t), "id")
+		aliceID := num(t, guest.expect("GET", "/api/v1/users/alice", nil, 200).json(t), "id")
+		gmod.expect("POST", fmt.Sprintf("/api/v1/moderation/queue/%d/assign", alpha.item), map[string]any{"user_id": aliceID}, 422) // a plain member
+		owner.expect("POST", fmt.Sprintf("/api/v1/moderation/queue/%d/assign", beta.item), map[string]any{"user_id": gmodID}, 422)  // not beta's moderator
+		if it := gmod.expect("POST", fmt.Sprintf("/api/v1/moderation/queue/%d/assign", alpha.item), map[string]any{"user_id": gmodID}, 200).json(t); it["assigned_to"] == nil {
+			t.Fatalf("after assign: %v", it)
+		}
 		if it := gmod.expect("POST", fmt.Sprintf("/api/v1/moderation/queue/%d/lock", alpha.item), map[string]any{"reason": "heated"}, 200).json(t); it["status"] != "open" {
 			t.Fatalf("after lock: %v", it)
 		}
@@ -132,7 +139,7 @@ func TestGroupModeratorsModerateTheirGroupOverHTTP(t *testing.T) {
 			}
 			actions[m["action"].(string)] = true
 		}
-		for _, want := range []string{"post.hide", "queue.note", "topic.lock", "user.warn", "topic.move", "post.delete"} {
+		for _, want := range []string{"post.hide", "queue.note", "queue.assign", "topic.lock", "user.warn", "topic.move", "post.delete"} {
 			if !actions[want] {
 				t.Fatalf("no %s in the group moderator's audit log: %v", want, actions)
 			}

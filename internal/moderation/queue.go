@@ -9,6 +9,7 @@ import (
 
 	"github.com/crn-dev/crn/ent"
 	"github.com/crn-dev/crn/ent/flag"
+	"github.com/crn-dev/crn/ent/groupmember"
 	"github.com/crn-dev/crn/ent/post"
 	"github.com/crn-dev/crn/ent/reviewitem"
 	"github.com/crn-dev/crn/ent/reviewnote"
@@ -493,7 +494,17 @@ func (s *Service) assign(ctx context.Context, a authz.Actor, it *ent.ReviewItem,
 			return apperr.Internal("assign", err)
 		}
 		if u.Role != "admin" && u.Role != "moderator" {
-			return apperr.Validation(map[string]string{"user_id": "is not a moderator"})
+			// A group's item may also go to the group's owners and moderators.
+			ok := false
+			if it.GroupID != nil {
+				if ok, err = s.db.GroupMember.Query().Where(groupmember.GroupID(*it.GroupID), groupmember.UserID(userID),
+					groupmember.StatusEQ(groupmember.StatusActive), groupmember.RoleIn(groupmember.RoleOwner, groupmember.RoleModerator)).Exist(ctx); err != nil {
+					return apperr.Internal("assign", err)
+				}
+			}
+			if !ok {
+				return apperr.Validation(map[string]string{"user_id": "is not a moderator of this item"})
+			}
 		}
 	}
 	return s.tx(ctx, "assign", func(tx *ent.Tx) ([]event.Event, error) {
