@@ -28,6 +28,8 @@ type AuditEntry struct {
 	TargetID *int `json:"target_id,omitempty"`
 	// ForumID holds the value of the "forum_id" field.
 	ForumID *int `json:"forum_id,omitempty"`
+	// GroupID holds the value of the "group_id" field.
+	GroupID *int `json:"group_id,omitempty"`
 	// Reason holds the value of the "reason" field.
 	Reason string `json:"reason,omitempty"`
 	// Before holds the value of the "before" field.
@@ -48,7 +50,7 @@ func (*AuditEntry) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case auditentry.FieldBefore, auditentry.FieldAfter:
 			values[i] = new([]byte)
-		case auditentry.FieldID, auditentry.FieldActorID, auditentry.FieldTargetID, auditentry.FieldForumID, auditentry.FieldRevertsID:
+		case auditentry.FieldID, auditentry.FieldActorID, auditentry.FieldTargetID, auditentry.FieldForumID, auditentry.FieldGroupID, auditentry.FieldRevertsID:
 			values[i] = new(sql.NullInt64)
 		case auditentry.FieldAction, auditentry.FieldTargetType, auditentry.FieldReason:
 			values[i] = new(sql.NullString)
@@ -107,6 +109,13 @@ func (_m *AuditEntry) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.ForumID = new(int)
 				*_m.ForumID = int(value.Int64)
+			}
+		case auditentry.FieldGroupID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field group_id", values[i])
+			} else if value.Valid {
+				_m.GroupID = new(int)
+				*_m.GroupID = int(value.Int64)
 			}
 		case auditentry.FieldReason:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -197,6 +206,11 @@ func (_m *AuditEntry) String() string {
 	builder.WriteString(", ")
 	if v := _m.ForumID; v != nil {
 		builder.WriteString("forum_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.GroupID; v != nil {
+		builder.WriteString("group_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteString(", ")

@@ -76,6 +76,20 @@ func (_c *AuditEntryCreate) SetNillableForumID(v *int) *AuditEntryCreate {
 	return _c
 }
 
+// SetGroupID sets the "group_id" field.
+func (_c *AuditEntryCreate) SetGroupID(v int) *AuditEntryCreate {
+	_c.mutation.SetGroupID(v)
+	return _c
+}
+
+// SetNillableGroupID sets the "group_id" field if the given value is not nil.
+func (_c *AuditEntryCreate) SetNillableGroupID(v *int) *AuditEntryCreate {
+	if v != nil {
+		_c.SetGroupID(*v)
+	}
+	return _c
+}
+
 // SetReason sets the "reason" field.
 func (_c *AuditEntryCreate) SetReason(v string) *AuditEntryCreate {
 	_c.mutation.SetReason(v)
@@ -251,6 +265,10 @@ func (_c *AuditEntryCreate) createSpec() (*AuditEntry, *sqlgraph.CreateSpec) {
 		_spec.SetField(auditentry.FieldForumID, field.TypeInt, value)
 		_node.ForumID = &value
 	}
+	if value, ok := _c.mutation.GroupID(); ok {
+		_spec.SetField(auditentry.FieldGroupID, field.TypeInt, value)
+		_node.GroupID = &value
+	}
 	if value, ok := _c.mutation.Reason(); ok {
 		_spec.SetField(auditentry.FieldReason, field.TypeString, value)
 		_node.Reason = value
@@ -348,6 +366,9 @@ func (u *AuditEntryUpsertOne) UpdateNewValues() *AuditEntryUpsertOne {
 		}
 		if _, exists := u.create.mutation.ForumID(); exists {
 			s.SetIgnore(auditentry.FieldForumID)
+		}
+		if _, exists := u.create.mutation.GroupID(); exists {
+			s.SetIgnore(auditentry.FieldGroupID)
 		}
 		if _, exists := u.create.mutation.Reason(); exists {
 			s.SetIgnore(auditentry.FieldReason)
@@ -585,6 +606,9 @@ func (u *AuditEntryUpsertBulk) UpdateNewValues() *AuditEntryUpsertBulk {
 			}
 			if _, exists := b.mutation.ForumID(); exists {
 				s.SetIgnore(auditentry.FieldForumID)
+			}
+			if _, exists := b.mutation.GroupID(); exists {
+				s.SetIgnore(auditentry.FieldGroupID)
 			}
 			if _, exists := b.mutation.Reason(); exists {
 				s.SetIgnore(auditentry.FieldReason)

@@ -84,6 +84,9 @@ func (_u *AuditEntryUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	if _u.mutation.ForumIDCleared() {
 		_spec.ClearField(auditentry.FieldForumID, field.TypeInt)
 	}
+	if _u.mutation.GroupIDCleared() {
+		_spec.ClearField(auditentry.FieldGroupID, field.TypeInt)
+	}
 	if _u.mutation.BeforeCleared() {
 		_spec.ClearField(auditentry.FieldBefore, field.TypeJSON)
 	}
@@ -200,6 +203,9 @@ func (_u *AuditEntryUpdateOne) sqlSave(ctx context.Context) (_node *AuditEntry, 
 	}
 	if _u.mutation.ForumIDCleared() {
 		_spec.ClearField(auditentry.FieldForumID, field.TypeInt)
+	}
+	if _u.mutation.GroupIDCleared() {
+		_spec.ClearField(auditentry.FieldGroupID, field.TypeInt)
 	}
 	if _u.mutation.BeforeCleared() {
 		_spec.ClearField(auditentry.FieldBefore, field.TypeJSON)

@@ -117,6 +117,8 @@ type AuditEntryMutation struct {
 	addtarget_id  *int
 	forum_id      *int
 	addforum_id   *int
+	group_id      *int
+	addgroup_id   *int
 	reason        *string
 	before        *map[string]interface{}
 	after         *map[string]interface{}
@@ -509,6 +511,76 @@ func (m *AuditEntryMutation) ResetForumID() {
 	delete(m.clearedFields, auditentry.FieldForumID)
 }
 
+// SetGroupID sets the "group_id" field.
+func (m *AuditEntryMutation) SetGroupID(i int) {
+	m.group_id = &i
+	m.addgroup_id = nil
+}
+
+// GroupID returns the value of the "group_id" field in the mutation.
+func (m *AuditEntryMutation) GroupID() (r int, exists bool) {
+	v := m.group_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGroupID returns the old "group_id" field's value of the AuditEntry entity.
+// If the AuditEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEntryMutation) OldGroupID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGroupID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGroupID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGroupID: %w", err)
+	}
+	return oldValue.GroupID, nil
+}
+
+// AddGroupID adds i to the "group_id" field.
+func (m *AuditEntryMutation) AddGroupID(i int) {
+	if m.addgroup_id != nil {
+		*m.addgroup_id += i
+	} else {
+		m.addgroup_id = &i
+	}
+}
+
+// AddedGroupID returns the value that was added to the "group_id" field in this mutation.
+func (m *AuditEntryMutation) AddedGroupID() (r int, exists bool) {
+	v := m.addgroup_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearGroupID clears the value of the "group_id" field.
+func (m *AuditEntryMutation) ClearGroupID() {
+	m.group_id = nil
+	m.addgroup_id = nil
+	m.clearedFields[auditentry.FieldGroupID] = struct{}{}
+}
+
+// GroupIDCleared returns if the "group_id" field was cleared in this mutation.
+func (m *AuditEntryMutation) GroupIDCleared() bool {
+	_, ok := m.clearedFields[auditentry.FieldGroupID]
+	return ok
+}
+
+// ResetGroupID resets all changes to the "group_id" field.
+func (m *AuditEntryMutation) ResetGroupID() {
+	m.group_id = nil
+	m.addgroup_id = nil
+	delete(m.clearedFields, auditentry.FieldGroupID)
+}
+
 // SetReason sets the "reason" field.
 func (m *AuditEntryMutation) SetReason(s string) {
 	m.reason = &s
@@ -783,7 +855,7 @@ func (m *AuditEntryMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AuditEntryMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 11)
 	if m.actor_id != nil {
 		fields = append(fields, auditentry.FieldActorID)
 	}
@@ -798,6 +870,9 @@ func (m *AuditEntryMutation) Fields() []string {
 	}
 	if m.forum_id != nil {
 		fields = append(fields, auditentry.FieldForumID)
+	}
+	if m.group_id != nil {
+		fields = append(fields, auditentry.FieldGroupID)
 	}
 	if m.reason != nil {
 		fields = append(fields, auditentry.FieldReason)
@@ -832,6 +907,8 @@ func (m *AuditEntryMutation) Field(name string) (ent.Value, bool) {
 		return m.TargetID()
 	case auditentry.FieldForumID:
 		return m.ForumID()
+	case auditentry.FieldGroupID:
+		return m.GroupID()
 	case auditentry.FieldReason:
 		return m.Reason()
 	case auditentry.FieldBefore:
@@ -861,6 +938,8 @@ func (m *AuditEntryMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldTargetID(ctx)
 	case auditentry.FieldForumID:
 		return m.OldForumID(ctx)
+	case auditentry.FieldGroupID:
+		return m.OldGroupID(ctx)
 	case auditentry.FieldReason:
 		return m.OldReason(ctx)
 	case auditentry.FieldBefore:
@@ -915,6 +994,13 @@ func (m *AuditEntryMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetForumID(v)
 		return nil
+	case auditentry.FieldGroupID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGroupID(v)
+		return nil
 	case auditentry.FieldReason:
 		v, ok := value.(string)
 		if !ok {
@@ -967,6 +1053,9 @@ func (m *AuditEntryMutation) AddedFields() []string {
 	if m.addforum_id != nil {
 		fields = append(fields, auditentry.FieldForumID)
 	}
+	if m.addgroup_id != nil {
+		fields = append(fields, auditentry.FieldGroupID)
+	}
 	if m.addreverts_id != nil {
 		fields = append(fields, auditentry.FieldRevertsID)
 	}
@@ -984,6 +1073,8 @@ func (m *AuditEntryMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedTargetID()
 	case auditentry.FieldForumID:
 		return m.AddedForumID()
+	case auditentry.FieldGroupID:
+		return m.AddedGroupID()
 	case auditentry.FieldRevertsID:
 		return m.AddedRevertsID()
 	}
@@ -1016,6 +1107,13 @@ func (m *AuditEntryMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddForumID(v)
 		return nil
+	case auditentry.FieldGroupID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddGroupID(v)
+		return nil
 	case auditentry.FieldRevertsID:
 		v, ok := value.(int)
 		if !ok {
@@ -1039,6 +1137,9 @@ func (m *AuditEntryMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(auditentry.FieldForumID) {
 		fields = append(fields, auditentry.FieldForumID)
+	}
+	if m.FieldCleared(auditentry.FieldGroupID) {
+		fields = append(fields, auditentry.FieldGroupID)
 	}
 	if m.FieldCleared(auditentry.FieldBefore) {
 		fields = append(fields, auditentry.FieldBefore)
@@ -1072,6 +1173,9 @@ func (m *AuditEntryMutation) ClearField(name string) error {
 	case auditentry.FieldForumID:
 		m.ClearForumID()
 		return nil
+	case auditentry.FieldGroupID:
+		m.ClearGroupID()
+		return nil
 	case auditentry.FieldBefore:
 		m.ClearBefore()
 		return nil
@@ -1103,6 +1207,9 @@ func (m *AuditEntryMutation) ResetField(name string) error {
 		return nil
 	case auditentry.FieldForumID:
 		m.ResetForumID()
+		return nil
+	case auditentry.FieldGroupID:
+		m.ResetGroupID()
 		return nil
 	case auditentry.FieldReason:
 		m.ResetReason()
@@ -26359,6 +26466,8 @@ type ReviewItemMutation struct {
 	addtarget_id      *int
 	forum_id          *int
 	addforum_id       *int
+	group_id          *int
+	addgroup_id       *int
 	author_id         *int
 	addauthor_id      *int
 	kind              *reviewitem.Kind
@@ -26640,6 +26749,76 @@ func (m *ReviewItemMutation) ResetForumID() {
 	m.forum_id = nil
 	m.addforum_id = nil
 	delete(m.clearedFields, reviewitem.FieldForumID)
+}
+
+// SetGroupID sets the "group_id" field.
+func (m *ReviewItemMutation) SetGroupID(i int) {
+	m.group_id = &i
+	m.addgroup_id = nil
+}
+
+// GroupID returns the value of the "group_id" field in the mutation.
+func (m *ReviewItemMutation) GroupID() (r int, exists bool) {
+	v := m.group_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGroupID returns the old "group_id" field's value of the ReviewItem entity.
+// If the ReviewItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewItemMutation) OldGroupID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGroupID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGroupID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGroupID: %w", err)
+	}
+	return oldValue.GroupID, nil
+}
+
+// AddGroupID adds i to the "group_id" field.
+func (m *ReviewItemMutation) AddGroupID(i int) {
+	if m.addgroup_id != nil {
+		*m.addgroup_id += i
+	} else {
+		m.addgroup_id = &i
+	}
+}
+
+// AddedGroupID returns the value that was added to the "group_id" field in this mutation.
+func (m *ReviewItemMutation) AddedGroupID() (r int, exists bool) {
+	v := m.addgroup_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearGroupID clears the value of the "group_id" field.
+func (m *ReviewItemMutation) ClearGroupID() {
+	m.group_id = nil
+	m.addgroup_id = nil
+	m.clearedFields[reviewitem.FieldGroupID] = struct{}{}
+}
+
+// GroupIDCleared returns if the "group_id" field was cleared in this mutation.
+func (m *ReviewItemMutation) GroupIDCleared() bool {
+	_, ok := m.clearedFields[reviewitem.FieldGroupID]
+	return ok
+}
+
+// ResetGroupID resets all changes to the "group_id" field.
+func (m *ReviewItemMutation) ResetGroupID() {
+	m.group_id = nil
+	m.addgroup_id = nil
+	delete(m.clearedFields, reviewitem.FieldGroupID)
 }
 
 // SetAuthorID sets the "author_id" field.
@@ -27285,7 +27464,7 @@ func (m *ReviewItemMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ReviewItemMutation) Fields() []string {
-	fields := make([]string, 0, 15)
+	fields := make([]string, 0, 16)
 	if m.target_type != nil {
 		fields = append(fields, reviewitem.FieldTargetType)
 	}
@@ -27294,6 +27473,9 @@ func (m *ReviewItemMutation) Fields() []string {
 	}
 	if m.forum_id != nil {
 		fields = append(fields, reviewitem.FieldForumID)
+	}
+	if m.group_id != nil {
+		fields = append(fields, reviewitem.FieldGroupID)
 	}
 	if m.author_id != nil {
 		fields = append(fields, reviewitem.FieldAuthorID)
@@ -27345,6 +27527,8 @@ func (m *ReviewItemMutation) Field(name string) (ent.Value, bool) {
 		return m.TargetID()
 	case reviewitem.FieldForumID:
 		return m.ForumID()
+	case reviewitem.FieldGroupID:
+		return m.GroupID()
 	case reviewitem.FieldAuthorID:
 		return m.AuthorID()
 	case reviewitem.FieldKind:
@@ -27384,6 +27568,8 @@ func (m *ReviewItemMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldTargetID(ctx)
 	case reviewitem.FieldForumID:
 		return m.OldForumID(ctx)
+	case reviewitem.FieldGroupID:
+		return m.OldGroupID(ctx)
 	case reviewitem.FieldAuthorID:
 		return m.OldAuthorID(ctx)
 	case reviewitem.FieldKind:
@@ -27437,6 +27623,13 @@ func (m *ReviewItemMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetForumID(v)
+		return nil
+	case reviewitem.FieldGroupID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGroupID(v)
 		return nil
 	case reviewitem.FieldAuthorID:
 		v, ok := value.(int)
@@ -27536,6 +27729,9 @@ func (m *ReviewItemMutation) AddedFields() []string {
 	if m.addforum_id != nil {
 		fields = append(fields, reviewitem.FieldForumID)
 	}
+	if m.addgroup_id != nil {
+		fields = append(fields, reviewitem.FieldGroupID)
+	}
 	if m.addauthor_id != nil {
 		fields = append(fields, reviewitem.FieldAuthorID)
 	}
@@ -27560,6 +27756,8 @@ func (m *ReviewItemMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedTargetID()
 	case reviewitem.FieldForumID:
 		return m.AddedForumID()
+	case reviewitem.FieldGroupID:
+		return m.AddedGroupID()
 	case reviewitem.FieldAuthorID:
 		return m.AddedAuthorID()
 	case reviewitem.FieldScore:
@@ -27590,6 +27788,13 @@ func (m *ReviewItemMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddForumID(v)
+		return nil
+	case reviewitem.FieldGroupID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddGroupID(v)
 		return nil
 	case reviewitem.FieldAuthorID:
 		v, ok := value.(int)
@@ -27630,6 +27835,9 @@ func (m *ReviewItemMutation) ClearedFields() []string {
 	if m.FieldCleared(reviewitem.FieldForumID) {
 		fields = append(fields, reviewitem.FieldForumID)
 	}
+	if m.FieldCleared(reviewitem.FieldGroupID) {
+		fields = append(fields, reviewitem.FieldGroupID)
+	}
 	if m.FieldCleared(reviewitem.FieldAuthorID) {
 		fields = append(fields, reviewitem.FieldAuthorID)
 	}
@@ -27665,6 +27873,9 @@ func (m *ReviewItemMutation) ClearField(name string) error {
 	case reviewitem.FieldForumID:
 		m.ClearForumID()
 		return nil
+	case reviewitem.FieldGroupID:
+		m.ClearGroupID()
+		return nil
 	case reviewitem.FieldAuthorID:
 		m.ClearAuthorID()
 		return nil
@@ -27699,6 +27910,9 @@ func (m *ReviewItemMutation) ResetField(name string) error {
 		return nil
 	case reviewitem.FieldForumID:
 		m.ResetForumID()
+		return nil
+	case reviewitem.FieldGroupID:
+		m.ResetGroupID()
 		return nil
 	case reviewitem.FieldAuthorID:
 		m.ResetAuthorID()

@@ -24,6 +24,8 @@ type ReviewItem struct {
 	TargetID int `json:"target_id,omitempty"`
 	// ForumID holds the value of the "forum_id" field.
 	ForumID *int `json:"forum_id,omitempty"`
+	// GroupID holds the value of the "group_id" field.
+	GroupID *int `json:"group_id,omitempty"`
 	// AuthorID holds the value of the "author_id" field.
 	AuthorID *int `json:"author_id,omitempty"`
 	// Kind holds the value of the "kind" field.
@@ -58,7 +60,7 @@ func (*ReviewItem) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case reviewitem.FieldReasons:
 			values[i] = new([]byte)
-		case reviewitem.FieldID, reviewitem.FieldTargetID, reviewitem.FieldForumID, reviewitem.FieldAuthorID, reviewitem.FieldScore, reviewitem.FieldAssignedToID, reviewitem.FieldResolvedByID:
+		case reviewitem.FieldID, reviewitem.FieldTargetID, reviewitem.FieldForumID, reviewitem.FieldGroupID, reviewitem.FieldAuthorID, reviewitem.FieldScore, reviewitem.FieldAssignedToID, reviewitem.FieldResolvedByID:
 			values[i] = new(sql.NullInt64)
 		case reviewitem.FieldTargetType, reviewitem.FieldKind, reviewitem.FieldStatus, reviewitem.FieldResolution:
 			values[i] = new(sql.NullString)
@@ -103,6 +105,13 @@ func (_m *ReviewItem) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.ForumID = new(int)
 				*_m.ForumID = int(value.Int64)
+			}
+		case reviewitem.FieldGroupID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field group_id", values[i])
+			} else if value.Valid {
+				_m.GroupID = new(int)
+				*_m.GroupID = int(value.Int64)
 			}
 		case reviewitem.FieldAuthorID:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -227,6 +236,11 @@ func (_m *ReviewItem) String() string {
 	builder.WriteString(", ")
 	if v := _m.ForumID; v != nil {
 		builder.WriteString("forum_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.GroupID; v != nil {
+		builder.WriteString("group_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteString(", ")

@@ -48,6 +48,20 @@ func (_c *ReviewItemCreate) SetNillableForumID(v *int) *ReviewItemCreate {
 	return _c
 }
 
+// SetGroupID sets the "group_id" field.
+func (_c *ReviewItemCreate) SetGroupID(v int) *ReviewItemCreate {
+	_c.mutation.SetGroupID(v)
+	return _c
+}
+
+// SetNillableGroupID sets the "group_id" field if the given value is not nil.
+func (_c *ReviewItemCreate) SetNillableGroupID(v *int) *ReviewItemCreate {
+	if v != nil {
+		_c.SetGroupID(*v)
+	}
+	return _c
+}
+
 // SetAuthorID sets the "author_id" field.
 func (_c *ReviewItemCreate) SetAuthorID(v int) *ReviewItemCreate {
 	_c.mutation.SetAuthorID(v)
@@ -342,6 +356,10 @@ func (_c *ReviewItemCreate) createSpec() (*ReviewItem, *sqlgraph.CreateSpec) {
 		_spec.SetField(reviewitem.FieldForumID, field.TypeInt, value)
 		_node.ForumID = &value
 	}
+	if value, ok := _c.mutation.GroupID(); ok {
+		_spec.SetField(reviewitem.FieldGroupID, field.TypeInt, value)
+		_node.GroupID = &value
+	}
 	if value, ok := _c.mutation.AuthorID(); ok {
 		_spec.SetField(reviewitem.FieldAuthorID, field.TypeInt, value)
 		_node.AuthorID = &value
@@ -463,6 +481,30 @@ func (u *ReviewItemUpsert) AddForumID(v int) *ReviewItemUpsert {
 // ClearForumID clears the value of the "forum_id" field.
 func (u *ReviewItemUpsert) ClearForumID() *ReviewItemUpsert {
 	u.SetNull(reviewitem.FieldForumID)
+	return u
+}
+
+// SetGroupID sets the "group_id" field.
+func (u *ReviewItemUpsert) SetGroupID(v int) *ReviewItemUpsert {
+	u.Set(reviewitem.FieldGroupID, v)
+	return u
+}
+
+// UpdateGroupID sets the "group_id" field to the value that was provided on create.
+func (u *ReviewItemUpsert) UpdateGroupID() *ReviewItemUpsert {
+	u.SetExcluded(reviewitem.FieldGroupID)
+	return u
+}
+
+// AddGroupID adds v to the "group_id" field.
+func (u *ReviewItemUpsert) AddGroupID(v int) *ReviewItemUpsert {
+	u.Add(reviewitem.FieldGroupID, v)
+	return u
+}
+
+// ClearGroupID clears the value of the "group_id" field.
+func (u *ReviewItemUpsert) ClearGroupID() *ReviewItemUpsert {
+	u.SetNull(reviewitem.FieldGroupID)
 	return u
 }
 
@@ -713,6 +755,34 @@ func (u *ReviewItemUpsertOne) UpdateForumID() *ReviewItemUpsertOne {
 func (u *ReviewItemUpsertOne) ClearForumID() *ReviewItemUpsertOne {
 	return u.Update(func(s *ReviewItemUpsert) {
 		s.ClearForumID()
+	})
+}
+
+// SetGroupID sets the "group_id" field.
+func (u *ReviewItemUpsertOne) SetGroupID(v int) *ReviewItemUpsertOne {
+	return u.Update(func(s *ReviewItemUpsert) {
+		s.SetGroupID(v)
+	})
+}
+
+// AddGroupID adds v to the "group_id" field.
+func (u *ReviewItemUpsertOne) AddGroupID(v int) *ReviewItemUpsertOne {
+	return u.Update(func(s *ReviewItemUpsert) {
+		s.AddGroupID(v)
+	})
+}
+
+// UpdateGroupID sets the "group_id" field to the value that was provided on create.
+func (u *ReviewItemUpsertOne) UpdateGroupID() *ReviewItemUpsertOne {
+	return u.Update(func(s *ReviewItemUpsert) {
+		s.UpdateGroupID()
+	})
+}
+
+// ClearGroupID clears the value of the "group_id" field.
+func (u *ReviewItemUpsertOne) ClearGroupID() *ReviewItemUpsertOne {
+	return u.Update(func(s *ReviewItemUpsert) {
+		s.ClearGroupID()
 	})
 }
 
@@ -1157,6 +1227,34 @@ func (u *ReviewItemUpsertBulk) UpdateForumID() *ReviewItemUpsertBulk {
 func (u *ReviewItemUpsertBulk) ClearForumID() *ReviewItemUpsertBulk {
 	return u.Update(func(s *ReviewItemUpsert) {
 		s.ClearForumID()
+	})
+}
+
+// SetGroupID sets the "group_id" field.
+func (u *ReviewItemUpsertBulk) SetGroupID(v int) *ReviewItemUpsertBulk {
+	return u.Update(func(s *ReviewItemUpsert) {
+		s.SetGroupID(v)
+	})
+}
+
+// AddGroupID adds v to the "group_id" field.
+func (u *ReviewItemUpsertBulk) AddGroupID(v int) *ReviewItemUpsertBulk {
+	return u.Update(func(s *ReviewItemUpsert) {
+		s.AddGroupID(v)
+	})
+}
+
+// UpdateGroupID sets the "group_id" field to the value that was provided on create.
+func (u *ReviewItemUpsertBulk) UpdateGroupID() *ReviewItemUpsertBulk {
+	return u.Update(func(s *ReviewItemUpsert) {
+		s.UpdateGroupID()
+	})
+}
+
+// ClearGroupID clears the value of the "group_id" field.
+func (u *ReviewItemUpsertBulk) ClearGroupID() *ReviewItemUpsertBulk {
+	return u.Update(func(s *ReviewItemUpsert) {
+		s.ClearGroupID()
 	})
 }
 

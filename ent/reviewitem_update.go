@@ -57,6 +57,33 @@ func (_u *ReviewItemUpdate) ClearForumID() *ReviewItemUpdate {
 	return _u
 }
 
+// SetGroupID sets the "group_id" field.
+func (_u *ReviewItemUpdate) SetGroupID(v int) *ReviewItemUpdate {
+	_u.mutation.ResetGroupID()
+	_u.mutation.SetGroupID(v)
+	return _u
+}
+
+// SetNillableGroupID sets the "group_id" field if the given value is not nil.
+func (_u *ReviewItemUpdate) SetNillableGroupID(v *int) *ReviewItemUpdate {
+	if v != nil {
+		_u.SetGroupID(*v)
+	}
+	return _u
+}
+
+// AddGroupID adds value to the "group_id" field.
+func (_u *ReviewItemUpdate) AddGroupID(v int) *ReviewItemUpdate {
+	_u.mutation.AddGroupID(v)
+	return _u
+}
+
+// ClearGroupID clears the value of the "group_id" field.
+func (_u *ReviewItemUpdate) ClearGroupID() *ReviewItemUpdate {
+	_u.mutation.ClearGroupID()
+	return _u
+}
+
 // SetKind sets the "kind" field.
 func (_u *ReviewItemUpdate) SetKind(v reviewitem.Kind) *ReviewItemUpdate {
 	_u.mutation.SetKind(v)
@@ -326,6 +353,15 @@ func (_u *ReviewItemUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	if _u.mutation.ForumIDCleared() {
 		_spec.ClearField(reviewitem.FieldForumID, field.TypeInt)
 	}
+	if value, ok := _u.mutation.GroupID(); ok {
+		_spec.SetField(reviewitem.FieldGroupID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedGroupID(); ok {
+		_spec.AddField(reviewitem.FieldGroupID, field.TypeInt, value)
+	}
+	if _u.mutation.GroupIDCleared() {
+		_spec.ClearField(reviewitem.FieldGroupID, field.TypeInt)
+	}
 	if _u.mutation.AuthorIDCleared() {
 		_spec.ClearField(reviewitem.FieldAuthorID, field.TypeInt)
 	}
@@ -434,6 +470,33 @@ func (_u *ReviewItemUpdateOne) AddForumID(v int) *ReviewItemUpdateOne {
 // ClearForumID clears the value of the "forum_id" field.
 func (_u *ReviewItemUpdateOne) ClearForumID() *ReviewItemUpdateOne {
 	_u.mutation.ClearForumID()
+	return _u
+}
+
+// SetGroupID sets the "group_id" field.
+func (_u *ReviewItemUpdateOne) SetGroupID(v int) *ReviewItemUpdateOne {
+	_u.mutation.ResetGroupID()
+	_u.mutation.SetGroupID(v)
+	return _u
+}
+
+// SetNillableGroupID sets the "group_id" field if the given value is not nil.
+func (_u *ReviewItemUpdateOne) SetNillableGroupID(v *int) *ReviewItemUpdateOne {
+	if v != nil {
+		_u.SetGroupID(*v)
+	}
+	return _u
+}
+
+// AddGroupID adds value to the "group_id" field.
+func (_u *ReviewItemUpdateOne) AddGroupID(v int) *ReviewItemUpdateOne {
+	_u.mutation.AddGroupID(v)
+	return _u
+}
+
+// ClearGroupID clears the value of the "group_id" field.
+func (_u *ReviewItemUpdateOne) ClearGroupID() *ReviewItemUpdateOne {
+	_u.mutation.ClearGroupID()
 	return _u
 }
 
@@ -735,6 +798,15 @@ func (_u *ReviewItemUpdateOne) sqlSave(ctx context.Context) (_node *ReviewItem, 
 	}
 	if _u.mutation.ForumIDCleared() {
 		_spec.ClearField(reviewitem.FieldForumID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.GroupID(); ok {
+		_spec.SetField(reviewitem.FieldGroupID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedGroupID(); ok {
+		_spec.AddField(reviewitem.FieldGroupID, field.TypeInt, value)
+	}
+	if _u.mutation.GroupIDCleared() {
+		_spec.ClearField(reviewitem.FieldGroupID, field.TypeInt)
 	}
 	if _u.mutation.AuthorIDCleared() {
 		_spec.ClearField(reviewitem.FieldAuthorID, field.TypeInt)

@@ -62,13 +62,13 @@ func init() {
 	// auditentry.TargetTypeValidator is a validator for the "target_type" field. It is called by the builders before save.
 	auditentry.TargetTypeValidator = auditentryDescTargetType.Validators[0].(func(string) error)
 	// auditentryDescReason is the schema descriptor for reason field.
-	auditentryDescReason := auditentryFields[5].Descriptor()
+	auditentryDescReason := auditentryFields[6].Descriptor()
 	// auditentry.DefaultReason holds the default value on creation for the reason field.
 	auditentry.DefaultReason = auditentryDescReason.Default.(string)
 	// auditentry.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
 	auditentry.ReasonValidator = auditentryDescReason.Validators[0].(func(string) error)
 	// auditentryDescCreatedAt is the schema descriptor for created_at field.
-	auditentryDescCreatedAt := auditentryFields[9].Descriptor()
+	auditentryDescCreatedAt := auditentryFields[10].Descriptor()
 	// auditentry.DefaultCreatedAt holds the default value on creation for the created_at field.
 	auditentry.DefaultCreatedAt = auditentryDescCreatedAt.Default.(func() time.Time)
 	authtokenFields := schema.AuthToken{}.Fields()
@@ -799,21 +799,21 @@ func init() {
 	reviewitemFields := schema.ReviewItem{}.Fields()
 	_ = reviewitemFields
 	// reviewitemDescScore is the schema descriptor for score field.
-	reviewitemDescScore := reviewitemFields[6].Descriptor()
+	reviewitemDescScore := reviewitemFields[7].Descriptor()
 	// reviewitem.DefaultScore holds the default value on creation for the score field.
 	reviewitem.DefaultScore = reviewitemDescScore.Default.(int)
 	// reviewitemDescResolution is the schema descriptor for resolution field.
-	reviewitemDescResolution := reviewitemFields[8].Descriptor()
+	reviewitemDescResolution := reviewitemFields[9].Descriptor()
 	// reviewitem.DefaultResolution holds the default value on creation for the resolution field.
 	reviewitem.DefaultResolution = reviewitemDescResolution.Default.(string)
 	// reviewitem.ResolutionValidator is a validator for the "resolution" field. It is called by the builders before save.
 	reviewitem.ResolutionValidator = reviewitemDescResolution.Validators[0].(func(string) error)
 	// reviewitemDescCreatedAt is the schema descriptor for created_at field.
-	reviewitemDescCreatedAt := reviewitemFields[11].Descriptor()
+	reviewitemDescCreatedAt := reviewitemFields[12].Descriptor()
 	// reviewitem.DefaultCreatedAt holds the default value on creation for the created_at field.
 	reviewitem.DefaultCreatedAt = reviewitemDescCreatedAt.Default.(func() time.Time)
 	// reviewitemDescUpdatedAt is the schema descriptor for updated_at field.
-	reviewitemDescUpdatedAt := reviewitemFields[12].Descriptor()
+	reviewitemDescUpdatedAt := reviewitemFields[13].Descriptor()
 	// reviewitem.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	reviewitem.DefaultUpdatedAt = reviewitemDescUpdatedAt.Default.(func() time.Time)
 	// reviewitem.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.

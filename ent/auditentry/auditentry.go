@@ -23,6 +23,8 @@ const (
 	FieldTargetID = "target_id"
 	// FieldForumID holds the string denoting the forum_id field in the database.
 	FieldForumID = "forum_id"
+	// FieldGroupID holds the string denoting the group_id field in the database.
+	FieldGroupID = "group_id"
 	// FieldReason holds the string denoting the reason field in the database.
 	FieldReason = "reason"
 	// FieldBefore holds the string denoting the before field in the database.
@@ -45,6 +47,7 @@ var Columns = []string{
 	FieldTargetType,
 	FieldTargetID,
 	FieldForumID,
+	FieldGroupID,
 	FieldReason,
 	FieldBefore,
 	FieldAfter,
@@ -106,6 +109,11 @@ func ByTargetID(opts ...sql.OrderTermOption) OrderOption {
 // ByForumID orders the results by the forum_id field.
 func ByForumID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldForumID, opts...).ToFunc()
+}
+
+// ByGroupID orders the results by the group_id field.
+func ByGroupID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldGroupID, opts...).ToFunc()
 }
 
 // ByReason orders the results by the reason field.

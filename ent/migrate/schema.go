@@ -16,6 +16,7 @@ var (
 		{Name: "target_type", Type: field.TypeString, Size: 32},
 		{Name: "target_id", Type: field.TypeInt, Nullable: true},
 		{Name: "forum_id", Type: field.TypeInt, Nullable: true},
+		{Name: "group_id", Type: field.TypeInt, Nullable: true},
 		{Name: "reason", Type: field.TypeString, Size: 4000, Default: ""},
 		{Name: "before", Type: field.TypeJSON, Nullable: true},
 		{Name: "after", Type: field.TypeJSON, Nullable: true},
@@ -46,12 +47,17 @@ var (
 			{
 				Name:    "auditentry_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{AuditEntriesColumns[10]},
+				Columns: []*schema.Column{AuditEntriesColumns[11]},
 			},
 			{
 				Name:    "auditentry_reverts_id",
 				Unique:  false,
-				Columns: []*schema.Column{AuditEntriesColumns[9]},
+				Columns: []*schema.Column{AuditEntriesColumns[10]},
+			},
+			{
+				Name:    "auditentry_group_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEntriesColumns[6], AuditEntriesColumns[0]},
 			},
 		},
 	}
@@ -969,6 +975,7 @@ var (
 		{Name: "target_type", Type: field.TypeEnum, Enums: []string{"post", "topic", "resource", "user"}},
 		{Name: "target_id", Type: field.TypeInt},
 		{Name: "forum_id", Type: field.TypeInt, Nullable: true},
+		{Name: "group_id", Type: field.TypeInt, Nullable: true},
 		{Name: "author_id", Type: field.TypeInt, Nullable: true},
 		{Name: "kind", Type: field.TypeEnum, Enums: []string{"flagged", "held", "automod"}},
 		{Name: "reasons", Type: field.TypeJSON, Nullable: true},
@@ -991,12 +998,17 @@ var (
 			{
 				Name:    "reviewitem_target_type_target_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{ReviewItemsColumns[1], ReviewItemsColumns[2], ReviewItemsColumns[8]},
+				Columns: []*schema.Column{ReviewItemsColumns[1], ReviewItemsColumns[2], ReviewItemsColumns[9]},
 			},
 			{
 				Name:    "reviewitem_status_id",
 				Unique:  false,
-				Columns: []*schema.Column{ReviewItemsColumns[8], ReviewItemsColumns[0]},
+				Columns: []*schema.Column{ReviewItemsColumns[9], ReviewItemsColumns[0]},
+			},
+			{
+				Name:    "reviewitem_group_id_status",
+				Unique:  false,
+				Columns: []*schema.Column{ReviewItemsColumns[4], ReviewItemsColumns[9]},
 			},
 		},
 	}

@@ -20,6 +20,8 @@ const (
 	FieldTargetID = "target_id"
 	// FieldForumID holds the string denoting the forum_id field in the database.
 	FieldForumID = "forum_id"
+	// FieldGroupID holds the string denoting the group_id field in the database.
+	FieldGroupID = "group_id"
 	// FieldAuthorID holds the string denoting the author_id field in the database.
 	FieldAuthorID = "author_id"
 	// FieldKind holds the string denoting the kind field in the database.
@@ -54,6 +56,7 @@ var Columns = []string{
 	FieldTargetType,
 	FieldTargetID,
 	FieldForumID,
+	FieldGroupID,
 	FieldAuthorID,
 	FieldKind,
 	FieldReasons,
@@ -189,6 +192,11 @@ func ByTargetID(opts ...sql.OrderTermOption) OrderOption {
 // ByForumID orders the results by the forum_id field.
 func ByForumID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldForumID, opts...).ToFunc()
+}
+
+// ByGroupID orders the results by the group_id field.
+func ByGroupID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldGroupID, opts...).ToFunc()
 }
 
 // ByAuthorID orders the results by the author_id field.

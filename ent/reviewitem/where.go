@@ -64,6 +64,11 @@ func ForumID(v int) predicate.ReviewItem {
 	return predicate.ReviewItem(sql.FieldEQ(FieldForumID, v))
 }
 
+// GroupID applies equality check predicate on the "group_id" field. It's identical to GroupIDEQ.
+func GroupID(v int) predicate.ReviewItem {
+	return predicate.ReviewItem(sql.FieldEQ(FieldGroupID, v))
+}
+
 // AuthorID applies equality check predicate on the "author_id" field. It's identical to AuthorIDEQ.
 func AuthorID(v int) predicate.ReviewItem {
 	return predicate.ReviewItem(sql.FieldEQ(FieldAuthorID, v))
@@ -217,6 +222,56 @@ func ForumIDIsNil() predicate.ReviewItem {
 // ForumIDNotNil applies the NotNil predicate on the "forum_id" field.
 func ForumIDNotNil() predicate.ReviewItem {
 	return predicate.ReviewItem(sql.FieldNotNull(FieldForumID))
+}
+
+// GroupIDEQ applies the EQ predicate on the "group_id" field.
+func GroupIDEQ(v int) predicate.ReviewItem {
+	return predicate.ReviewItem(sql.FieldEQ(FieldGroupID, v))
+}
+
+// GroupIDNEQ applies the NEQ predicate on the "group_id" field.
+func GroupIDNEQ(v int) predicate.ReviewItem {
+	return predicate.ReviewItem(sql.FieldNEQ(FieldGroupID, v))
+}
+
+// GroupIDIn applies the In predicate on the "group_id" field.
+func GroupIDIn(vs ...int) predicate.ReviewItem {
+	return predicate.ReviewItem(sql.FieldIn(FieldGroupID, vs...))
+}
+
+// GroupIDNotIn applies the NotIn predicate on the "group_id" field.
+func GroupIDNotIn(vs ...int) predicate.ReviewItem {
+	return predicate.ReviewItem(sql.FieldNotIn(FieldGroupID, vs...))
+}
+
+// GroupIDGT applies the GT predicate on the "group_id" field.
+func GroupIDGT(v int) predicate.ReviewItem {
+	return predicate.ReviewItem(sql.FieldGT(FieldGroupID, v))
+}
+
+// GroupIDGTE applies the GTE predicate on the "group_id" field.
+func GroupIDGTE(v int) predicate.ReviewItem {
+	return predicate.ReviewItem(sql.FieldGTE(FieldGroupID, v))
+}
+
+// GroupIDLT applies the LT predicate on the "group_id" field.
+func GroupIDLT(v int) predicate.ReviewItem {
+	return predicate.ReviewItem(sql.FieldLT(FieldGroupID, v))
+}
+
+// GroupIDLTE applies the LTE predicate on the "group_id" field.
+func GroupIDLTE(v int) predicate.ReviewItem {
+	return predicate.ReviewItem(sql.FieldLTE(FieldGroupID, v))
+}
+
+// GroupIDIsNil applies the IsNil predicate on the "group_id" field.
+func GroupIDIsNil() predicate.ReviewItem {
+	return predicate.ReviewItem(sql.FieldIsNull(FieldGroupID))
+}
+
+// GroupIDNotNil applies the NotNil predicate on the "group_id" field.
+func GroupIDNotNil() predicate.ReviewItem {
+	return predicate.ReviewItem(sql.FieldNotNull(FieldGroupID))
 }
 
 // AuthorIDEQ applies the EQ predicate on the "author_id" field.

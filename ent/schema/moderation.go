@@ -56,6 +56,9 @@ func (ReviewItem) Fields() []ent.Field {
 		// forum_id scopes the item to the forum's moderators; nil for users
 		// and resources, which only site moderators review.
 		field.Int("forum_id").Optional().Nillable(),
+		// group_id is the group of the item's forum or resource, so the
+		// group's owners and moderators review it; nil outside groups.
+		field.Int("group_id").Optional().Nillable(),
 		field.Int("author_id").Optional().Nillable().Immutable(),
 		// kind says why it is queued: flagged, held (awaiting approval) or automod.
 		field.Enum("kind").Values("flagged", "held", "automod"),
@@ -77,6 +80,7 @@ func (ReviewItem) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("target_type", "target_id", "status"),
 		index.Fields("status", "id"),
+		index.Fields("group_id", "status"),
 	}
 }
 
@@ -116,6 +120,9 @@ func (AuditEntry) Fields() []ent.Field {
 		field.String("target_type").MaxLen(32).Immutable(),
 		field.Int("target_id").Optional().Nillable().Immutable(),
 		field.Int("forum_id").Optional().Nillable().Immutable(),
+		// group_id is the group the target was in when the action was
+		// taken: the group's owners and moderators read the entry.
+		field.Int("group_id").Optional().Nillable().Immutable(),
 		field.String("reason").MaxLen(4000).Default("").Immutable(),
 		field.JSON("before", map[string]any{}).Optional().Immutable(),
 		field.JSON("after", map[string]any{}).Optional().Immutable(),
@@ -133,6 +140,7 @@ func (AuditEntry) Indexes() []ent.Index {
 		index.Fields("action", "id"),
 		index.Fields("created_at"),
 		index.Fields("reverts_id"),
+		index.Fields("group_id", "id"),
 	}
 }
 

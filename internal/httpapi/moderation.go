@@ -118,6 +118,7 @@ type QueueItem struct {
 	TargetType    string                   `json:"target_type"`
 	TargetID      int                      `json:"target_id"`
 	ForumID       *int                     `json:"forum_id"`
+	GroupID       *int                     `json:"group_id"`
 	Kind          string                   `json:"kind"`
 	Reasons       []string                 `json:"reasons"`
 	Score         int                      `json:"score"`
@@ -162,7 +163,7 @@ func (s *server) renderItems(c echo.Context, items []*moderation.Item) ([]QueueI
 	}
 	out := make([]QueueItem, 0, len(items))
 	for _, it := range items {
-		v := QueueItem{ID: it.ID, TargetType: string(it.TargetType), TargetID: it.TargetID, ForumID: it.ForumID, Kind: string(it.Kind),
+		v := QueueItem{ID: it.ID, TargetType: string(it.TargetType), TargetID: it.TargetID, ForumID: it.ForumID, GroupID: it.GroupID, Kind: string(it.Kind),
 			Reasons: it.Reasons, Score: it.Score, Status: string(it.Status), Resolution: it.Resolution,
 			AgeSeconds: int64(it.Age / time.Second), CreatedAt: it.CreatedAt.UTC(), FirstActionAt: utc(it.FirstActionAt),
 			ResolvedAt: utc(it.ResolvedAt), History: it.History, Flags: []Flag{}, Notes: []QueueNote{}}
@@ -577,6 +578,7 @@ type AuditEntry struct {
 	TargetType string         `json:"target_type"`
 	TargetID   *int           `json:"target_id"`
 	ForumID    *int           `json:"forum_id"`
+	GroupID    *int           `json:"group_id"`
 	Reason     string         `json:"reason"`
 	Before     map[string]any `json:"before"`
 	After      map[string]any `json:"after"`
@@ -662,7 +664,7 @@ func (s *server) listAudit(c echo.Context) error {
 	}
 	out := make([]AuditEntry, 0, len(page.Entries))
 	for _, e := range page.Entries {
-		v := AuditEntry{ID: e.ID, Action: e.Action, TargetType: e.TargetType, TargetID: e.TargetID, ForumID: e.ForumID, Reason: e.Reason,
+		v := AuditEntry{ID: e.ID, Action: e.Action, TargetType: e.TargetType, TargetID: e.TargetID, ForumID: e.ForumID, GroupID: e.GroupID, Reason: e.Reason,
 			Before: e.Before, After: e.After, RevertsID: e.RevertsID, CreatedAt: e.CreatedAt.UTC()}
 		if e.ActorID != nil {
 			v.Actor = userRef(users[*e.ActorID])

@@ -94,7 +94,7 @@ func (s *Service) Audit(ctx context.Context, a authz.Actor, q AuditQuery) (*Audi
 // WriteCSV writes entries as CSV with a header row.
 func WriteCSV(w io.Writer, es []*ent.AuditEntry, usernames map[int]string) error {
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"id", "created_at", "actor_id", "actor", "action", "target_type", "target_id", "forum_id", "reason", "before", "after", "reverts_id"})
+	_ = cw.Write([]string{"id", "created_at", "actor_id", "actor", "action", "target_type", "target_id", "forum_id", "reason", "before", "after", "reverts_id", "group_id"})
 	num := func(p *int) string {
 		if p == nil {
 			return ""
@@ -114,7 +114,7 @@ func WriteCSV(w io.Writer, es []*ent.AuditEntry, usernames map[int]string) error
 			actor = usernames[*e.ActorID]
 		}
 		if err := cw.Write([]string{strconv.Itoa(e.ID), e.CreatedAt.UTC().Format(time.RFC3339Nano), num(e.ActorID), csvSafe(actor), e.Action,
-			e.TargetType, num(e.TargetID), num(e.ForumID), csvSafe(e.Reason), js(e.Before), js(e.After), num(e.RevertsID)}); err != nil {
+			e.TargetType, num(e.TargetID), num(e.ForumID), csvSafe(e.Reason), js(e.Before), js(e.After), num(e.RevertsID), num(e.GroupID)}); err != nil {
 			return err
 		}
 	}

@@ -93,7 +93,7 @@ func (s *Service) Flag(ctx context.Context, a authz.Actor, in FlagInput) (*ent.F
 		}
 		evs := []event.Event{
 			{Type: event.FlagCreated, ActorID: a.ID, ForumID: tg.ForumID, UserID: tg.AuthorID, Visibility: event.Staff,
-				Payload: map[string]any{"flag_id": f.ID, "target_type": tg.Type, "target_id": tg.ID, "reason": in.Reason, "weight": weight, "item_id": item.ID}},
+				Payload: map[string]any{"flag_id": f.ID, "target_type": tg.Type, "target_id": tg.ID, "reason": in.Reason, "weight": weight, "item_id": item.ID, "group_id": deref(item.GroupID)}},
 			queueEvent(item, changeOf(created, "flagged")),
 		}
 		if item.Score >= st.Flags.HideThreshold && !tg.hidden() && tg.Type != TargetUser &&
@@ -102,7 +102,7 @@ func (s *Service) Flag(ctx context.Context, a authz.Actor, in FlagInput) (*ent.F
 			if err != nil {
 				return nil, err
 			}
-			if _, err := s.appendAudit(ctx, tx, entry{action: ActPostHide, targetType: auditType(tg), targetID: auditID(tg), forumID: tg.ForumID,
+			if _, err := s.appendAudit(ctx, tx, entry{action: ActPostHide, targetType: auditType(tg), targetID: auditID(tg), forumID: tg.ForumID, groupID: tg.GroupID,
 				reason: "flag weight reached the threshold", before: map[string]any{"hidden": false}, after: map[string]any{"hidden": true, "item_id": item.ID}}); err != nil {
 				return nil, err
 			}
@@ -157,6 +157,15 @@ func (s *Service) openItem(ctx context.Context, tx *ent.Tx, tg *target, kind rev
 		if tg.ForumID != 0 {
 			c.SetForumID(tg.ForumID)
 		}
+		group := tg.GroupID
+		if group == 0 && tg.ForumID != 0 {
+			if group, err = groupOfForum(ctx, tx, tg.ForumID); err != nil {
+				return nil, false, err
+			}
+		}
+		if group != 0 {
+			c.SetGroupID(group)
+		}
 		if tg.AuthorID != 0 {
 			c.SetAuthorID(tg.AuthorID)
 		}
@@ -190,7 +199,13 @@ func queueEvent(item *ent.ReviewItem, change string) event.Event {
 	if item.ForumID != nil {
 		fid = *item.ForumID
 	}
-	return event.Event{Type: event.ModerationQueueUpdate, ForumID: fid, Visibility: event.Staff,
-		Payload: map[string]any{"item_id": item.ID, "change": change, "status": string(item.Status), "kind": string(item.Kind),
-			"target_type": string(item.TargetType), "target_id": item.TargetID, "score": item.Score}}
+	p := map[string]any{"item_id": item.ID, "change": change, "status": string(item.Status), "kind": string(item.Kind),
+		"target_type": string(item.TargetType), "target_id": item.TargetID, "score": item.Score}
+	if item.GroupID != nil {
+		// The moderation channel passes the event to the group's
+		// moderators (realtime). Not Event.GroupID: that would put a
+		// staff event into the group's activity feed.
+		p["group_id"] = *item.GroupID
+	}
+	return event.Event{Type: event.ModerationQueueUpdate, ForumID: fid, Visibility: event.Staff, Payload: p}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/crn-dev/crn/ent"
+	"github.com/crn-dev/crn/ent/forum"
 	"github.com/crn-dev/crn/ent/predicate"
 	"github.com/crn-dev/crn/ent/topic"
 	"github.com/crn-dev/crn/internal/apperr"
@@ -34,9 +35,9 @@ type Posts interface {
 // Resources lets moderation act on shared resources, which their own
 // service owns; until one is wired, flags on resources are refused.
 type Resources interface {
-	// ResourceAuthor returns the author of a resource the actor may see, or
-	// an apperr NotFound.
-	ResourceAuthor(ctx context.Context, a authz.Actor, id int) (int, error)
+	// ResourceAuthor returns the author of a resource the actor may see and
+	// its group (0: none), or an apperr NotFound.
+	ResourceAuthor(ctx context.Context, a authz.Actor, id int) (authorID, groupID int, err error)
 	// SetResourceHidden hides or shows a resource pending review.
 	SetResourceHidden(ctx context.Context, id int, hidden bool, reason string) error
 }
@@ -167,6 +168,7 @@ type entry struct {
 	targetType string
 	targetID   int
 	forumID    int
+	groupID    int // 0: the group of forumID, if any
 	reason     string
 	before     map[string]any
 	after      map[string]any
@@ -190,6 +192,16 @@ func (s *Service) appendAudit(ctx context.Context, tx *ent.Tx, e entry) (int, er
 	}
 	if e.forumID != 0 {
 		c.SetForumID(e.forumID)
+	}
+	if e.groupID == 0 && e.forumID != 0 {
+		g, err := groupOfForum(ctx, tx, e.forumID)
+		if err != nil {
+			return 0, fmt.Errorf("audit: %w", err)
+		}
+		e.groupID = g
+	}
+	if e.groupID != 0 {
+		c.SetGroupID(e.groupID)
 	}
 	if e.before != nil {
 		c.SetBefore(e.before)
@@ -234,3 +246,19 @@ func requireActor(a authz.Actor, allowed bool, msg string) error {
 }
 
 func topicIs(id int) predicate.Topic { return topic.ID(id) }
+
+// groupOfForum returns the group forumID belongs to (0: none, or no such
+// forum), read in tx.
+func groupOfForum(ctx context.Context, tx *ent.Tx, forumID int) (int, error) {
+	f, err := tx.Forum.Query().Where(forum.ID(forumID)).Select(forum.FieldGroupID).Only(ctx)
+	if ent.IsNotFound(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if f.GroupID == nil {
+		return 0, nil
+	}
+	return *f.GroupID, nil
+}

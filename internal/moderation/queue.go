@@ -9,6 +9,7 @@ import (
 
 	"github.com/crn-dev/crn/ent"
 	"github.com/crn-dev/crn/ent/flag"
+	"github.com/crn-dev/crn/ent/groupmember"
 	"github.com/crn-dev/crn/ent/post"
 	"github.com/crn-dev/crn/ent/reviewitem"
 	"github.com/crn-dev/crn/ent/reviewnote"
@@ -196,7 +197,7 @@ func (s *Service) item(ctx context.Context, a authz.Actor, id int) (*ent.ReviewI
 	if err != nil {
 		return nil, apperr.Internal("queue item", err)
 	}
-	if !authz.CanModerateScope(a, deref(it.ForumID)) {
+	if !authz.CanModerateIn(a, deref(it.ForumID), deref(it.GroupID)) {
 		return nil, forbidden("you do not moderate this item's forum")
 	}
 	return it, nil
@@ -379,7 +380,7 @@ func (s *Service) Act(ctx context.Context, a authz.Actor, id int, action string,
 		if name, err = authorUsername(); err == nil {
 			switch action {
 			case "warn":
-				err = s.Warn(ctx, a, name, in.Reason)
+				err = s.warnFromItem(ctx, a, it, name, in.Reason)
 			case "silence":
 				err = s.Silence(ctx, a, name, hours(in.DurationHours), in.Reason)
 			case "suspend":
@@ -469,7 +470,7 @@ func (s *Service) dismiss(ctx context.Context, a authz.Actor, it *ent.ReviewItem
 			evs, unhid = append(evs, hev...), true
 		}
 		_, err = s.appendAudit(ctx, tx, entry{actor: a.ID, action: ActFlagsDismiss, targetType: string(it.TargetType), targetID: it.TargetID,
-			forumID: deref(it.ForumID), reason: reason, before: map[string]any{"item_id": it.ID, "status": "open"},
+			forumID: deref(it.ForumID), groupID: deref(it.GroupID), reason: reason, before: map[string]any{"item_id": it.ID, "status": "open"},
 			after: map[string]any{"item_id": it.ID, "status": "dismissed", "unhidden_post_id": unhidID(unhid, postID)}})
 		return evs, err
 	})
@@ -493,7 +494,17 @@ func (s *Service) assign(ctx context.Context, a authz.Actor, it *ent.ReviewItem,
 			return apperr.Internal("assign", err)
 		}
 		if u.Role != "admin" && u.Role != "moderator" {
-			return apperr.Validation(map[string]string{"user_id": "is not a moderator"})
+			// A group's item may also go to the group's owners and moderators.
+			ok := false
+			if it.GroupID != nil {
+				if ok, err = s.db.GroupMember.Query().Where(groupmember.GroupID(*it.GroupID), groupmember.UserID(userID),
+					groupmember.StatusEQ(groupmember.StatusActive), groupmember.RoleIn(groupmember.RoleOwner, groupmember.RoleModerator)).Exist(ctx); err != nil {
+					return apperr.Internal("assign", err)
+				}
+			}
+			if !ok {
+				return apperr.Validation(map[string]string{"user_id": "is not a moderator of this item"})
+			}
 		}
 	}
 	return s.tx(ctx, "assign", func(tx *ent.Tx) ([]event.Event, error) {
@@ -508,7 +519,7 @@ func (s *Service) assign(ctx context.Context, a authz.Actor, it *ent.ReviewItem,
 			return nil, err
 		}
 		if _, err := s.appendAudit(ctx, tx, entry{actor: a.ID, action: ActQueueAssign, targetType: "review_item", targetID: it.ID,
-			forumID: deref(it.ForumID), before: map[string]any{"assigned_to_id": deref(it.AssignedToID)},
+			forumID: deref(it.ForumID), groupID: deref(it.GroupID), before: map[string]any{"assigned_to_id": deref(it.AssignedToID)},
 			after: map[string]any{"assigned_to_id": userID}}); err != nil {
 			return nil, err
 		}
@@ -528,7 +539,7 @@ func (s *Service) note(ctx context.Context, a authz.Actor, it *ent.ReviewItem, b
 			return nil, err
 		}
 		if _, err := s.appendAudit(ctx, tx, entry{actor: a.ID, action: ActQueueNote, targetType: "review_item", targetID: it.ID,
-			forumID: deref(it.ForumID), after: map[string]any{"note_id": n.ID}}); err != nil {
+			forumID: deref(it.ForumID), groupID: deref(it.GroupID), after: map[string]any{"note_id": n.ID}}); err != nil {
 			return nil, err
 		}
 		return []event.Event{queueEvent(it, "noted")}, nil

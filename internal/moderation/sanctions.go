@@ -62,13 +62,50 @@ func (s *Service) Warn(ctx context.Context, a authz.Actor, username, reason stri
 	if err != nil {
 		return err
 	}
+	return s.warn(ctx, a, u, reason, 0, 0)
+}
+
+// warnFromItem warns the author of a review item's content: site
+// moderators as Warn does, and a group's owners and moderators the authors
+// of their group's content (authz.CanWarnIn). The audit entry carries the
+// item's forum and group, so the group's moderators read it.
+func (s *Service) warnFromItem(ctx context.Context, a authz.Actor, it *ent.ReviewItem, username, reason string) error {
+	reason, err := requireReason(reason)
+	if err != nil {
+		return err
+	}
+	forumID, groupID := deref(it.ForumID), deref(it.GroupID)
+	if authz.CanModerateUsers(a) {
+		u, err := s.sanctionTarget(ctx, a, username)
+		if err != nil {
+			return err
+		}
+		return s.warn(ctx, a, u, reason, forumID, groupID)
+	}
+	u, err := s.db.User.Query().Where(user.UsernameKey(strings.ToLower(username))).Only(ctx)
+	if ent.IsNotFound(err) {
+		return notFound("user")
+	}
+	if err != nil {
+		return apperr.Internal("load user", err)
+	}
+	if !authz.CanWarnIn(a, forumID, groupID, u.ID, string(u.Role)) {
+		if u.ID == a.ID {
+			return forbidden("you cannot act on your own account")
+		}
+		return forbidden("group moderators warn the members who wrote their group's content, never site moderators or administrators")
+	}
+	return s.warn(ctx, a, u, reason, forumID, groupID)
+}
+
+func (s *Service) warn(ctx context.Context, a authz.Actor, u *ent.User, reason string, forumID, groupID int) error {
 	return s.tx(ctx, ActUserWarn, func(tx *ent.Tx) ([]event.Event, error) {
 		sn, err := tx.Sanction.Create().SetUserID(u.ID).SetKind(sanction.KindWarn).SetActorID(a.ID).SetReason(reason).SetCreatedAt(s.now()).Save(ctx)
 		if err != nil {
 			return nil, err
 		}
 		id, err := s.appendAudit(ctx, tx, entry{actor: a.ID, action: ActUserWarn, targetType: TargetUser, targetID: u.ID, reason: reason,
-			after: map[string]any{"sanction_id": sn.ID}})
+			forumID: forumID, groupID: groupID, after: map[string]any{"sanction_id": sn.ID}})
 		if err != nil {
 			return nil, err
 		}

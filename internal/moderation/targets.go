@@ -24,6 +24,7 @@ type target struct {
 	Type     string
 	ID       int
 	ForumID  int // 0 outside forums
+	GroupID  int // the group of the forum or resource; 0 outside groups
 	AuthorID int
 	Post     *ent.Post // for topics, the opening post
 	Topic    *ent.Topic
@@ -75,11 +76,11 @@ func (s *Service) resolve(ctx context.Context, a authz.Actor, typ string, id int
 		if s.resources == nil {
 			return nil, notFound("resource")
 		}
-		author, err := s.resources.ResourceAuthor(ctx, a, id)
+		author, group, err := s.resources.ResourceAuthor(ctx, a, id)
 		if err != nil {
 			return nil, err
 		}
-		tg.AuthorID = author
+		tg.AuthorID, tg.GroupID = author, group
 	default:
 		return nil, apperr.Validation(map[string]string{"target_type": "must be post, topic, resource or user"})
 	}
@@ -98,6 +99,9 @@ func (s *Service) loadTopic(ctx context.Context, a authz.Actor, tg *target, topi
 		return notFound("topic")
 	}
 	tg.Topic, tg.Forum, tg.ForumID = t, t.Edges.Forum, t.ForumID
+	if g := t.Edges.Forum.GroupID; g != nil {
+		tg.GroupID = *g
+	}
 	return nil
 }
 

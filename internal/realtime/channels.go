@@ -66,6 +66,36 @@ func visibleTo(vis string, a authz.Actor) bool {
 	return a.Admin()
 }
 
+// fanoutMeta is what the fan-out reads of an event's data to decide who
+// receives it.
+type fanoutMeta struct {
+	Visibility string `json:"visibility"`
+	UserID     int    `json:"user_id"`
+	ForumID    int    `json:"forum_id"`
+	Payload    struct {
+		GroupID int `json:"group_id"` // moderation events about a group's content
+	} `json:"payload"`
+}
+
+// deliverable reports whether a subscriber of ch receives an event. On the
+// moderation channel, admins and moderators receive what visibleTo lets
+// them (all of it: the channel's events are staff-visible), while a
+// group's owners and moderators receive only the events of their groups:
+// those of their groups' forums, or naming one of their groups in
+// payload.group_id (a group resource's review item), staff-visible or not.
+func deliverable(ch string, m fanoutMeta, a authz.Actor) bool {
+	if ch != "moderation" || authz.CanModerateUsers(a) {
+		return visibleTo(m.Visibility, a)
+	}
+	var mine bool
+	if m.ForumID != 0 {
+		mine = a.GroupModeratedForums[m.ForumID]
+	} else {
+		mine = m.Payload.GroupID != 0 && authz.CanModerateGroup(a, m.Payload.GroupID)
+	}
+	return mine && (m.Visibility == event.Staff || visibleTo(m.Visibility, a))
+}
+
 // wireData is what a client receives as an event's data: the payload, the
 // ids it is about, and who may see it (the hub reads "visibility" once per
 // message to filter at fan-out).

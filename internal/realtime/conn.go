@@ -341,11 +341,9 @@ func (c *conn) catchUp(ctx context.Context, ch string, since int64, resume bool)
 			c.enqueue(mustJSON(resyncFrame{Type: "resync", Channel: ch, Reason: "events since your last id are past the retention window; refetch over REST"}))
 		}
 		for _, m := range msgs {
-			var meta struct {
-				Visibility string `json:"visibility"`
-			}
+			var meta fanoutMeta
 			_ = json.Unmarshal(m.Data, &meta)
-			if m.ID > since && visibleTo(meta.Visibility, c.who()) {
+			if m.ID > since && deliverable(ch, meta, c.who()) {
 				backlog = append(backlog, pending{m.ID, mustJSON(eventFrame{Type: "event", Channel: ch, ID: m.ID, Event: m.Event, Data: m.Data})})
 			}
 		}

@@ -166,10 +166,7 @@ func (h *Hub) Run(ctx context.Context) error {
 
 // onMessage fans a committed event out to the channel's local subscribers.
 func (h *Hub) onMessage(m pubsub.Message) {
-	var meta struct {
-		Visibility string `json:"visibility"`
-		UserID     int    `json:"user_id"`
-	}
+	var meta fanoutMeta
 	_ = json.Unmarshal(m.Data, &meta)
 	if h.opts.OnEvent != nil {
 		h.opts.OnEvent(m.Channel, m.Event)
@@ -192,7 +189,7 @@ func (h *Hub) onMessage(m pubsub.Message) {
 	}
 	frame := mustJSON(eventFrame{Type: "event", Channel: m.Channel, ID: m.ID, Event: m.Event, Data: m.Data})
 	for _, c := range h.subscribers(m.Channel) {
-		if visibleTo(meta.Visibility, c.who()) {
+		if deliverable(m.Channel, meta, c.who()) {
 			c.deliver(m.Channel, m.ID, frame)
 		}
 	}
