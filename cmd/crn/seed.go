@@ -26,7 +26,7 @@ what exists already is left alone. Every demo account's password is `+seed.DemoP
 	// The community is written at simulated times over the last weeks, so
 	// listings and "new" and "top" have a history to show.
 	clock := seed.NewClock(time.Now().Add(-45 * 24 * time.Hour).Truncate(time.Hour))
-	a, err := app.Build(ctx, cfg, app.NewLogger(cfg, os.Stderr), app.Options{Migrate: cfg.MigrateOnStart, Now: clock.Now, Unscreened: true})
+	a, err := app.Build(ctx, cfg, app.NewLogger(cfg, os.Stderr), app.Options{Migrate: cfg.MigrateOnStart, Now: clock.Now, Unscreened: true, Resources: true})
 	if err != nil {
 		return err
 	}
@@ -57,6 +57,12 @@ what exists already is left alone. Every demo account's password is `+seed.DemoP
 	} else {
 		fmt.Fprintln(stdout, fsum)
 	}
+	gsum, err := seed.DemoSpaces(ctx, a.Accounts, a.Forums, a.Groups, a.Resources, clock, time.Now().Truncate(time.Hour), progressBar(stderr, "groups"))
+	fmt.Fprintln(stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, gsum)
 	follows, err := seed.DemoGraph(ctx, a.Accounts, a.Forums, a.Graph, clock)
 	if err != nil {
 		return err

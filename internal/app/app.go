@@ -77,7 +77,7 @@ type App struct {
 	Index         search.Index
 	Indexer       *discovery.Indexer
 	Discovery     *discovery.Service
-	Store         storage.Store // uploaded files; nil unless serving
+	Store         storage.Store // uploaded files; nil unless serving or Options.Resources
 	Resources     *resource.Service
 	Graph         *graph.Service
 	Feedback      *feedback.Service
@@ -104,6 +104,9 @@ type Options struct {
 	Serve bool
 	// Search opens the search index without serving (crn reindex).
 	Search bool
+	// Resources opens the blob store and builds the resource service
+	// without serving (crn seed shares files).
+	Resources bool
 	// Unscreened stores posts without auto-moderation (crn seed writes a
 	// history of months in minutes, which the rate limits would refuse).
 	Unscreened bool
@@ -246,6 +249,13 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		}
 		a.Feedback = feedback.New(a.DB, a.Forums, fopts)
 	}
+	if opts.Serve || opts.Resources {
+		storeCheck, err := a.buildResources(ctx, renderer, committed, opts.Now)
+		if err != nil {
+			return nil, err
+		}
+		checks = append(checks, storeCheck)
+	}
 	if !opts.Serve {
 		return a, nil
 	}
@@ -253,11 +263,6 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	if cfg.CacheBytes > 0 {
 		a.Cache = respcache.New(cfg.CacheBytes)
 	}
-	storeCheck, err := a.buildResources(ctx, renderer, committed)
-	if err != nil {
-		return nil, err
-	}
-	checks = append(checks, storeCheck)
 	a.Hub = realtime.NewHub(a.Broker, a.Presence, a.Forums, a.Accounts, log, realtime.Options{
 		SendQueue: cfg.WSSendQueue, MaxConnsPerIP: cfg.WSConnsPerIP, PresenceTTL: cfg.PresenceTTL,
 		AllowedOrigins: append([]string{cfg.PublicURL}, cfg.CORSOrigins...),

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/crn-dev/crn/internal/apperr"
@@ -141,15 +142,16 @@ func (d *forumDiscussions) forum(ctx context.Context, slug, name, read string) (
 	return 0, fmt.Errorf("resources forum %q: its slug is taken by a deleted forum; restore it or set CRN_RESOURCES_FORUM", slug)
 }
 
-// buildResources opens the blob store and builds the resource service; the
-// returned check is the store's, for /readyz.
-func (a *App) buildResources(ctx context.Context, renderer resource.Renderer, committed func()) (httpapi.Check, error) {
+// buildResources opens the blob store and builds the resource service on
+// the clock now (nil: the real one); the returned check is the store's, for
+// /readyz.
+func (a *App) buildResources(ctx context.Context, renderer resource.Renderer, committed func(), now func() time.Time) (httpapi.Check, error) {
 	store, err := openStore(ctx, a.Config, a.Log)
 	if err != nil {
 		return httpapi.Check{}, err
 	}
 	a.Store = store
-	opts := resource.Options{Limits: resource.DefaultLimits, Committed: committed, Log: a.Log, Groups: a.Groups.ContentAccess()}
+	opts := resource.Options{Limits: resource.DefaultLimits, Committed: committed, Now: now, Log: a.Log, Groups: a.Groups.ContentAccess()}
 	opts.Limits.UploadMax = a.Config.UploadMaxBytes
 	if a.Config.ResourcesForum != "" {
 		opts.Discussions = newForumDiscussions(a.Forums, a.Config.ResourcesForum)
