@@ -22095,6 +22095,8 @@ type ResourceMutation struct {
 	deleted_at        *time.Time
 	deleted_by_id     *int
 	adddeleted_by_id  *int
+	hidden_at         *time.Time
+	hidden_reason     *string
 	clearedFields     map[string]struct{}
 	owner             *int
 	clearedowner      bool
@@ -23083,6 +23085,91 @@ func (m *ResourceMutation) ResetDeletedByID() {
 	delete(m.clearedFields, resource.FieldDeletedByID)
 }
 
+// SetHiddenAt sets the "hidden_at" field.
+func (m *ResourceMutation) SetHiddenAt(t time.Time) {
+	m.hidden_at = &t
+}
+
+// HiddenAt returns the value of the "hidden_at" field in the mutation.
+func (m *ResourceMutation) HiddenAt() (r time.Time, exists bool) {
+	v := m.hidden_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHiddenAt returns the old "hidden_at" field's value of the Resource entity.
+// If the Resource object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResourceMutation) OldHiddenAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHiddenAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHiddenAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHiddenAt: %w", err)
+	}
+	return oldValue.HiddenAt, nil
+}
+
+// ClearHiddenAt clears the value of the "hidden_at" field.
+func (m *ResourceMutation) ClearHiddenAt() {
+	m.hidden_at = nil
+	m.clearedFields[resource.FieldHiddenAt] = struct{}{}
+}
+
+// HiddenAtCleared returns if the "hidden_at" field was cleared in this mutation.
+func (m *ResourceMutation) HiddenAtCleared() bool {
+	_, ok := m.clearedFields[resource.FieldHiddenAt]
+	return ok
+}
+
+// ResetHiddenAt resets all changes to the "hidden_at" field.
+func (m *ResourceMutation) ResetHiddenAt() {
+	m.hidden_at = nil
+	delete(m.clearedFields, resource.FieldHiddenAt)
+}
+
+// SetHiddenReason sets the "hidden_reason" field.
+func (m *ResourceMutation) SetHiddenReason(s string) {
+	m.hidden_reason = &s
+}
+
+// HiddenReason returns the value of the "hidden_reason" field in the mutation.
+func (m *ResourceMutation) HiddenReason() (r string, exists bool) {
+	v := m.hidden_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHiddenReason returns the old "hidden_reason" field's value of the Resource entity.
+// If the Resource object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResourceMutation) OldHiddenReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHiddenReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHiddenReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHiddenReason: %w", err)
+	}
+	return oldValue.HiddenReason, nil
+}
+
+// ResetHiddenReason resets all changes to the "hidden_reason" field.
+func (m *ResourceMutation) ResetHiddenReason() {
+	m.hidden_reason = nil
+}
+
 // SetOwnerID sets the "owner" edge to the User entity by id.
 func (m *ResourceMutation) SetOwnerID(id int) {
 	m.owner = &id
@@ -23265,7 +23352,7 @@ func (m *ResourceMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ResourceMutation) Fields() []string {
-	fields := make([]string, 0, 18)
+	fields := make([]string, 0, 20)
 	if m.created_at != nil {
 		fields = append(fields, resource.FieldCreatedAt)
 	}
@@ -23320,6 +23407,12 @@ func (m *ResourceMutation) Fields() []string {
 	if m.deleted_by_id != nil {
 		fields = append(fields, resource.FieldDeletedByID)
 	}
+	if m.hidden_at != nil {
+		fields = append(fields, resource.FieldHiddenAt)
+	}
+	if m.hidden_reason != nil {
+		fields = append(fields, resource.FieldHiddenReason)
+	}
 	return fields
 }
 
@@ -23364,6 +23457,10 @@ func (m *ResourceMutation) Field(name string) (ent.Value, bool) {
 		return m.DeletedAt()
 	case resource.FieldDeletedByID:
 		return m.DeletedByID()
+	case resource.FieldHiddenAt:
+		return m.HiddenAt()
+	case resource.FieldHiddenReason:
+		return m.HiddenReason()
 	}
 	return nil, false
 }
@@ -23409,6 +23506,10 @@ func (m *ResourceMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldDeletedAt(ctx)
 	case resource.FieldDeletedByID:
 		return m.OldDeletedByID(ctx)
+	case resource.FieldHiddenAt:
+		return m.OldHiddenAt(ctx)
+	case resource.FieldHiddenReason:
+		return m.OldHiddenReason(ctx)
 	}
 	return nil, fmt.Errorf("unknown Resource field %s", name)
 }
@@ -23543,6 +23644,20 @@ func (m *ResourceMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetDeletedByID(v)
+		return nil
+	case resource.FieldHiddenAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHiddenAt(v)
+		return nil
+	case resource.FieldHiddenReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHiddenReason(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Resource field %s", name)
@@ -23688,6 +23803,9 @@ func (m *ResourceMutation) ClearedFields() []string {
 	if m.FieldCleared(resource.FieldDeletedByID) {
 		fields = append(fields, resource.FieldDeletedByID)
 	}
+	if m.FieldCleared(resource.FieldHiddenAt) {
+		fields = append(fields, resource.FieldHiddenAt)
+	}
 	return fields
 }
 
@@ -23716,6 +23834,9 @@ func (m *ResourceMutation) ClearField(name string) error {
 		return nil
 	case resource.FieldDeletedByID:
 		m.ClearDeletedByID()
+		return nil
+	case resource.FieldHiddenAt:
+		m.ClearHiddenAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Resource nullable field %s", name)
@@ -23778,6 +23899,12 @@ func (m *ResourceMutation) ResetField(name string) error {
 		return nil
 	case resource.FieldDeletedByID:
 		m.ResetDeletedByID()
+		return nil
+	case resource.FieldHiddenAt:
+		m.ResetHiddenAt()
+		return nil
+	case resource.FieldHiddenReason:
+		m.ResetHiddenReason()
 		return nil
 	}
 	return fmt.Errorf("unknown Resource field %s", name)

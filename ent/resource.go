@@ -54,6 +54,10 @@ type Resource struct {
 	DeletedAt *time.Time `json:"deleted_at,omitempty"`
 	// DeletedByID holds the value of the "deleted_by_id" field.
 	DeletedByID *int `json:"deleted_by_id,omitempty"`
+	// HiddenAt holds the value of the "hidden_at" field.
+	HiddenAt *time.Time `json:"hidden_at,omitempty"`
+	// HiddenReason holds the value of the "hidden_reason" field.
+	HiddenReason string `json:"hidden_reason,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ResourceQuery when eager-loading is set.
 	Edges        ResourceEdges `json:"edges"`
@@ -109,9 +113,9 @@ func (*Resource) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case resource.FieldID, resource.FieldUserID, resource.FieldGroupID, resource.FieldTopicID, resource.FieldVersionCount, resource.FieldDownloadCount, resource.FieldRatingCount, resource.FieldRatingSum, resource.FieldRatingMilli, resource.FieldDeletedByID:
 			values[i] = new(sql.NullInt64)
-		case resource.FieldKind, resource.FieldVisibility, resource.FieldTitle, resource.FieldDescription, resource.FieldDescriptionHTML, resource.FieldURL:
+		case resource.FieldKind, resource.FieldVisibility, resource.FieldTitle, resource.FieldDescription, resource.FieldDescriptionHTML, resource.FieldURL, resource.FieldHiddenReason:
 			values[i] = new(sql.NullString)
-		case resource.FieldCreatedAt, resource.FieldUpdatedAt, resource.FieldDeletedAt:
+		case resource.FieldCreatedAt, resource.FieldUpdatedAt, resource.FieldDeletedAt, resource.FieldHiddenAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -246,6 +250,19 @@ func (_m *Resource) assignValues(columns []string, values []any) error {
 				_m.DeletedByID = new(int)
 				*_m.DeletedByID = int(value.Int64)
 			}
+		case resource.FieldHiddenAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field hidden_at", values[i])
+			} else if value.Valid {
+				_m.HiddenAt = new(time.Time)
+				*_m.HiddenAt = value.Time
+			}
+		case resource.FieldHiddenReason:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field hidden_reason", values[i])
+			} else if value.Valid {
+				_m.HiddenReason = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -358,6 +375,14 @@ func (_m *Resource) String() string {
 		builder.WriteString("deleted_by_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
+	builder.WriteString(", ")
+	if v := _m.HiddenAt; v != nil {
+		builder.WriteString("hidden_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("hidden_reason=")
+	builder.WriteString(_m.HiddenReason)
 	builder.WriteByte(')')
 	return builder.String()
 }

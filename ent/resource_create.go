@@ -253,6 +253,34 @@ func (_c *ResourceCreate) SetNillableDeletedByID(v *int) *ResourceCreate {
 	return _c
 }
 
+// SetHiddenAt sets the "hidden_at" field.
+func (_c *ResourceCreate) SetHiddenAt(v time.Time) *ResourceCreate {
+	_c.mutation.SetHiddenAt(v)
+	return _c
+}
+
+// SetNillableHiddenAt sets the "hidden_at" field if the given value is not nil.
+func (_c *ResourceCreate) SetNillableHiddenAt(v *time.Time) *ResourceCreate {
+	if v != nil {
+		_c.SetHiddenAt(*v)
+	}
+	return _c
+}
+
+// SetHiddenReason sets the "hidden_reason" field.
+func (_c *ResourceCreate) SetHiddenReason(v string) *ResourceCreate {
+	_c.mutation.SetHiddenReason(v)
+	return _c
+}
+
+// SetNillableHiddenReason sets the "hidden_reason" field if the given value is not nil.
+func (_c *ResourceCreate) SetNillableHiddenReason(v *string) *ResourceCreate {
+	if v != nil {
+		_c.SetHiddenReason(*v)
+	}
+	return _c
+}
+
 // SetOwnerID sets the "owner" edge to the User entity by ID.
 func (_c *ResourceCreate) SetOwnerID(id int) *ResourceCreate {
 	_c.mutation.SetOwnerID(id)
@@ -369,6 +397,10 @@ func (_c *ResourceCreate) defaults() {
 		v := resource.DefaultRatingMilli
 		_c.mutation.SetRatingMilli(v)
 	}
+	if _, ok := _c.mutation.HiddenReason(); !ok {
+		v := resource.DefaultHiddenReason
+		_c.mutation.SetHiddenReason(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -431,6 +463,14 @@ func (_c *ResourceCreate) check() error {
 	}
 	if _, ok := _c.mutation.RatingMilli(); !ok {
 		return &ValidationError{Name: "rating_milli", err: errors.New(`ent: missing required field "Resource.rating_milli"`)}
+	}
+	if _, ok := _c.mutation.HiddenReason(); !ok {
+		return &ValidationError{Name: "hidden_reason", err: errors.New(`ent: missing required field "Resource.hidden_reason"`)}
+	}
+	if v, ok := _c.mutation.HiddenReason(); ok {
+		if err := resource.HiddenReasonValidator(v); err != nil {
+			return &ValidationError{Name: "hidden_reason", err: fmt.Errorf(`ent: validator failed for field "Resource.hidden_reason": %w`, err)}
+		}
 	}
 	if len(_c.mutation.OwnerIDs()) == 0 {
 		return &ValidationError{Name: "owner", err: errors.New(`ent: missing required edge "Resource.owner"`)}
@@ -529,6 +569,14 @@ func (_c *ResourceCreate) createSpec() (*Resource, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.DeletedByID(); ok {
 		_spec.SetField(resource.FieldDeletedByID, field.TypeInt, value)
 		_node.DeletedByID = &value
+	}
+	if value, ok := _c.mutation.HiddenAt(); ok {
+		_spec.SetField(resource.FieldHiddenAt, field.TypeTime, value)
+		_node.HiddenAt = &value
+	}
+	if value, ok := _c.mutation.HiddenReason(); ok {
+		_spec.SetField(resource.FieldHiddenReason, field.TypeString, value)
+		_node.HiddenReason = value
 	}
 	if nodes := _c.mutation.OwnerIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -889,6 +937,36 @@ func (u *ResourceUpsert) ClearDeletedByID() *ResourceUpsert {
 	return u
 }
 
+// SetHiddenAt sets the "hidden_at" field.
+func (u *ResourceUpsert) SetHiddenAt(v time.Time) *ResourceUpsert {
+	u.Set(resource.FieldHiddenAt, v)
+	return u
+}
+
+// UpdateHiddenAt sets the "hidden_at" field to the value that was provided on create.
+func (u *ResourceUpsert) UpdateHiddenAt() *ResourceUpsert {
+	u.SetExcluded(resource.FieldHiddenAt)
+	return u
+}
+
+// ClearHiddenAt clears the value of the "hidden_at" field.
+func (u *ResourceUpsert) ClearHiddenAt() *ResourceUpsert {
+	u.SetNull(resource.FieldHiddenAt)
+	return u
+}
+
+// SetHiddenReason sets the "hidden_reason" field.
+func (u *ResourceUpsert) SetHiddenReason(v string) *ResourceUpsert {
+	u.Set(resource.FieldHiddenReason, v)
+	return u
+}
+
+// UpdateHiddenReason sets the "hidden_reason" field to the value that was provided on create.
+func (u *ResourceUpsert) UpdateHiddenReason() *ResourceUpsert {
+	u.SetExcluded(resource.FieldHiddenReason)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -1238,6 +1316,41 @@ func (u *ResourceUpsertOne) UpdateDeletedByID() *ResourceUpsertOne {
 func (u *ResourceUpsertOne) ClearDeletedByID() *ResourceUpsertOne {
 	return u.Update(func(s *ResourceUpsert) {
 		s.ClearDeletedByID()
+	})
+}
+
+// SetHiddenAt sets the "hidden_at" field.
+func (u *ResourceUpsertOne) SetHiddenAt(v time.Time) *ResourceUpsertOne {
+	return u.Update(func(s *ResourceUpsert) {
+		s.SetHiddenAt(v)
+	})
+}
+
+// UpdateHiddenAt sets the "hidden_at" field to the value that was provided on create.
+func (u *ResourceUpsertOne) UpdateHiddenAt() *ResourceUpsertOne {
+	return u.Update(func(s *ResourceUpsert) {
+		s.UpdateHiddenAt()
+	})
+}
+
+// ClearHiddenAt clears the value of the "hidden_at" field.
+func (u *ResourceUpsertOne) ClearHiddenAt() *ResourceUpsertOne {
+	return u.Update(func(s *ResourceUpsert) {
+		s.ClearHiddenAt()
+	})
+}
+
+// SetHiddenReason sets the "hidden_reason" field.
+func (u *ResourceUpsertOne) SetHiddenReason(v string) *ResourceUpsertOne {
+	return u.Update(func(s *ResourceUpsert) {
+		s.SetHiddenReason(v)
+	})
+}
+
+// UpdateHiddenReason sets the "hidden_reason" field to the value that was provided on create.
+func (u *ResourceUpsertOne) UpdateHiddenReason() *ResourceUpsertOne {
+	return u.Update(func(s *ResourceUpsert) {
+		s.UpdateHiddenReason()
 	})
 }
 
@@ -1756,6 +1869,41 @@ func (u *ResourceUpsertBulk) UpdateDeletedByID() *ResourceUpsertBulk {
 func (u *ResourceUpsertBulk) ClearDeletedByID() *ResourceUpsertBulk {
 	return u.Update(func(s *ResourceUpsert) {
 		s.ClearDeletedByID()
+	})
+}
+
+// SetHiddenAt sets the "hidden_at" field.
+func (u *ResourceUpsertBulk) SetHiddenAt(v time.Time) *ResourceUpsertBulk {
+	return u.Update(func(s *ResourceUpsert) {
+		s.SetHiddenAt(v)
+	})
+}
+
+// UpdateHiddenAt sets the "hidden_at" field to the value that was provided on create.
+func (u *ResourceUpsertBulk) UpdateHiddenAt() *ResourceUpsertBulk {
+	return u.Update(func(s *ResourceUpsert) {
+		s.UpdateHiddenAt()
+	})
+}
+
+// ClearHiddenAt clears the value of the "hidden_at" field.
+func (u *ResourceUpsertBulk) ClearHiddenAt() *ResourceUpsertBulk {
+	return u.Update(func(s *ResourceUpsert) {
+		s.ClearHiddenAt()
+	})
+}
+
+// SetHiddenReason sets the "hidden_reason" field.
+func (u *ResourceUpsertBulk) SetHiddenReason(v string) *ResourceUpsertBulk {
+	return u.Update(func(s *ResourceUpsert) {
+		s.SetHiddenReason(v)
+	})
+}
+
+// UpdateHiddenReason sets the "hidden_reason" field to the value that was provided on create.
+func (u *ResourceUpsertBulk) UpdateHiddenReason() *ResourceUpsertBulk {
+	return u.Update(func(s *ResourceUpsert) {
+		s.UpdateHiddenReason()
 	})
 }
 

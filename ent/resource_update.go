@@ -319,6 +319,40 @@ func (_u *ResourceUpdate) ClearDeletedByID() *ResourceUpdate {
 	return _u
 }
 
+// SetHiddenAt sets the "hidden_at" field.
+func (_u *ResourceUpdate) SetHiddenAt(v time.Time) *ResourceUpdate {
+	_u.mutation.SetHiddenAt(v)
+	return _u
+}
+
+// SetNillableHiddenAt sets the "hidden_at" field if the given value is not nil.
+func (_u *ResourceUpdate) SetNillableHiddenAt(v *time.Time) *ResourceUpdate {
+	if v != nil {
+		_u.SetHiddenAt(*v)
+	}
+	return _u
+}
+
+// ClearHiddenAt clears the value of the "hidden_at" field.
+func (_u *ResourceUpdate) ClearHiddenAt() *ResourceUpdate {
+	_u.mutation.ClearHiddenAt()
+	return _u
+}
+
+// SetHiddenReason sets the "hidden_reason" field.
+func (_u *ResourceUpdate) SetHiddenReason(v string) *ResourceUpdate {
+	_u.mutation.SetHiddenReason(v)
+	return _u
+}
+
+// SetNillableHiddenReason sets the "hidden_reason" field if the given value is not nil.
+func (_u *ResourceUpdate) SetNillableHiddenReason(v *string) *ResourceUpdate {
+	if v != nil {
+		_u.SetHiddenReason(*v)
+	}
+	return _u
+}
+
 // AddVersionIDs adds the "versions" edge to the ResourceVersion entity by IDs.
 func (_u *ResourceUpdate) AddVersionIDs(ids ...int) *ResourceUpdate {
 	_u.mutation.AddVersionIDs(ids...)
@@ -449,6 +483,11 @@ func (_u *ResourceUpdate) check() error {
 			return &ValidationError{Name: "url", err: fmt.Errorf(`ent: validator failed for field "Resource.url": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.HiddenReason(); ok {
+		if err := resource.HiddenReasonValidator(v); err != nil {
+			return &ValidationError{Name: "hidden_reason", err: fmt.Errorf(`ent: validator failed for field "Resource.hidden_reason": %w`, err)}
+		}
+	}
 	if _u.mutation.OwnerCleared() && len(_u.mutation.OwnerIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Resource.owner"`)
 	}
@@ -556,6 +595,15 @@ func (_u *ResourceUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.DeletedByIDCleared() {
 		_spec.ClearField(resource.FieldDeletedByID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.HiddenAt(); ok {
+		_spec.SetField(resource.FieldHiddenAt, field.TypeTime, value)
+	}
+	if _u.mutation.HiddenAtCleared() {
+		_spec.ClearField(resource.FieldHiddenAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.HiddenReason(); ok {
+		_spec.SetField(resource.FieldHiddenReason, field.TypeString, value)
 	}
 	if _u.mutation.VersionsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -957,6 +1005,40 @@ func (_u *ResourceUpdateOne) ClearDeletedByID() *ResourceUpdateOne {
 	return _u
 }
 
+// SetHiddenAt sets the "hidden_at" field.
+func (_u *ResourceUpdateOne) SetHiddenAt(v time.Time) *ResourceUpdateOne {
+	_u.mutation.SetHiddenAt(v)
+	return _u
+}
+
+// SetNillableHiddenAt sets the "hidden_at" field if the given value is not nil.
+func (_u *ResourceUpdateOne) SetNillableHiddenAt(v *time.Time) *ResourceUpdateOne {
+	if v != nil {
+		_u.SetHiddenAt(*v)
+	}
+	return _u
+}
+
+// ClearHiddenAt clears the value of the "hidden_at" field.
+func (_u *ResourceUpdateOne) ClearHiddenAt() *ResourceUpdateOne {
+	_u.mutation.ClearHiddenAt()
+	return _u
+}
+
+// SetHiddenReason sets the "hidden_reason" field.
+func (_u *ResourceUpdateOne) SetHiddenReason(v string) *ResourceUpdateOne {
+	_u.mutation.SetHiddenReason(v)
+	return _u
+}
+
+// SetNillableHiddenReason sets the "hidden_reason" field if the given value is not nil.
+func (_u *ResourceUpdateOne) SetNillableHiddenReason(v *string) *ResourceUpdateOne {
+	if v != nil {
+		_u.SetHiddenReason(*v)
+	}
+	return _u
+}
+
 // AddVersionIDs adds the "versions" edge to the ResourceVersion entity by IDs.
 func (_u *ResourceUpdateOne) AddVersionIDs(ids ...int) *ResourceUpdateOne {
 	_u.mutation.AddVersionIDs(ids...)
@@ -1100,6 +1182,11 @@ func (_u *ResourceUpdateOne) check() error {
 			return &ValidationError{Name: "url", err: fmt.Errorf(`ent: validator failed for field "Resource.url": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.HiddenReason(); ok {
+		if err := resource.HiddenReasonValidator(v); err != nil {
+			return &ValidationError{Name: "hidden_reason", err: fmt.Errorf(`ent: validator failed for field "Resource.hidden_reason": %w`, err)}
+		}
+	}
 	if _u.mutation.OwnerCleared() && len(_u.mutation.OwnerIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Resource.owner"`)
 	}
@@ -1224,6 +1311,15 @@ func (_u *ResourceUpdateOne) sqlSave(ctx context.Context) (_node *Resource, err 
 	}
 	if _u.mutation.DeletedByIDCleared() {
 		_spec.ClearField(resource.FieldDeletedByID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.HiddenAt(); ok {
+		_spec.SetField(resource.FieldHiddenAt, field.TypeTime, value)
+	}
+	if _u.mutation.HiddenAtCleared() {
+		_spec.ClearField(resource.FieldHiddenAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.HiddenReason(); ok {
+		_spec.SetField(resource.FieldHiddenReason, field.TypeString, value)
 	}
 	if _u.mutation.VersionsCleared() {
 		edge := &sqlgraph.EdgeSpec{

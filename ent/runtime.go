@@ -720,6 +720,12 @@ func init() {
 	resourceDescRatingMilli := resourceFields[13].Descriptor()
 	// resource.DefaultRatingMilli holds the default value on creation for the rating_milli field.
 	resource.DefaultRatingMilli = resourceDescRatingMilli.Default.(int)
+	// resourceDescHiddenReason is the schema descriptor for hidden_reason field.
+	resourceDescHiddenReason := resourceFields[17].Descriptor()
+	// resource.DefaultHiddenReason holds the default value on creation for the hidden_reason field.
+	resource.DefaultHiddenReason = resourceDescHiddenReason.Default.(string)
+	// resource.HiddenReasonValidator is a validator for the "hidden_reason" field. It is called by the builders before save.
+	resource.HiddenReasonValidator = resourceDescHiddenReason.Validators[0].(func(string) error)
 	resourcebookmarkFields := schema.ResourceBookmark{}.Fields()
 	_ = resourcebookmarkFields
 	// resourcebookmarkDescCreatedAt is the schema descriptor for created_at field.

@@ -802,6 +802,8 @@ var (
 		{Name: "rating_milli", Type: field.TypeInt, Default: 0},
 		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
 		{Name: "deleted_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "hidden_at", Type: field.TypeTime, Nullable: true},
+		{Name: "hidden_reason", Type: field.TypeString, Size: 400, Default: ""},
 		{Name: "user_id", Type: field.TypeInt},
 	}
 	// ResourcesTable holds the schema information for the "resources" table.
@@ -812,7 +814,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "resources_users_owner",
-				Columns:    []*schema.Column{ResourcesColumns[18]},
+				Columns:    []*schema.Column{ResourcesColumns[20]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -831,7 +833,7 @@ var (
 			{
 				Name:    "resource_user_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{ResourcesColumns[18], ResourcesColumns[1]},
+				Columns: []*schema.Column{ResourcesColumns[20], ResourcesColumns[1]},
 			},
 			{
 				Name:    "resource_group_id",

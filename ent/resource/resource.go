@@ -51,6 +51,10 @@ const (
 	FieldDeletedAt = "deleted_at"
 	// FieldDeletedByID holds the string denoting the deleted_by_id field in the database.
 	FieldDeletedByID = "deleted_by_id"
+	// FieldHiddenAt holds the string denoting the hidden_at field in the database.
+	FieldHiddenAt = "hidden_at"
+	// FieldHiddenReason holds the string denoting the hidden_reason field in the database.
+	FieldHiddenReason = "hidden_reason"
 	// EdgeOwner holds the string denoting the owner edge name in mutations.
 	EdgeOwner = "owner"
 	// EdgeVersions holds the string denoting the versions edge name in mutations.
@@ -103,6 +107,8 @@ var Columns = []string{
 	FieldRatingMilli,
 	FieldDeletedAt,
 	FieldDeletedByID,
+	FieldHiddenAt,
+	FieldHiddenReason,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -140,6 +146,10 @@ var (
 	DefaultRatingSum int
 	// DefaultRatingMilli holds the default value on creation for the "rating_milli" field.
 	DefaultRatingMilli int
+	// DefaultHiddenReason holds the default value on creation for the "hidden_reason" field.
+	DefaultHiddenReason string
+	// HiddenReasonValidator is a validator for the "hidden_reason" field. It is called by the builders before save.
+	HiddenReasonValidator func(string) error
 )
 
 // Kind defines the type for the "kind" enum field.
@@ -288,6 +298,16 @@ func ByDeletedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByDeletedByID orders the results by the deleted_by_id field.
 func ByDeletedByID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDeletedByID, opts...).ToFunc()
+}
+
+// ByHiddenAt orders the results by the hidden_at field.
+func ByHiddenAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldHiddenAt, opts...).ToFunc()
+}
+
+// ByHiddenReason orders the results by the hidden_reason field.
+func ByHiddenReason(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldHiddenReason, opts...).ToFunc()
 }
 
 // ByOwnerField orders the results by owner field.

@@ -135,6 +135,16 @@ func DeletedByID(v int) predicate.Resource {
 	return predicate.Resource(sql.FieldEQ(FieldDeletedByID, v))
 }
 
+// HiddenAt applies equality check predicate on the "hidden_at" field. It's identical to HiddenAtEQ.
+func HiddenAt(v time.Time) predicate.Resource {
+	return predicate.Resource(sql.FieldEQ(FieldHiddenAt, v))
+}
+
+// HiddenReason applies equality check predicate on the "hidden_reason" field. It's identical to HiddenReasonEQ.
+func HiddenReason(v string) predicate.Resource {
+	return predicate.Resource(sql.FieldEQ(FieldHiddenReason, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Resource {
 	return predicate.Resource(sql.FieldEQ(FieldCreatedAt, v))
@@ -943,6 +953,121 @@ func DeletedByIDIsNil() predicate.Resource {
 // DeletedByIDNotNil applies the NotNil predicate on the "deleted_by_id" field.
 func DeletedByIDNotNil() predicate.Resource {
 	return predicate.Resource(sql.FieldNotNull(FieldDeletedByID))
+}
+
+// HiddenAtEQ applies the EQ predicate on the "hidden_at" field.
+func HiddenAtEQ(v time.Time) predicate.Resource {
+	return predicate.Resource(sql.FieldEQ(FieldHiddenAt, v))
+}
+
+// HiddenAtNEQ applies the NEQ predicate on the "hidden_at" field.
+func HiddenAtNEQ(v time.Time) predicate.Resource {
+	return predicate.Resource(sql.FieldNEQ(FieldHiddenAt, v))
+}
+
+// HiddenAtIn applies the In predicate on the "hidden_at" field.
+func HiddenAtIn(vs ...time.Time) predicate.Resource {
+	return predicate.Resource(sql.FieldIn(FieldHiddenAt, vs...))
+}
+
+// HiddenAtNotIn applies the NotIn predicate on the "hidden_at" field.
+func HiddenAtNotIn(vs ...time.Time) predicate.Resource {
+	return predicate.Resource(sql.FieldNotIn(FieldHiddenAt, vs...))
+}
+
+// HiddenAtGT applies the GT predicate on the "hidden_at" field.
+func HiddenAtGT(v time.Time) predicate.Resource {
+	return predicate.Resource(sql.FieldGT(FieldHiddenAt, v))
+}
+
+// HiddenAtGTE applies the GTE predicate on the "hidden_at" field.
+func HiddenAtGTE(v time.Time) predicate.Resource {
+	return predicate.Resource(sql.FieldGTE(FieldHiddenAt, v))
+}
+
+// HiddenAtLT applies the LT predicate on the "hidden_at" field.
+func HiddenAtLT(v time.Time) predicate.Resource {
+	return predicate.Resource(sql.FieldLT(FieldHiddenAt, v))
+}
+
+// HiddenAtLTE applies the LTE predicate on the "hidden_at" field.
+func HiddenAtLTE(v time.Time) predicate.Resource {
+	return predicate.Resource(sql.FieldLTE(FieldHiddenAt, v))
+}
+
+// HiddenAtIsNil applies the IsNil predicate on the "hidden_at" field.
+func HiddenAtIsNil() predicate.Resource {
+	return predicate.Resource(sql.FieldIsNull(FieldHiddenAt))
+}
+
+// HiddenAtNotNil applies the NotNil predicate on the "hidden_at" field.
+func HiddenAtNotNil() predicate.Resource {
+	return predicate.Resource(sql.FieldNotNull(FieldHiddenAt))
+}
+
+// HiddenReasonEQ applies the EQ predicate on the "hidden_reason" field.
+func HiddenReasonEQ(v string) predicate.Resource {
+	return predicate.Resource(sql.FieldEQ(FieldHiddenReason, v))
+}
+
+// HiddenReasonNEQ applies the NEQ predicate on the "hidden_reason" field.
+func HiddenReasonNEQ(v string) predicate.Resource {
+	return predicate.Resource(sql.FieldNEQ(FieldHiddenReason, v))
+}
+
+// HiddenReasonIn applies the In predicate on the "hidden_reason" field.
+func HiddenReasonIn(vs ...string) predicate.Resource {
+	return predicate.Resource(sql.FieldIn(FieldHiddenReason, vs...))
+}
+
+// HiddenReasonNotIn applies the NotIn predicate on the "hidden_reason" field.
+func HiddenReasonNotIn(vs ...string) predicate.Resource {
+	return predicate.Resource(sql.FieldNotIn(FieldHiddenReason, vs...))
+}
+
+// HiddenReasonGT applies the GT predicate on the "hidden_reason" field.
+func HiddenReasonGT(v string) predicate.Resource {
+	return predicate.Resource(sql.FieldGT(FieldHiddenReason, v))
+}
+
+// HiddenReasonGTE applies the GTE predicate on the "hidden_reason" field.
+func HiddenReasonGTE(v string) predicate.Resource {
+	return predicate.Resource(sql.FieldGTE(FieldHiddenReason, v))
+}
+
+// HiddenReasonLT applies the LT predicate on the "hidden_reason" field.
+func HiddenReasonLT(v string) predicate.Resource {
+	return predicate.Resource(sql.FieldLT(FieldHiddenReason, v))
+}
+
+// HiddenReasonLTE applies the LTE predicate on the "hidden_reason" field.
+func HiddenReasonLTE(v string) predicate.Resource {
+	return predicate.Resource(sql.FieldLTE(FieldHiddenReason, v))
+}
+
+// HiddenReasonContains applies the Contains predicate on the "hidden_reason" field.
+func HiddenReasonContains(v string) predicate.Resource {
+	return predicate.Resource(sql.FieldContains(FieldHiddenReason, v))
+}
+
+// HiddenReasonHasPrefix applies the HasPrefix predicate on the "hidden_reason" field.
+func HiddenReasonHasPrefix(v string) predicate.Resource {
+	return predicate.Resource(sql.FieldHasPrefix(FieldHiddenReason, v))
+}
+
+// HiddenReasonHasSuffix applies the HasSuffix predicate on the "hidden_reason" field.
+func HiddenReasonHasSuffix(v string) predicate.Resource {
+	return predicate.Resource(sql.FieldHasSuffix(FieldHiddenReason, v))
+}
+
+// HiddenReasonEqualFold applies the EqualFold predicate on the "hidden_reason" field.
+func HiddenReasonEqualFold(v string) predicate.Resource {
+	return predicate.Resource(sql.FieldEqualFold(FieldHiddenReason, v))
+}
+
+// HiddenReasonContainsFold applies the ContainsFold predicate on the "hidden_reason" field.
+func HiddenReasonContainsFold(v string) predicate.Resource {
+	return predicate.Resource(sql.FieldContainsFold(FieldHiddenReason, v))
 }
 
 // HasOwner applies the HasEdge predicate on the "owner" edge.

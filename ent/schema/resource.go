@@ -41,6 +41,10 @@ func (Resource) Fields() []ent.Field {
 		field.Int("rating_milli").Default(0),
 		field.Time("deleted_at").Optional().Nillable(),
 		field.Int("deleted_by_id").Optional().Nillable(),
+		// Hidden by moderation pending review: invisible to all but the
+		// owner and resource moderators, as if deleted, until shown again.
+		field.Time("hidden_at").Optional().Nillable(),
+		field.String("hidden_reason").MaxLen(400).Default(""),
 	}
 }
 

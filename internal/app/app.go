@@ -218,7 +218,8 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		fopts.Screen = nil
 	}
 	a.Forums = forum.New(a.DB, renderer, fopts)
-	a.Moderation = moderation.New(a.DB, a.Forums, moderation.Options{Committed: committed, Now: opts.Now,
+	modResources := &moderatedResources{} // filled in once resources exist
+	a.Moderation = moderation.New(a.DB, a.Forums, moderation.Options{Committed: committed, Now: opts.Now, Resources: modResources,
 		DisconnectUser: func(id int) {
 			if a.Hub != nil {
 				a.Hub.DisconnectUser(id)
@@ -255,6 +256,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 			return nil, err
 		}
 		checks = append(checks, storeCheck)
+		modResources.s = a.Resources
 	}
 	if !opts.Serve {
 		return a, nil

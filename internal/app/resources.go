@@ -9,9 +9,11 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/crn-dev/crn/ent"
 	"github.com/crn-dev/crn/internal/apperr"
 	"github.com/crn-dev/crn/internal/authz"
 	"github.com/crn-dev/crn/internal/config"
+	"github.com/crn-dev/crn/internal/event"
 	"github.com/crn-dev/crn/internal/forum"
 	"github.com/crn-dev/crn/internal/httpapi"
 	"github.com/crn-dev/crn/internal/resource"
@@ -158,4 +160,23 @@ func (a *App) buildResources(ctx context.Context, renderer resource.Renderer, co
 	}
 	a.Resources = resource.New(a.DB, store, renderer, opts)
 	return httpapi.Check{Name: "storage", Ping: store.Ping}, nil
+}
+
+// moderatedResources gives moderation the resource service once it exists:
+// resources need their storage, opened only to serve, while moderation is
+// built for every command. Until then no resource can be flagged or hidden.
+type moderatedResources struct{ s *resource.Service }
+
+func (m *moderatedResources) ModerationTarget(ctx context.Context, a authz.Actor, id int) (*ent.Resource, error) {
+	if m.s == nil {
+		return nil, apperr.NotFound("resource_not_found", "no such resource")
+	}
+	return m.s.ModerationTarget(ctx, a, id)
+}
+
+func (m *moderatedResources) SetHidden(ctx context.Context, tx *ent.Tx, actorID, id int, hidden bool, reason string) ([]event.Event, error) {
+	if m.s == nil {
+		return nil, apperr.NotFound("resource_not_found", "no such resource")
+	}
+	return m.s.SetHidden(ctx, tx, actorID, id, hidden, reason)
 }

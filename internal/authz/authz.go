@@ -15,6 +15,7 @@ import (
 	"github.com/crn-dev/crn/ent/predicate"
 	"github.com/crn-dev/crn/ent/topic"
 	"github.com/crn-dev/crn/ent/user"
+	"github.com/crn-dev/crn/internal/apperr"
 )
 
 // Actor is whoever makes a request. The zero Actor is a guest.
@@ -69,6 +70,27 @@ func (a Actor) Moderates(forumID int) bool {
 
 // CanPost reports whether the account may write at all (silenced users read only).
 func (a Actor) CanPost() bool { return !a.Guest() && a.Status == string(user.StatusActive) }
+
+// WriteRefusal says why the actor may not write anything at all, or nil
+// when they may: guests are asked to sign in (401), silenced accounts are
+// refused (403 account_silenced). Every write surface asks it first
+// (resources, uploads, ratings, feedback, CSAT, reactions, groups, follows;
+// posts and topics through CanStartTopic and CanReply), so a sanction is
+// enforced by one rule. Suspended accounts never get this far: they cannot
+// authenticate.
+func WriteRefusal(a Actor) error {
+	switch {
+	case a.Guest():
+		return apperr.Unauthenticated("unauthenticated", "sign in first")
+	case !a.CanPost():
+		return apperr.Forbidden(CodeSilenced, "your account is silenced: you may read but not write right now")
+	}
+	return nil
+}
+
+// CodeSilenced is the error code of a write refused because the account is
+// silenced.
+const CodeSilenced = "account_silenced"
 
 // CanReadForum reports whether the actor may see f and its topics. A group
 // forum also needs its group's content to be readable (CanReadGroup); its

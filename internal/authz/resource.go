@@ -23,9 +23,13 @@ func (a Actor) ModeratesResources() bool {
 
 // CanReadResource reports whether the actor may see r. groupReadable says
 // whether the actor may read r's group (ignored for resources outside any
-// group). Deleted resources are visible to resource moderators only.
+// group). Deleted resources are visible to resource moderators only;
+// resources hidden by moderation to them and their owner.
 func CanReadResource(a Actor, r *ent.Resource, groupReadable bool) bool {
 	if r.DeletedAt != nil && !a.ModeratesResources() {
+		return false
+	}
+	if r.HiddenAt != nil && !a.ModeratesResources() && (a.Guest() || a.ID != r.UserID) {
 		return false
 	}
 	if r.GroupID != nil {
@@ -43,7 +47,8 @@ func CanReadResource(a Actor, r *ent.Resource, groupReadable bool) bool {
 // ReadableResources is the predicate for listing resources the actor may
 // see: outside groups by visibility, inside groups the readable ones.
 // Deleted resources are included only when deleted is true and the actor
-// moderates resources.
+// moderates resources; hidden ones only for resource moderators and their
+// owner.
 func ReadableResources(a Actor, groups Groups, deleted bool) predicate.Resource {
 	var scope predicate.Resource
 	ungrouped := resource.GroupIDIsNil()
@@ -58,6 +63,13 @@ func ReadableResources(a Actor, groups Groups, deleted bool) predicate.Resource 
 	default:
 		scope = ungrouped
 	}
+	switch {
+	case a.ModeratesResources():
+	case a.Guest():
+		scope = resource.And(scope, resource.HiddenAtIsNil())
+	default:
+		scope = resource.And(scope, resource.Or(resource.HiddenAtIsNil(), resource.UserID(a.ID)))
+	}
 	if deleted && a.ModeratesResources() {
 		return resource.And(scope, resource.DeletedAtNotNil())
 	}
@@ -70,18 +82,23 @@ func CanCreateResource(a Actor) bool { return a.CanPost() }
 
 // CanEditResource reports whether the actor may change r, upload versions
 // of it or delete it: its owner, or a resource moderator.
+// Nobody silenced may, moderators included: a sanction stops every write.
 func CanEditResource(a Actor, r *ent.Resource) bool {
-	if a.ModeratesResources() {
-		return true
+	if !a.CanPost() {
+		return false
 	}
-	return a.CanPost() && a.ID == r.UserID && r.DeletedAt == nil
+	return a.ModeratesResources() || (a.ID == r.UserID && r.DeletedAt == nil)
 }
 
 // CanRestoreResource reports whether the actor may restore a deleted resource.
 func CanRestoreResource(a Actor) bool { return a.ModeratesResources() }
 
 // CanRateResource reports whether the actor may rate r: any member who can
-// post, except its owner.
+// post, except its owner, while it is neither deleted nor hidden.
 func CanRateResource(a Actor, r *ent.Resource) bool {
-	return a.CanPost() && a.ID != r.UserID && r.DeletedAt == nil
+	return a.CanPost() && a.ID != r.UserID && r.DeletedAt == nil && r.HiddenAt == nil
 }
+
+// CanHideResource reports whether the actor may hide a resource pending
+// review or show it again: resource moderators.
+func CanHideResource(a Actor) bool { return a.ModeratesResources() }

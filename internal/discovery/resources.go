@@ -30,7 +30,7 @@ func (ix *Indexer) indexResources(ctx context.Context, evs []event.Event) error 
 			// The group's visibility is copied into its resources' documents.
 			groups = append(groups, e.GroupID)
 		case event.ResourceCreated, event.ResourceUpdated, event.ResourceDeleted, event.ResourceRestored,
-			event.ResourceVersionAdded, event.ResourceRated:
+			event.ResourceVersionAdded, event.ResourceRated, event.ResourceHidden, event.ResourceUnhidden:
 			switch id := e.Payload["resource_id"].(type) {
 			case float64: // as decoded from the outbox
 				ids[int(id)] = true
@@ -65,6 +65,7 @@ func (ix *Indexer) indexResources(ctx context.Context, evs []event.Event) error 
 }
 
 // resourceDocs builds resource documents; rs must have their tags loaded.
+// A resource hidden by moderation is indexed as deleted: nobody finds it.
 // The body is the description's text, the link and the latest file name.
 func (ix *Indexer) resourceDocs(ctx context.Context, rs []*ent.Resource) ([]search.Doc, error) {
 	if len(rs) == 0 {
@@ -116,7 +117,7 @@ func (ix *Indexer) resourceDocs(ctx context.Context, rs []*ent.Resource) ([]sear
 		d := search.Doc{
 			ID: resourceDocID(r.ID), Type: search.TypeResource, Title: r.Title, Body: body,
 			Username: names[r.UserID], AuthorID: r.UserID, Tags: tags, Status: string(r.Kind),
-			Visibility: resourceVisibility(r, groupOf), Deleted: r.DeletedAt != nil, Votes: r.RatingCount,
+			Visibility: resourceVisibility(r, groupOf), Deleted: r.DeletedAt != nil || r.HiddenAt != nil, Votes: r.RatingCount,
 			CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 		}
 		if r.GroupID != nil {

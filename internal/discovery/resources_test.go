@@ -62,6 +62,25 @@ func TestResourcesAreSearchable(t *testing.T) {
 				t.Fatalf("a deleted resource is found: %v", ids)
 			}
 
+			// Hidden by moderation (wired by internal/app): found by nobody,
+			// the owner included, until shown again.
+			if err := w.a.Moderation.HideResource(ctx, w.actors["admin"], guide.ID, "spam"); err != nil {
+				t.Fatal(err)
+			}
+			w.drain()
+			for _, who := range []string{"guest", "bob", "alice"} {
+				if ids := w.find(who, "offboarding", onlyResources); len(ids) != 0 {
+					t.Fatalf("%s finds a hidden resource: %v", who, ids)
+				}
+			}
+			if err := w.a.Moderation.UnhideResource(ctx, w.actors["admin"], guide.ID, "fine"); err != nil {
+				t.Fatal(err)
+			}
+			w.drain()
+			if ids := w.find("guest", "offboarding", onlyResources); len(ids) != 1 {
+				t.Fatalf("after unhide: %v", ids)
+			}
+
 			sum, err := w.a.Indexer.Reindex(ctx, nil)
 			if err != nil || sum.Resources != 2 {
 				t.Fatalf("reindex: %v %v", sum, err)

@@ -76,6 +76,8 @@ const (
 	ResourceUpdated      Type = "resource.updated"
 	ResourceDeleted      Type = "resource.deleted"
 	ResourceRestored     Type = "resource.restored"
+	ResourceHidden       Type = "resource.hidden"   // by moderation, pending review; the owner is told
+	ResourceUnhidden     Type = "resource.unhidden" // shown again by a moderator
 	ResourceVersionAdded Type = "resource.version_added"
 	ResourceRated        Type = "resource.rated"      // payload stars
 	ResourceDownloaded   Type = "resource.downloaded" // ActorID the downloader, UserID the owner

@@ -28,6 +28,9 @@ func (s *Service) Rate(ctx context.Context, a authz.Actor, id, score int, commen
 	if a.Guest() {
 		return nil, signInFirst()
 	}
+	if err := authz.WriteRefusal(a); err != nil {
+		return nil, err
+	}
 	comment = strings.TrimSpace(comment)
 	problems := map[string]string{}
 	if score < 1 || score > 5 {

@@ -51,6 +51,9 @@ func (s *Service) Create(ctx context.Context, a authz.Actor, in CreateInput) (*I
 	if a.Guest() {
 		return nil, signInFirst()
 	}
+	if err := authz.WriteRefusal(a); err != nil {
+		return nil, err
+	}
 	if in.Type == "" {
 		in.Type = "idea"
 	}

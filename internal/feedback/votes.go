@@ -29,7 +29,7 @@ func (s *Service) voter(ctx context.Context, a authz.Actor, in VoteInput) (*ent.
 			return nil, nil, apperr.Validation(map[string]string{"note": "is only for votes recorded on a customer's behalf"})
 		}
 		if !authz.CanVoteFeedback(a) {
-			return nil, nil, apperr.Forbidden("account_silenced", "your account may not vote right now")
+			return nil, nil, authz.WriteRefusal(a)
 		}
 		u, err := s.db.User.Get(ctx, a.ID)
 		if err != nil {

@@ -43,11 +43,8 @@ func (s *Service) React(ctx context.Context, a authz.Actor, postID int, kind str
 	if err != nil {
 		return nil, err
 	}
-	if a.Guest() {
-		return nil, apperr.Unauthenticated("unauthenticated", "sign in first")
-	}
-	if !a.CanPost() {
-		return nil, apperr.Forbidden("account_silenced", "your account may not react right now")
+	if err := authz.WriteRefusal(a); err != nil {
+		return nil, err
 	}
 	if p.UserID == a.ID {
 		return nil, apperr.Forbidden("own_post", "you cannot react to your own post")

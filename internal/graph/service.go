@@ -151,8 +151,8 @@ func (s *Service) userByName(ctx context.Context, v Viewer, name string) (*ent.U
 // Follow makes the actor follow (on) or stop following the user named
 // username. Doing what is already done changes nothing and records nothing.
 func (s *Service) Follow(ctx context.Context, a authz.Actor, username string, on bool) error {
-	if !a.CanPost() {
-		return apperr.Forbidden("cannot_follow", "your account may not follow anyone")
+	if err := authz.WriteRefusal(a); err != nil {
+		return err
 	}
 	u, err := s.db.User.Query().Where(user.UsernameKey(foldName(username))).Only(ctx)
 	if ent.IsNotFound(err) {

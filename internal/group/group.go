@@ -127,11 +127,8 @@ func contentVisibility(g *ent.Group) string {
 // Create makes a group; its creator is its first owner. Any member who may
 // post may create one.
 func (s *Service) Create(ctx context.Context, a authz.Actor, in Input) (*View, error) {
-	if !a.CanPost() {
-		if a.Guest() {
-			return nil, apperr.Unauthenticated("unauthenticated", "sign in first")
-		}
-		return nil, apperr.Forbidden("account_silenced", "your account may not create groups right now")
+	if err := authz.WriteRefusal(a); err != nil {
+		return nil, err
 	}
 	if problems := checkInput(in, true); len(problems) > 0 {
 		return nil, apperr.Validation(problems)

@@ -130,8 +130,8 @@ func inviteeOf(inv *ent.GroupInvite) int {
 // expired, revoked and used-up invites are not found either, with the
 // codes invite_expired and invite_used_up (docs/groups.md).
 func (s *Service) AcceptInvite(ctx context.Context, a authz.Actor, token string) (*View, error) {
-	if a.Guest() {
-		return nil, apperr.Unauthenticated("unauthenticated", "sign in first")
+	if err := authz.WriteRefusal(a); err != nil {
+		return nil, err
 	}
 	token = strings.TrimSpace(token)
 	if !strings.HasPrefix(token, invitePrefix) || len(token) > 100 {

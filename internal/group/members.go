@@ -72,8 +72,8 @@ func (s *Service) personalInvite(ctx context.Context, tx *ent.Tx, groupID, userI
 // they hold a personal invite to. A restricted group takes a request
 // (CreateRequest); a private one is not found without an invite.
 func (s *Service) Join(ctx context.Context, a authz.Actor, slug string) (*View, error) {
-	if a.Guest() {
-		return nil, apperr.Unauthenticated("unauthenticated", "sign in first")
+	if err := authz.WriteRefusal(a); err != nil {
+		return nil, err
 	}
 	var g *ent.Group
 	err := s.tx(ctx, "join group", func(tx *ent.Tx) ([]event.Event, error) {

@@ -24,8 +24,8 @@ type Request struct {
 // CreateRequest asks to join a restricted group. Public groups are joined
 // directly; private ones only by invitation (and stay not found).
 func (s *Service) CreateRequest(ctx context.Context, a authz.Actor, slug, message string) (*Request, error) {
-	if a.Guest() {
-		return nil, apperr.Unauthenticated("unauthenticated", "sign in first")
+	if err := authz.WriteRefusal(a); err != nil {
+		return nil, err
 	}
 	problems := map[string]string{}
 	checkText("message", message, MessageMax, false, true, problems)

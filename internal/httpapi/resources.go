@@ -136,6 +136,7 @@ type Resource struct {
 	CreatedAt       time.Time        `json:"created_at"`
 	UpdatedAt       time.Time        `json:"updated_at"`
 	DeletedAt       *time.Time       `json:"deleted_at,omitempty"`
+	HiddenAt        *time.Time       `json:"hidden_at,omitempty"` // hidden by moderation: seen by the owner and moderators only
 }
 
 // ResourceRating is the average and count of a resource's ratings.
@@ -163,7 +164,7 @@ func resourceView(a authz.Actor, v *resource.View) Resource {
 		VersionCount: r.VersionCount, LatestVersion: versionView(r.ID, v.Latest), DownloadCount: r.DownloadCount,
 		Rating:     ResourceRating{Count: r.RatingCount},
 		Bookmarked: v.Bookmarked, CanEdit: authz.CanEditResource(a, r),
-		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), DeletedAt: utc(r.DeletedAt),
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), DeletedAt: utc(r.DeletedAt), HiddenAt: utc(r.HiddenAt),
 	}
 	if r.URL != "" {
 		out.URL = &r.URL

@@ -173,6 +173,10 @@ func (s *Service) Revert(ctx context.Context, a authz.Actor, id int, reason stri
 		err = s.setPostHidden(ctx, a, target, true, reason, id)
 	case ActPostApprove:
 		err = s.setPostHidden(ctx, a, target, true, reason, id)
+	case ActResourceHide:
+		err = s.setResourceHidden(ctx, a, target, false, reason, id)
+	case ActResourceUnhide:
+		err = s.setResourceHidden(ctx, a, target, true, reason, id)
 	case ActPostDelete:
 		err = s.restorePost(ctx, a, target, reason, id)
 	case ActPostRestore:

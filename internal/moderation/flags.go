@@ -61,6 +61,9 @@ func (s *Service) Flag(ctx context.Context, a authz.Actor, in FlagInput) (*ent.F
 	if tg.Type == TargetPost && (tg.Post.DeletedAt != nil) {
 		return nil, apperr.Conflict("post_deleted", "the post is deleted already")
 	}
+	if tg.Type == TargetResource && tg.Resource.DeletedAt != nil {
+		return nil, apperr.Conflict("resource_deleted", "the resource is deleted already")
+	}
 	c, err := s.load(ctx)
 	if err != nil {
 		return nil, err
@@ -98,11 +101,11 @@ func (s *Service) Flag(ctx context.Context, a authz.Actor, in FlagInput) (*ent.F
 		}
 		if item.Score >= st.Flags.HideThreshold && !tg.hidden() && tg.Type != TargetUser &&
 			!(tg.Type == TargetResource && s.resources == nil) {
-			hev, err := s.setHidden(ctx, tx, 0, tg, true, "flagged by the community")
+			hev, err := s.setHidden(ctx, tx, 0, tg, true, reasonFlagged)
 			if err != nil {
 				return nil, err
 			}
-			if _, err := s.appendAudit(ctx, tx, entry{action: ActPostHide, targetType: auditType(tg), targetID: auditID(tg), forumID: tg.ForumID, groupID: tg.GroupID,
+			if _, err := s.appendAudit(ctx, tx, entry{action: hideAction(tg, true), targetType: auditType(tg), targetID: auditID(tg), forumID: tg.ForumID, groupID: tg.GroupID,
 				reason: "flag weight reached the threshold", before: map[string]any{"hidden": false}, after: map[string]any{"hidden": true, "item_id": item.ID}}); err != nil {
 				return nil, err
 			}

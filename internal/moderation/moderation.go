@@ -33,13 +33,16 @@ type Posts interface {
 }
 
 // Resources lets moderation act on shared resources, which their own
-// service owns; until one is wired, flags on resources are refused.
+// service owns (internal/resource); until one is wired, flags on resources
+// are refused.
 type Resources interface {
-	// ResourceAuthor returns the author of a resource the actor may see and
-	// its group (0: none), or an apperr NotFound.
-	ResourceAuthor(ctx context.Context, a authz.Actor, id int) (authorID, groupID int, err error)
-	// SetResourceHidden hides or shows a resource pending review.
-	SetResourceHidden(ctx context.Context, id int, hidden bool, reason string) error
+	// ModerationTarget returns a resource the actor may see, or an apperr
+	// NotFound.
+	ModerationTarget(ctx context.Context, a authz.Actor, id int) (*ent.Resource, error)
+	// SetHidden hides or shows a resource pending review in tx, moderation's
+	// transaction, and returns the events to record with it (none when it
+	// is already so). actorID is 0 for the system.
+	SetHidden(ctx context.Context, tx *ent.Tx, actorID, id int, hidden bool, reason string) ([]event.Event, error)
 }
 
 // Options configure a Service.
@@ -138,6 +141,8 @@ const (
 	ActPostDelete     = "post.delete"
 	ActPostRestore    = "post.restore"
 	ActPostEdit       = "post.edit"
+	ActResourceHide   = "resource.hide"
+	ActResourceUnhide = "resource.unhide"
 	ActTopicLock      = "topic.lock"
 	ActTopicUnlock    = "topic.unlock"
 	ActTopicPin       = "topic.pin"

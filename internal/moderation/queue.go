@@ -332,6 +332,41 @@ func (s *Service) Act(ctx context.Context, a authz.Actor, id int, action string,
 		}
 		return nil
 	}
+	resourceID := 0
+	if tt == TargetResource {
+		resourceID = it.TargetID
+	}
+	switch {
+	case resourceID != 0 && action == "approve":
+		// Approving a flagged resource shows it again and closes its item.
+		if err = s.UnhideResource(ctx, a, resourceID, in.Reason); err == nil {
+			err = s.closeItem(ctx, a, it, "approved", "dismissed")
+		}
+	case resourceID != 0 && action == "hide":
+		if err = s.HideResource(ctx, a, resourceID, in.Reason); err == nil {
+			err = s.closeItem(ctx, a, it, "hidden", "agreed")
+		}
+	case resourceID != 0 && action == "unhide":
+		err = s.UnhideResource(ctx, a, resourceID, in.Reason)
+	default:
+		err = s.actOnPostOrUser(ctx, a, it, action, postID, in, needPost, authorUsername)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if action != "assign" && action != "note" && action != "warn" && action != "silence" && action != "suspend" {
+		if err := s.touch(ctx, it); err != nil {
+			return nil, err
+		}
+	}
+	return s.QueueItem(ctx, a, id)
+}
+
+// actOnPostOrUser applies the actions every item takes, and those on posts
+// and topics.
+func (s *Service) actOnPostOrUser(ctx context.Context, a authz.Actor, it *ent.ReviewItem, action string, postID int, in ActInput,
+	needPost func() error, authorUsername func() (string, error)) error {
+	var err error
 	switch action {
 	case "approve":
 		if err = needPost(); err == nil {
@@ -391,15 +426,7 @@ func (s *Service) Act(ctx context.Context, a authz.Actor, id int, action string,
 			err = s.touch(ctx, it)
 		}
 	}
-	if err != nil {
-		return nil, err
-	}
-	if action != "assign" && action != "note" && action != "warn" && action != "silence" && action != "suspend" {
-		if err := s.touch(ctx, it); err != nil {
-			return nil, err
-		}
-	}
-	return s.QueueItem(ctx, a, id)
+	return err
 }
 
 func hours(h int) time.Duration { return time.Duration(h) * time.Hour }
@@ -451,8 +478,13 @@ func (s *Service) dismiss(ctx context.Context, a authz.Actor, it *ent.ReviewItem
 		return err
 	}
 	var tg *target
-	if postID != 0 {
+	switch {
+	case postID != 0:
 		if tg, err = s.resolve(ctx, a, TargetPost, postID); err != nil {
+			return err
+		}
+	case string(it.TargetType) == TargetResource && s.resources != nil:
+		if tg, err = s.resolve(ctx, a, TargetResource, it.TargetID); err != nil {
 			return err
 		}
 	}
@@ -462,7 +494,7 @@ func (s *Service) dismiss(ctx context.Context, a authz.Actor, it *ent.ReviewItem
 			return nil, err
 		}
 		unhid := false
-		if tg != nil && tg.hidden() && tg.Post.HiddenReason == "flagged by the community" {
+		if tg != nil && tg.hiddenBy(reasonFlagged) {
 			hev, err := s.setHidden(ctx, tx, a.ID, tg, false, reason)
 			if err != nil {
 				return nil, err
@@ -471,7 +503,8 @@ func (s *Service) dismiss(ctx context.Context, a authz.Actor, it *ent.ReviewItem
 		}
 		_, err = s.appendAudit(ctx, tx, entry{actor: a.ID, action: ActFlagsDismiss, targetType: string(it.TargetType), targetID: it.TargetID,
 			forumID: deref(it.ForumID), groupID: deref(it.GroupID), reason: reason, before: map[string]any{"item_id": it.ID, "status": "open"},
-			after: map[string]any{"item_id": it.ID, "status": "dismissed", "unhidden_post_id": unhidID(unhid, postID)}})
+			after: map[string]any{"item_id": it.ID, "status": "dismissed", "unhidden_post_id": unhidID(unhid && postID != 0, postID),
+				"unhidden": unhid}})
 		return evs, err
 	})
 }

@@ -30,6 +30,7 @@ type target struct {
 	Topic    *ent.Topic
 	Forum    *ent.Forum
 	User     *ent.User
+	Resource *ent.Resource
 }
 
 // resolve loads a target the actor may see.
@@ -76,11 +77,14 @@ func (s *Service) resolve(ctx context.Context, a authz.Actor, typ string, id int
 		if s.resources == nil {
 			return nil, notFound("resource")
 		}
-		author, group, err := s.resources.ResourceAuthor(ctx, a, id)
+		r, err := s.resources.ModerationTarget(ctx, a, id)
 		if err != nil {
 			return nil, err
 		}
-		tg.AuthorID, tg.GroupID = author, group
+		tg.Resource, tg.AuthorID = r, r.UserID
+		if r.GroupID != nil {
+			tg.GroupID = *r.GroupID
+		}
 	default:
 		return nil, apperr.Validation(map[string]string{"target_type": "must be post, topic, resource or user"})
 	}
@@ -115,17 +119,48 @@ func forumVisibility(f *ent.Forum) string {
 
 // hidden reports whether the target is hidden by moderation now.
 func (tg *target) hidden() bool {
+	if tg.Resource != nil {
+		return tg.Resource.HiddenAt != nil
+	}
 	return tg.Post != nil && tg.Post.HiddenAt != nil
+}
+
+// hiddenBy reports whether the target is hidden with the given reason.
+func (tg *target) hiddenBy(reason string) bool {
+	if tg.Resource != nil {
+		return tg.Resource.HiddenAt != nil && tg.Resource.HiddenReason == reason
+	}
+	return tg.Post != nil && tg.Post.HiddenAt != nil && tg.Post.HiddenReason == reason
+}
+
+// hideAction is the audit action of hiding (hide) or showing the target.
+func hideAction(tg *target, hide bool) string {
+	switch {
+	case tg.Type == TargetResource && hide:
+		return ActResourceHide
+	case tg.Type == TargetResource:
+		return ActResourceUnhide
+	case hide:
+		return ActPostHide
+	}
+	return ActPostUnhide
 }
 
 // setHidden hides or shows a post target (for a topic, its opening post and
 // with it the topic) in tx, returning the events to record.
 func (s *Service) setHidden(ctx context.Context, tx *ent.Tx, actorID int, tg *target, hide bool, reason string) ([]event.Event, error) {
 	if tg.Type == TargetResource {
-		if err := s.resources.SetResourceHidden(ctx, tg.ID, hide, reason); err != nil {
+		evs, err := s.resources.SetHidden(ctx, tx, actorID, tg.ID, hide, reason)
+		if err != nil {
 			return nil, err
 		}
-		return nil, nil
+		if hide {
+			now := s.now()
+			tg.Resource.HiddenAt, tg.Resource.HiddenReason = &now, reason
+		} else {
+			tg.Resource.HiddenAt, tg.Resource.HiddenReason = nil, ""
+		}
+		return evs, nil
 	}
 	p := tg.Post
 	if p == nil {

@@ -40,21 +40,23 @@ const (
 
 	// Moderation notices, from the moderators rather than a person: muting
 	// a moderator does not silence them.
-	KindPostHidden   = "post_hidden"   // your post was hidden pending review
-	KindPostApproved = "post_approved" // your post held for approval was published
-	KindWarning      = "warning"       // a private warning from the moderators
-	KindSilenced     = "silenced"      // you may read but not write until ends_at
+	KindPostHidden = "post_hidden" // your post was hidden pending review
+	// KindResourceHidden: your shared resource was hidden pending review.
+	KindResourceHidden = "resource_hidden"
+	KindPostApproved   = "post_approved" // your post held for approval was published
+	KindWarning        = "warning"       // a private warning from the moderators
+	KindSilenced       = "silenced"      // you may read but not write until ends_at
 
 	// KindFeedbackStatus: a feedback item you wrote, voted for or follow
 	// changed status (closing the loop).
 	KindFeedbackStatus = "feedback_status"
 )
 
-var moderationKinds = map[string]bool{KindPostHidden: true, KindPostApproved: true, KindWarning: true, KindSilenced: true}
+var moderationKinds = map[string]bool{KindPostHidden: true, KindResourceHidden: true, KindPostApproved: true, KindWarning: true, KindSilenced: true}
 
 var rank = map[string]int{KindReply: 1, KindQuote: 2, KindMention: 3, KindAccepted: 4, KindReaction: 5, KindNewTopic: 6, KindWatching: 7,
 	KindGroupInvite: 8, KindGroupApproved: 8, KindGroupRejected: 8, KindFeedbackStatus: 8,
-	KindPostHidden: 0, KindPostApproved: 0, KindWarning: 0, KindSilenced: 0}
+	KindPostHidden: 0, KindResourceHidden: 0, KindPostApproved: 0, KindWarning: 0, KindSilenced: 0}
 
 // Consumer is the outbox consumer that writes notifications. For each one
 // it records a notification.created event in the same transaction, which
@@ -122,6 +124,8 @@ func (c Consumer) handle(ctx context.Context, tx *ent.Tx, e event.Event) error {
 		add(e.UserID, KindGroupRejected)
 	case event.PostHidden:
 		add(e.UserID, KindPostHidden)
+	case event.ResourceHidden:
+		add(e.UserID, KindResourceHidden)
 	case event.PostApproved:
 		add(e.UserID, KindPostApproved)
 	case event.UserWarned:
@@ -158,7 +162,7 @@ func (c Consumer) handle(ctx context.Context, tx *ent.Tx, e event.Event) error {
 	}
 	var creates []*ent.NotificationCreate
 	data := map[string]any{}
-	for _, k := range []string{"topic_title", "excerpt", "post_number", "kind", "slug", "reason", "ends_at", "status", "from_status", "duplicate_of"} {
+	for _, k := range []string{"topic_title", "excerpt", "post_number", "kind", "slug", "reason", "ends_at", "status", "from_status", "duplicate_of", "resource_id", "title"} {
 		if v, ok := e.Payload[k]; ok {
 			data[k] = v
 		}

@@ -228,13 +228,11 @@ func (s *Service) checkRead(ctx context.Context, a authz.Actor, r *ent.Resource)
 	return nil
 }
 
-// forbidden explains a refusal: guests are asked to sign in.
+// forbidden explains a refusal: guests are asked to sign in, silenced
+// accounts told so (authz.WriteRefusal).
 func forbidden(a authz.Actor, code, msg string) error {
-	switch {
-	case a.Guest():
-		return apperr.Unauthenticated("unauthenticated", "sign in first")
-	case !a.CanPost():
-		return apperr.Forbidden("account_silenced", "your account may not post right now")
+	if err := authz.WriteRefusal(a); err != nil {
+		return err
 	}
 	return apperr.Forbidden(code, msg)
 }
