@@ -215,11 +215,6 @@ func (g directed) Weight(x, y int64) (float64, bool) {
 	return w, true
 }
 
-// bytes is the snapshot's size.
-func (s *snapshot) bytes() int64 {
-	return int64(len(s.users))*8 + int64(len(s.off))*4 + int64(len(s.peer))*(4+4+4)
-}
-
 // sparsify keeps, for each node, its k strongest ties (a tie stays when it
 // is among the k strongest of either end). Community structure lives in the
 // strong ties; this cuts a large graph's edges several-fold so Louvain
