@@ -18,6 +18,7 @@ import (
 	"github.com/crn-dev/crn/internal/apperr"
 	"github.com/crn-dev/crn/internal/authz"
 	"github.com/crn-dev/crn/internal/resource"
+	"github.com/crn-dev/crn/internal/webui"
 )
 
 // Upload limits besides the file size (CRN_UPLOAD_MAX_BYTES).
@@ -63,7 +64,8 @@ func (s *server) routesResources(api *echo.Group) {
 // isUploadRoute reports the routes whose bodies uploadLimit caps instead of
 // the global body limit.
 func isUploadRoute(c echo.Context) bool {
-	return c.Request().Method == http.MethodPost && (c.Path() == "/api/v1/resources" || c.Path() == "/api/v1/resources/:id/versions")
+	return c.Request().Method == http.MethodPost && (c.Path() == "/api/v1/resources" || c.Path() == "/api/v1/resources/:id/versions" ||
+		c.Path() == "/*" && webui.IsUpload(c.Request())) // the web app's upload forms bound their own bodies
 }
 
 // isDownloadRoute reports the file download route, which is never
