@@ -276,6 +276,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	pages, err := webui.New(webui.Deps{
 		Config: cfg, Log: log, Accounts: a.Accounts, Forums: a.Forums, Notifications: a.Notifications,
 		Discovery: a.Discovery, Realtime: a.Hub, Markup: renderer, AuthLimiter: authLimiter,
+		Groups: a.Groups, Resources: a.Resources,
 		Templates: web.Templates(), Static: web.Static(), Locales: web.Locales(),
 	})
 	if err != nil {
@@ -301,6 +302,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		Checks:        checks,
 		Registry:      reg,
 		Web:           pages,
+		WebUpload:     webui.IsUpload,
 		Cache:         a.Cache,
 	})
 	return a, nil

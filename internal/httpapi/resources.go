@@ -62,8 +62,9 @@ func (s *server) routesResources(api *echo.Group) {
 
 // isUploadRoute reports the routes whose bodies uploadLimit caps instead of
 // the global body limit.
-func isUploadRoute(c echo.Context) bool {
-	return c.Request().Method == http.MethodPost && (c.Path() == "/api/v1/resources" || c.Path() == "/api/v1/resources/:id/versions")
+func (s *server) isUploadRoute(c echo.Context) bool {
+	return c.Request().Method == http.MethodPost && (c.Path() == "/api/v1/resources" || c.Path() == "/api/v1/resources/:id/versions" ||
+		c.Path() == "/*" && s.WebUpload != nil && s.WebUpload(c.Request())) // the web app's upload forms bound their own bodies
 }
 
 // isDownloadRoute reports the file download route, which is never

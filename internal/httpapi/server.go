@@ -53,6 +53,9 @@ type Deps struct {
 	Checks        []Check           // what /readyz pings
 	Registry      *prometheus.Registry
 	Web           http.Handler // the web app, served for everything outside /api; nil for none
+	// WebUpload reports the web app's upload requests, which bound their
+	// own bodies (at the upload limit) instead of the API's body limit.
+	WebUpload func(*http.Request) bool
 	// Cache holds guests' responses to the hottest reads; nil disables it.
 	// Only set it where the realtime hub runs: the hub invalidates it.
 	Cache *respcache.Cache
@@ -103,7 +106,7 @@ func New(d Deps) *echo.Echo {
 	}
 	e.Use(
 		s.guestCache,
-		skipWhen(isUploadRoute, bodyLimit(d.Config.BodyLimit)), // uploads have their own limit
+		skipWhen(s.isUploadRoute, bodyLimit(d.Config.BodyLimit)), // uploads have their own limit
 		middleware.GzipWithConfig(middleware.GzipConfig{Skipper: func(c echo.Context) bool {
 			return c.Path() == "/metrics" || strings.HasSuffix(c.Request().URL.Path, "/ws") || isDownloadRoute(c) || s.guestCacheable(c)
 		}}),

@@ -151,6 +151,9 @@ func (rq *request) checkForgery() error {
 		return apperr.Forbidden("bad_origin", "cross-site requests are not allowed")
 	}
 	got := rq.r.Header.Get(csrfHeader)
+	if got == "" && IsUpload(rq.r) && isMultipartForm(rq.r) {
+		return nil // the token is a field of the form: uploadForm checks it before the file
+	}
 	if got == "" {
 		rq.r.Body = http.MaxBytesReader(rq.w, rq.r.Body, formLimit)
 		if err := rq.r.ParseForm(); err != nil {

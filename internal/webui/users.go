@@ -4,6 +4,7 @@ import (
 	"github.com/crn-dev/crn/ent"
 	"github.com/crn-dev/crn/ent/user"
 	"github.com/crn-dev/crn/internal/apperr"
+	"github.com/crn-dev/crn/internal/group"
 )
 
 // profileItems is how many recent topics and posts a profile shows.
@@ -14,6 +15,7 @@ type profileData struct {
 	Topics []topicRow
 	Posts  []*ent.Post
 	Self   bool
+	Groups []*group.View // those whose members the reader may see
 }
 
 // profilePage shows a member and their recent activity.
@@ -35,6 +37,9 @@ func (s *server) profilePage(rq *request) error {
 		return err
 	}
 	if d.Posts, err = s.Forums.UserPosts(ctx, rq.actor, u.ID, 0, profileItems); err != nil {
+		return err
+	}
+	if d.Groups, err = s.userGroups(ctx, rq, u.ID); err != nil {
 		return err
 	}
 	title := u.DisplayName

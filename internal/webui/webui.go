@@ -18,10 +18,12 @@ import (
 	"github.com/crn-dev/crn/internal/config"
 	"github.com/crn-dev/crn/internal/discovery"
 	"github.com/crn-dev/crn/internal/forum"
+	"github.com/crn-dev/crn/internal/group"
 	"github.com/crn-dev/crn/internal/markup"
 	"github.com/crn-dev/crn/internal/notify"
 	"github.com/crn-dev/crn/internal/ratelimit"
 	"github.com/crn-dev/crn/internal/realtime"
+	"github.com/crn-dev/crn/internal/resource"
 )
 
 // Deps is what the web app needs, built by internal/app.
@@ -35,6 +37,8 @@ type Deps struct {
 	Realtime      *realtime.Hub      // who is online; nil: nobody shown
 	Markup        *markup.Renderer   // the composer's preview
 	AuthLimiter   ratelimit.Limiter  // sign-in and sign-up attempts per client IP; nil: no limit
+	Groups        *group.Service     // nil: no group pages
+	Resources     *resource.Service  // nil: no resource pages
 
 	Templates, Static, Locales fs.FS // package web's trees
 }
@@ -110,6 +114,9 @@ func (s *server) routes() http.Handler {
 	h("POST /settings", s.saveSettings)
 	h("POST /settings/password", s.changePassword)
 	h("POST /language", s.setLanguage)
+
+	s.routesGroups(h)
+	s.routesResources(h)
 
 	h("/", func(rq *request) error { return errNotFound })
 	return mux

@@ -292,3 +292,49 @@ const unread = document.getElementById("unread");
 if (unread && !location.hash) unread.scrollIntoView({ block: "start" });
 
 connect();
+
+// ---------------------------------------------------------------- uploads
+
+// Upload forms (data-upload) are plain multipart posts; with this module
+// they go through XMLHttpRequest so their <progress> shows how far the file
+// is. The server answers like htmx: HX-Redirect on success, an alert
+// fragment for #flash on failure.
+for (const form of document.querySelectorAll("form[data-upload]")) {
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const bar = form.querySelector("progress");
+    const button = form.querySelector('button[type="submit"]');
+    const flash = document.getElementById("flash");
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", form.action);
+    xhr.setRequestHeader("HX-Request", "true");
+    xhr.setRequestHeader("X-CSRF-Token", form.querySelector('input[name="csrf"]').value);
+    xhr.upload.addEventListener("progress", (p) => {
+      if (bar && p.lengthComputable) bar.value = Math.round((100 * p.loaded) / p.total);
+    });
+    const done = () => {
+      if (button) button.disabled = false;
+      if (bar) bar.hidden = true;
+    };
+    xhr.addEventListener("load", () => {
+      const to = xhr.getResponseHeader("HX-Redirect");
+      if (xhr.status < 300 && to) {
+        location.assign(to);
+        return;
+      }
+      done();
+      // The server rendered (and escaped) the message fragment.
+      if (flash) flash.innerHTML = xhr.responseText;
+    });
+    xhr.addEventListener("error", () => {
+      done();
+      if (flash) flash.textContent = form.dataset.failed || "";
+    });
+    if (button) button.disabled = true;
+    if (bar) {
+      bar.value = 0;
+      bar.hidden = false;
+    }
+    xhr.send(new FormData(form));
+  });
+}
