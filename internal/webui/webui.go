@@ -17,8 +17,10 @@ import (
 	"github.com/crn-dev/crn/internal/account"
 	"github.com/crn-dev/crn/internal/config"
 	"github.com/crn-dev/crn/internal/discovery"
+	"github.com/crn-dev/crn/internal/feedback"
 	"github.com/crn-dev/crn/internal/forum"
 	"github.com/crn-dev/crn/internal/markup"
+	"github.com/crn-dev/crn/internal/moderation"
 	"github.com/crn-dev/crn/internal/notify"
 	"github.com/crn-dev/crn/internal/ratelimit"
 	"github.com/crn-dev/crn/internal/realtime"
@@ -31,10 +33,12 @@ type Deps struct {
 	Accounts      *account.Service
 	Forums        *forum.Service
 	Notifications *notify.Service
-	Discovery     *discovery.Service // nil: search is not served
-	Realtime      *realtime.Hub      // who is online; nil: nobody shown
-	Markup        *markup.Renderer   // the composer's preview
-	AuthLimiter   ratelimit.Limiter  // sign-in and sign-up attempts per client IP; nil: no limit
+	Discovery     *discovery.Service  // nil: search is not served
+	Realtime      *realtime.Hub       // who is online; nil: nobody shown
+	Markup        *markup.Renderer    // the composer's preview
+	AuthLimiter   ratelimit.Limiter   // sign-in and sign-up attempts per client IP; nil: no limit
+	Feedback      *feedback.Service   // nil: no feedback pages
+	Moderation    *moderation.Service // nil: no review queue or flags
 
 	Templates, Static, Locales fs.FS // package web's trees
 }
@@ -109,6 +113,9 @@ func (s *server) routes() http.Handler {
 	h("POST /settings", s.saveSettings)
 	h("POST /settings/password", s.changePassword)
 	h("POST /language", s.setLanguage)
+
+	s.routesFeedback(h)
+	s.routesModeration(h)
 
 	h("/", func(rq *request) error { return errNotFound })
 	return mux

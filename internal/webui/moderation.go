@@ -1,0 +1,4 @@
+package webui
+
+func (s *server) routesModeration(h func(string, handler)) {
+}
