@@ -15,6 +15,7 @@ import (
 
 func (s *server) routesModeration(h func(string, handler)) {
 	h("GET /review", s.reviewPage)
+	h("GET /review/audit", s.auditPage)
 	h("POST /review/{id}/{action}", s.reviewAct)
 	h("POST /p/{id}/flag", s.flagPost)
 }

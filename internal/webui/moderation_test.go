@@ -74,6 +74,11 @@ func TestReviewQueuePages(t *testing.T) {
 			t.Fatal("htmx got a whole page")
 		}
 		want(t, mod.get("/review?status=resolved"), http.StatusOK, "Cheap watches here")
+		// The audit log records the action; members may not read it.
+		p = mod.get("/review/audit")
+		want(t, p, http.StatusOK, "Audit log", `<a href="/u/admin">@admin</a>`, "hide")
+		checkSafePage(t, p)
+		want(t, dave.get("/review/audit"), http.StatusForbidden)
 		// The hidden post is gone for members.
 		if p := dave.get(topic); strings.Contains(p.body, "Buy cheap watches") {
 			t.Fatalf("a member still reads the hidden post (%d)", p.status)
