@@ -124,7 +124,7 @@ func TestBrowserFeedbackAndReview(t *testing.T) {
 			path string
 		}{
 			{guest, "/feedback"}, {guest, itemPath}, {member, "/feedback?sort=trending"}, {member, itemPath}, {member, "/feedback/new"},
-			{staff, itemPath}, {mod, "/review"}, {mod, "/review?status=resolved"}, {mod, "/review/audit"},
+			{staff, itemPath}, {mod, "/review"}, {mod, "/review?status=resolved"}, {mod, "/review/audit"}, {mod, "/review/users/fbvoter"},
 		}
 		for _, pg := range pages {
 			for _, width := range []int64{1280, 390} {

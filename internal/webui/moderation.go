@@ -16,6 +16,8 @@ import (
 func (s *server) routesModeration(h func(string, handler)) {
 	h("GET /review", s.reviewPage)
 	h("GET /review/audit", s.auditPage)
+	h("GET /review/users/{username}", s.userAdminPage)
+	h("POST /review/users/{username}/{action}", s.userAdminAct)
 	h("POST /review/{id}/{action}", s.reviewAct)
 	h("POST /p/{id}/flag", s.flagPost)
 }

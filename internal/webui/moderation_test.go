@@ -79,6 +79,21 @@ func TestReviewQueuePages(t *testing.T) {
 		want(t, p, http.StatusOK, "Audit log", `<a href="/u/admin">@admin</a>`, "hide")
 		checkSafePage(t, p)
 		want(t, dave.get("/review/audit"), http.StatusForbidden)
+
+		// Account administration: trust level, silence and its lifting.
+		want(t, dave.get("/review/users/carol"), http.StatusForbidden)
+		want(t, mod.get("/review/users/nobody"), http.StatusNotFound)
+		admin := "/review/users/carol"
+		want(t, mod.post(admin, admin+"/trust", url.Values{"level": {"2"}, "locked": {"1"}, "reason": {"known customer"}}), http.StatusSeeOther)
+		want(t, mod.get(admin), http.StatusOK, `<strong id="user-trust">2</strong>`)
+		want(t, mod.post(admin, admin+"/silence", url.Values{"hours": {"-1"}, "reason": {"spam"}}), http.StatusUnprocessableEntity)
+		want(t, mod.post(admin, admin+"/silence", url.Values{"hours": {"24"}, "reason": {"spam"}}), http.StatusSeeOther)
+		want(t, mod.get(admin), http.StatusOK, `<strong id="user-status">silenced</strong>`)
+		want(t, mod.post(admin, admin+"/unsilence", url.Values{"reason": {"appeal"}}), http.StatusSeeOther)
+		p = mod.get(admin)
+		want(t, p, http.StatusOK, `<strong id="user-status">active</strong>`)
+		checkSafePage(t, p)
+		want(t, dave.post(topic, admin+"/suspend", url.Values{"hours": {"1"}, "reason": {"x"}}), http.StatusForbidden)
 		// The hidden post is gone for members.
 		if p := dave.get(topic); strings.Contains(p.body, "Buy cheap watches") {
 			t.Fatalf("a member still reads the hidden post (%d)", p.status)
