@@ -69,6 +69,7 @@ type boardData struct {
 	Sorts    []string
 	Types    []string
 	Statuses []string
+	Insights bool // the reader may export the insights (staff)
 }
 
 // feedbackBoards returns the feedback boards the reader may read.
@@ -102,7 +103,8 @@ func (s *server) boardPage(rq *request) error {
 		return err
 	}
 	d := boardData{Boards: boards, Filter: f, Sorts: []string{feedback.SortVotes, feedback.SortTrending, feedback.SortNewest},
-		Types: feedback.Types, Statuses: feedback.Statuses, Names: map[int]string{}}
+		Types: feedback.Types, Statuses: feedback.Statuses, Names: map[int]string{},
+		Insights: authz.CanViewFeedbackInsights(rq.actor)}
 	for _, b := range boards {
 		d.Names[b.ID] = b.Name
 	}

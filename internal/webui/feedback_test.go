@@ -94,6 +94,13 @@ func TestFeedbackPages(t *testing.T) {
 		// Staff: notes and the status form, the response on the timeline.
 		staff := s.browser()
 		staff.signin("admin", "admin password")
+		want(t, staff.get("/feedback"), http.StatusOK, `href="/api/v1/feedback/export?format=csv"`)
+		if p := staff.get("/api/v1/feedback/export?format=csv"); p.status != http.StatusOK || !strings.Contains(p.body, "Dark mode for the dashboard") {
+			t.Fatalf("the export link gives %d:\n%.500s", p.status, p.body)
+		}
+		if strings.Contains(guest.get("/feedback").body, "/api/v1/feedback/export") {
+			t.Fatal("a guest is offered the insights export")
+		}
 		p = staff.get(itemURL)
 		want(t, p, http.StatusOK, "Internal notes", `action="/feedback/`+id+`/status"`)
 		want(t, staff.post(itemURL, itemURL+"/notes", url.Values{"body": {"Design has a mock-up"}}), http.StatusSeeOther)
