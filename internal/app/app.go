@@ -277,6 +277,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		Config: cfg, Log: log, Accounts: a.Accounts, Forums: a.Forums, Notifications: a.Notifications,
 		Discovery: a.Discovery, Realtime: a.Hub, Markup: renderer, AuthLimiter: authLimiter,
 		Groups: a.Groups, Resources: a.Resources,
+		Feedback: a.Feedback, Moderation: a.Moderation,
 		Templates: web.Templates(), Static: web.Static(), Locales: web.Locales(),
 	})
 	if err != nil {

@@ -35,6 +35,9 @@ func (s *server) forumPage(rq *request) error {
 	if err != nil {
 		return err
 	}
+	if string(f.Kind) == "feedback" && s.Feedback != nil { // a feedback board: votes and statuses
+		return rq.redirect("/feedback?board=" + strconv.Itoa(f.ID))
+	}
 	q := rq.r.URL.Query()
 	lq := forum.ListQuery{Sort: q.Get("sort"), Cursor: q.Get("cursor"), Tag: q.Get("tag"), Period: q.Get("period")}
 	page, err := s.Forums.Topics(ctx, rq.actor, f.ID, lq)

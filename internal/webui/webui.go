@@ -17,9 +17,11 @@ import (
 	"github.com/crn-dev/crn/internal/account"
 	"github.com/crn-dev/crn/internal/config"
 	"github.com/crn-dev/crn/internal/discovery"
+	"github.com/crn-dev/crn/internal/feedback"
 	"github.com/crn-dev/crn/internal/forum"
 	"github.com/crn-dev/crn/internal/group"
 	"github.com/crn-dev/crn/internal/markup"
+	"github.com/crn-dev/crn/internal/moderation"
 	"github.com/crn-dev/crn/internal/notify"
 	"github.com/crn-dev/crn/internal/ratelimit"
 	"github.com/crn-dev/crn/internal/realtime"
@@ -33,12 +35,14 @@ type Deps struct {
 	Accounts      *account.Service
 	Forums        *forum.Service
 	Notifications *notify.Service
-	Discovery     *discovery.Service // nil: search is not served
-	Realtime      *realtime.Hub      // who is online; nil: nobody shown
-	Markup        *markup.Renderer   // the composer's preview
-	AuthLimiter   ratelimit.Limiter  // sign-in and sign-up attempts per client IP; nil: no limit
-	Groups        *group.Service     // nil: no group pages
-	Resources     *resource.Service  // nil: no resource pages
+	Discovery     *discovery.Service  // nil: search is not served
+	Realtime      *realtime.Hub       // who is online; nil: nobody shown
+	Markup        *markup.Renderer    // the composer's preview
+	AuthLimiter   ratelimit.Limiter   // sign-in and sign-up attempts per client IP; nil: no limit
+	Groups        *group.Service      // nil: no group pages
+	Resources     *resource.Service   // nil: no resource pages
+	Feedback      *feedback.Service   // nil: no feedback pages
+	Moderation    *moderation.Service // nil: no review queue or flags
 
 	Templates, Static, Locales fs.FS // package web's trees
 }
@@ -117,6 +121,8 @@ func (s *server) routes() http.Handler {
 
 	s.routesGroups(h)
 	s.routesResources(h)
+	s.routesFeedback(h)
+	s.routesModeration(h)
 
 	h("/", func(rq *request) error { return errNotFound })
 	return mux

@@ -37,6 +37,7 @@ const onlineList = document.querySelector("[data-live-online]");
 function channels() {
   const out = [];
   if (onlineList) out.push("presence");
+  if (document.querySelector("[data-live-queue]")) out.push("moderation");
   if (topicID) out.push("topic:" + topicID);
   if (userID) out.push("user:" + userID);
   return out;
@@ -102,6 +103,8 @@ function onEvent(channel, name, data) {
     if (name === "post.created") addPost(data.post_id);
     else if (name === "post.edited" || name === "post.deleted" || name === "post.restored") replacePost(data.post_id);
     else if (name === "reaction.added" || name === "reaction.removed") refreshReactions(data.post_id);
+  } else if (channel === "moderation") {
+    refreshQueue();
   } else if (channel.startsWith("user:") && name === "notification.created") {
     const n = (data.payload || {}).unread_count;
     setUnread(typeof n === "number" ? n : null);
@@ -284,6 +287,54 @@ document.addEventListener("click", (e) => {
       area.focus();
       area.scrollIntoView({ block: "center" });
     }
+  }
+});
+
+// ---------------------------------------------------------------- review queue
+
+let queueTimer = null;
+function refreshQueue() {
+  // Several events arrive together when a moderator acts: refetch once.
+  clearTimeout(queueTimer);
+  queueTimer = setTimeout(async () => {
+    const old = document.getElementById("queue");
+    if (!old) return;
+    const el = await fragment(location.pathname + location.search);
+    if (!el) return;
+    const cur = document.activeElement && document.activeElement.closest("[data-review-item]");
+    old.replaceWith(el);
+    activate(el);
+    if (cur && document.getElementById(cur.id)) document.getElementById(cur.id).focus();
+  }, 300);
+}
+
+// After an action the list comes back: keep the keyboard on the next item.
+document.addEventListener("htmx:afterSettle", () => {
+  const first = document.querySelector("#queue [data-review-item]");
+  if (first && (document.activeElement === body || !document.activeElement)) first.focus();
+});
+
+// j/k move between queue items; a letter clicks the current item's button
+// that carries it as data-shortcut.
+document.addEventListener("keydown", (e) => {
+  if (e.ctrlKey || e.metaKey || e.altKey || !document.getElementById("queue")) return;
+  if (e.target.closest("input, textarea, select, [contenteditable]")) return;
+  const items = [...document.querySelectorAll("[data-review-item]")];
+  if (!items.length) return;
+  const cur = document.activeElement && document.activeElement.closest("[data-review-item]");
+  let i = items.indexOf(cur);
+  if (e.key === "j" || e.key === "k") {
+    i = e.key === "j" ? Math.min(i + 1, items.length - 1) : Math.max(i - 1, 0);
+    items[i].focus();
+    items[i].scrollIntoView({ block: "nearest" });
+    e.preventDefault();
+    return;
+  }
+  const target = cur || items[0];
+  const button = target.querySelector('[data-shortcut="' + e.key + '"]');
+  if (button) {
+    e.preventDefault();
+    button.click();
   }
 });
 
