@@ -44,7 +44,7 @@ func TestBrowserFeedbackAndReview(t *testing.T) {
 			t.Fatal("a new member has voted already")
 		}
 		voter.do(chromedp.Click(chromedp.CSS(`.vote-box button`)))
-		voter.waitUntil("the vote to count", `document.querySelector(".vote-count strong").textContent === "`+strconv.Itoa(before+1)+`"`)
+		voter.waitUntil("the vote to count", `document.querySelector(".vote-count strong")?.textContent === "`+strconv.Itoa(before+1)+`"`)
 		if got := voter.eval(`document.querySelector(".vote-box button").getAttribute("aria-pressed")`); got != "true" {
 			t.Fatalf("after voting the button is pressed=%s", got)
 		}
@@ -54,7 +54,7 @@ func TestBrowserFeedbackAndReview(t *testing.T) {
 			t.Fatalf("after a reload the count is %s, want %d", got, before+1)
 		}
 		voter.do(chromedp.Click(chromedp.CSS(`.vote-box button`)))
-		voter.waitUntil("the vote withdrawn", `document.querySelector(".vote-count strong").textContent === "`+strconv.Itoa(before)+`"`)
+		voter.waitUntil("the vote withdrawn", `document.querySelector(".vote-count strong")?.textContent === "`+strconv.Itoa(before)+`"`)
 		voter.checkClean()
 	})
 

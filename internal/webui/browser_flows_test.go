@@ -62,13 +62,13 @@ func TestBrowser(t *testing.T) {
 		replier.signIn("moderator")
 		replier.open(topicPath)
 		replier.waitUntil("the live feed", `document.body.dataset.live === "connected"`)
-		author.waitUntil("the replier among the readers", `document.getElementById("viewers").textContent.includes("moderator")`)
+		author.waitUntil("the replier among the readers", `document.getElementById("viewers")?.textContent.includes("moderator")`)
 		watcher.waitUntil("the replier online on the home page", `!!document.querySelector('#online a[href="/u/moderator"]')`)
 		// The composer suggests people for an @mention and previews Markdown.
 		// Indexing follows the outbox, so wait until the index knows the author.
 		srv.waitFor(t, "/api/v1/search/suggest?q=%40webtes", func(b []byte) bool { return strings.Contains(string(b), `"webtester"`) })
 		replier.do(chromedp.SendKeys(chromedp.ID("reply-body"), "**Live** reply from the moderator, 你好! cc @webtes"))
-		author.waitUntil("the typing indicator", `document.getElementById("typing").textContent.includes("moderator")`)
+		author.waitUntil("the typing indicator", `document.getElementById("typing")?.textContent.includes("moderator")`)
 		replier.waitUntil("a mention suggestion", `!!document.querySelector('#reply-suggestions [data-mention="webtester"]')`)
 		replier.do(chromedp.Click(chromedp.CSS(`#reply-suggestions [data-mention="webtester"]`)))
 		if got := replier.eval(`document.getElementById("reply-body").value`); !strings.HasSuffix(got, "cc @webtester ") {
@@ -77,19 +77,19 @@ func TestBrowser(t *testing.T) {
 		replier.do(chromedp.Click(chromedp.CSS(`#composer button.secondary`)))
 		replier.waitUntil("the preview", `document.querySelector("#reply-preview strong")?.textContent === "Live"`)
 		replier.do(chromedp.Click(chromedp.CSS(`#composer button[type="submit"]`)))
-		replier.waitUntil("the reply in the replier's page", `!!document.querySelector("#post-2") && document.getElementById("reply-body").value === ""`)
+		replier.waitUntil("the reply in the replier's page", `!!document.querySelector("#post-2") && document.getElementById("reply-body")?.value === ""`)
 		author.waitUntil("the reply without reload", `[...document.querySelectorAll("#posts .post-body")].some((e) => e.textContent.includes("Live reply from the moderator"))`)
 		if n := author.eval(`String(document.querySelectorAll("#post-2").length)`); n != "1" {
 			t.Fatalf("the reply is on the page %s times", n)
 		}
-		author.waitUntil("the typing indicator to clear", `document.getElementById("typing").textContent === ""`)
+		author.waitUntil("the typing indicator to clear", `document.getElementById("typing")?.textContent === ""`)
 
 		// A reaction from the replier shows in the author's page, and the
 		// author's notification count goes up, both live.
 		replier.do(chromedp.Click(chromedp.CSS(`#reactions-` + author.eval(`document.querySelector("#post-1").dataset.postId`) + ` button`)))
-		replier.waitUntil("the reaction to register", `document.querySelector("#post-1 .reactions button").getAttribute("aria-pressed") === "true"`)
-		author.waitUntil("the reaction count", `document.querySelector("#post-1 .reactions button span").textContent === "1"`)
-		author.waitUntil("a notification", `document.getElementById("notification-count").textContent !== "0"`)
+		replier.waitUntil("the reaction to register", `document.querySelector("#post-1 .reactions button")?.getAttribute("aria-pressed") === "true"`)
+		author.waitUntil("the reaction count", `document.querySelector("#post-1 .reactions button span")?.textContent === "1"`)
+		author.waitUntil("a notification", `document.getElementById("notification-count")?.textContent !== "0"`)
 		author.do(chromedp.Click(chromedp.CSS(`#notifications summary`)))
 		author.waitUntil("the notification menu", `document.querySelectorAll("#notification-menu .notification").length > 0`)
 		author.checkClean()
