@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -313,6 +314,13 @@ func status(k apperr.Kind) int {
 // fail renders err as an error page (or, for htmx, an error fragment).
 // Guests who need to sign in are sent to the sign-in page.
 func (rq *request) fail(err error) {
+	if errors.Is(err, context.Canceled) && rq.r.Context().Err() != nil {
+		// The reader went away (a fragment a live update replaced, a page
+		// left): nobody reads an answer. 499, as the API, not a 500.
+		rq.w.WriteHeader(499)
+		rq.s.Log.Debug("client closed the request", "path", rq.r.URL.Path)
+		return
+	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		err = apperr.TooLarge("too_large", "the form is larger than the limit")
