@@ -3,6 +3,7 @@ package group
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/crn-dev/crn/ent"
 	entgroup "github.com/crn-dev/crn/ent/group"
@@ -66,18 +67,9 @@ func (c ContentAccess) Readable(ctx context.Context, a authz.Actor) (authz.Group
 		return authz.Groups{}, fmt.Errorf("readable groups: %w", err)
 	}
 	for _, id := range a.GroupIDs() {
-		if !contains(ids, id) {
+		if !slices.Contains(ids, id) {
 			ids = append(ids, id)
 		}
 	}
 	return authz.Groups{IDs: ids}, nil
-}
-
-func contains(ids []int, id int) bool {
-	for _, v := range ids {
-		if v == id {
-			return true
-		}
-	}
-	return false
 }

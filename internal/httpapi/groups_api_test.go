@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -445,23 +444,5 @@ func TestPrivateGroupIsPrivateOnEverySurface(t *testing.T) {
 // relayNotifications delivers every committed event to the notification consumer.
 func relayNotifications(t *testing.T, db *database.DB) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	r := event.NewRelay(db.Client, slog.New(slog.DiscardHandler), event.RelayOptions{PollInterval: 5 * time.Millisecond}, notify.Consumer{Postgres: db.Dialect == database.Postgres})
-	done := make(chan struct{})
-	go func() { r.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
-	latest, err := event.Latest(ctx, db.Client)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		pos, err := event.Position(ctx, db.Client, notify.Consumer{}.Name())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if pos >= latest {
-			return
-		}
-	}
-	t.Fatal("relay did not catch up")
+	relayTo(t, db, notify.Consumer{Postgres: db.Dialect == database.Postgres})
 }
