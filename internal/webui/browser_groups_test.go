@@ -13,7 +13,10 @@ import (
 // TestBrowserGroups walks the group and resource pages in Chromium against
 // a seeded crn: creating groups, joining a public one and finding it on
 // the profile, a guest refused a private group, sharing a small file with
-// the upload script and downloading it, and axe-core on the new pages.
+// the upload script and downloading it; an owner editing the group and
+// making a member a moderator, a refusal shown in the page, deleting and
+// restoring a resource; and axe-core on the group, resource and
+// management pages.
 func TestBrowserGroups(t *testing.T) {
 	chromium := chromiumPath(t)
 	srv := startCRN(t)
@@ -102,6 +105,77 @@ func TestBrowserGroups(t *testing.T) {
 		member.checkClean()
 	})
 
+	var managed bool // the management subtest ran: the axe list may include its pages
+	t.Run("an owner edits the group and changes a member's role", func(t *testing.T) {
+		if resourcePath == "" {
+			t.Skip("needs the member who joined and their resource")
+		}
+		// The settings form, filled and sent from the keyboard.
+		owner.open(public)
+		owner.do(chromedp.Click(chromedp.ID("group-settings-link")))
+		owner.waitUntil("the settings page", `!!document.getElementById("group-settings-form")`)
+		owner.do(
+			chromedp.Clear(chromedp.ID("group-name")),
+			chromedp.SendKeys(chromedp.ID("group-name"), "Browser Testers United"),
+			chromedp.Clear(chromedp.ID("group-description")),
+			chromedp.SendKeys(chromedp.ID("group-description"), "Edited from Chromium"),
+			chromedp.Focus(chromedp.ID("group-settings-save")),
+			chromedp.KeyEvent("\r"),
+		)
+		owner.waitUntil("the renamed group", `document.getElementById("group-heading")?.textContent === "Browser Testers United"`)
+		if got := owner.eval(`document.querySelector("main .lead").textContent`); got != "Edited from Chromium" {
+			t.Fatalf("the group's description reads %q", got)
+		}
+		owner.checkClean()
+
+		// The member who joined becomes a moderator.
+		owner.do(chromedp.Click(chromedp.ID("group-members-link")))
+		owner.waitUntil("the members page", `!!document.querySelector("#member-groupie select")`)
+		if got := owner.eval(`document.querySelector("#member-groupie select").value`); got != "member" {
+			t.Fatalf("groupie's role before: %q", got)
+		}
+		owner.do(
+			chromedp.SetValue(chromedp.CSS(`#member-groupie select`), "moderator"),
+			chromedp.Click(chromedp.CSS(`#member-groupie form[action$="/members/role"] button`)),
+		)
+		owner.waitUntil("the role change", `!!document.getElementById("page-done") && document.querySelector("#member-groupie select")?.value === "moderator"`)
+		owner.open(public)
+		if got := owner.eval(`[...document.querySelectorAll("#member-list li")].find((li) => li.querySelector('a[href="/u/groupie"]'))?.querySelector(".label")?.textContent ?? ""`); got != "Moderator" {
+			t.Fatalf("the group page shows groupie as %q", got)
+		}
+		owner.checkClean()
+
+		// Refusals show in the page: the last owner may not step down.
+		owner.open(public + "/members")
+		owner.do(
+			chromedp.SetValue(chromedp.CSS(`#member-moderator select`), "member"),
+			chromedp.Click(chromedp.CSS(`#member-moderator form[action$="/members/role"] button`)),
+		)
+		owner.waitUntil("the refusal", `!!document.getElementById("page-error")`)
+		if got := owner.eval(`String(performance.getEntriesByType("navigation")[0].responseStatus)`); got != "409" {
+			t.Fatalf("stepping down as the last owner answers %s", got)
+		}
+		owner.checkClean()
+
+		// A site moderator deletes the shared resource, sees it marked, and restores it.
+		owner.open(resourcePath)
+		owner.do(chromedp.Click(chromedp.ID("resource-bookmark")))
+		owner.waitUntil("the bookmark", `document.getElementById("resource-bookmark")?.getAttribute("aria-pressed") === "true"`)
+		owner.do(chromedp.Click(chromedp.ID("resource-delete-link")))
+		owner.waitUntil("the confirmation", `!!document.getElementById("resource-delete")`)
+		owner.do(chromedp.Focus(chromedp.ID("resource-delete")), chromedp.KeyEvent("\r"))
+		owner.waitUntil("the deleted resource", `!!document.getElementById("resource-restore")`)
+		axe, err := os.ReadFile("testdata/vendor/axe.min.js")
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkAxe(t, owner, string(axe), resourcePath+" deleted")
+		owner.do(chromedp.Click(chromedp.ID("resource-restore")))
+		owner.waitUntil("the restored resource", `!document.getElementById("resource-deleted") && !!document.getElementById("resource-edit-link")`)
+		owner.checkClean()
+		managed = true
+	})
+
 	t.Run("a guest gets 404 on a private group", func(t *testing.T) {
 		guest := newPerson(t, browser, srv)
 		guest.do(chromedp.Navigate(srv.url + private))
@@ -129,6 +203,15 @@ func TestBrowserGroups(t *testing.T) {
 			{guest, "/groups"}, {guest, public}, {guest, "/resources"}, {guest, resourcePath},
 			{owner, "/groups"}, {owner, public}, {owner, private}, {owner, public + "/invite"}, {owner, public + "/requests"},
 			{owner, "/groups/new"}, {owner, "/resources?sort=rating&kind=file"}, {owner, "/resources/new"}, {owner, resourcePath},
+		}
+		if managed {
+			pages = append(pages, []struct {
+				who  *person
+				path string
+			}{
+				{owner, public + "/settings"}, {owner, public + "/delete"}, {owner, public + "/members"}, {guest, public + "/members"},
+				{owner, resourcePath + "/edit"}, {owner, resourcePath + "/delete"}, {owner, "/resources?bookmarked=1"}, {owner, "/bookmarks"},
+			}...)
 		}
 		for _, pg := range pages {
 			for _, width := range []int64{1280, 390} {

@@ -44,6 +44,7 @@ func (s *server) routesGroups(h func(string, handler)) {
 	h("POST /g/{slug}/requests/{id}", s.decideRequest)
 	h("GET /invites/{token}", s.acceptInvitePage)
 	h("POST /invites/{token}", s.acceptInvite)
+	s.routesGroupManage(h)
 }
 
 type groupsData struct {
@@ -124,6 +125,7 @@ type groupData struct {
 	Feed        []feedItem
 	Message     string // a join request's message being corrected
 	Errors      map[string]string
+	Error       string // a refusal from the service (leaving as the last owner)
 }
 
 // groupPage is a group's space. A private group is not found and a
@@ -261,7 +263,7 @@ func (s *server) leaveGroup(rq *request) error {
 	}
 	slug := rq.r.PathValue("slug")
 	if err := s.Groups.Leave(rq.r.Context(), rq.actor, slug); err != nil {
-		return err
+		return s.leaveRefused(rq, err)
 	}
 	// After leaving a private group its page is gone for the reader.
 	return rq.redirect("/groups")
@@ -269,11 +271,14 @@ func (s *server) leaveGroup(rq *request) error {
 
 type inviteData struct {
 	Group    *group.View
+	Nav      groupNav
 	Invites  []group.InviteEntry
 	Username string
 	Link     string // a new link invite's address, shown once
 	Invited  *ent.User
 	Errors   map[string]string
+	Error    string // a refusal from the service (revoking)
+	Revoked  bool   // an invite was just revoked
 }
 
 // invitePage lets owners and moderators invite by username or create a
@@ -299,7 +304,7 @@ func (s *server) inviteData(rq *request) (*inviteData, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &inviteData{Group: g, Invites: invites}, nil
+	return &inviteData{Group: g, Nav: groupNavFor(rq, g, "invite"), Invites: invites, Revoked: rq.r.URL.Query().Get("revoked") == "1"}, nil
 }
 
 // inviteUses bounds the uses of a link made on the page.
@@ -366,6 +371,7 @@ func (s *server) absolute(rq *request, p string) string {
 
 type requestsData struct {
 	Group    *group.View
+	Nav      groupNav
 	Requests []group.Request
 	Next     string
 	Errors   map[int]string // a rejection's problem, by request
@@ -394,7 +400,7 @@ func (s *server) requestsData(rq *request) (*requestsData, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &requestsData{Group: g, Requests: rs}
+	d := &requestsData{Group: g, Nav: groupNavFor(rq, g, "requests"), Requests: rs}
 	if next > 0 {
 		d.Next = groupURL(g.Slug) + "/requests?after=" + strconv.Itoa(next)
 	}

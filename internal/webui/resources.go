@@ -54,16 +54,21 @@ func (s *server) routesResources(h func(string, handler)) {
 	h("POST /r/{id}/rate", s.rateResource)
 	h("POST /r/{id}/bookmark", s.bookmarkResource)
 	h("POST /r/{id}/versions", s.addVersion)
+	s.routesResourceManage(h)
 }
 
 type libraryData struct {
-	Resources []*resource.View
-	Kind, Tag string
-	Group     *group.View
-	Sort      string
-	Kinds     []string
-	Sorts     []string
-	Next      string
+	Resources  []*resource.View
+	Kind, Tag  string
+	Group      *group.View
+	Sort       string
+	Kinds      []string
+	Sorts      []string
+	Next       string
+	Bookmarked bool // only the reader's bookmarks
+	Deleted    bool // only deleted resources (moderators)
+	CanDeleted bool // the reader may list deleted resources
+	Removed    bool // a resource was just deleted
 }
 
 // query is the listing's filters as a query string, for tabs and pages.
@@ -81,6 +86,12 @@ func (d libraryData) Query(sort string) string {
 	if sort != "" && sort != resource.SortNewest {
 		q.Set("sort", sort)
 	}
+	if d.Bookmarked {
+		q.Set("bookmarked", "1")
+	}
+	if d.Deleted {
+		q.Set("deleted", "1")
+	}
 	return q.Encode()
 }
 
@@ -90,12 +101,14 @@ func (s *server) libraryPage(rq *request) error {
 	ctx := rq.r.Context()
 	q := rq.r.URL.Query()
 	d := libraryData{Kind: q.Get("kind"), Tag: q.Get("tag"), Sort: q.Get("sort"),
-		Kinds: []string{resource.KindFile, resource.KindLink, resource.KindGuide},
-		Sorts: []string{resource.SortNewest, resource.SortDownloads, resource.SortRating}}
+		Kinds:      []string{resource.KindFile, resource.KindLink, resource.KindGuide},
+		Sorts:      []string{resource.SortNewest, resource.SortDownloads, resource.SortRating},
+		Bookmarked: q.Get("bookmarked") == "1", Deleted: q.Get("deleted") == "1", Removed: q.Get("removed") == "1",
+		CanDeleted: rq.actor.ModeratesResources()}
 	if d.Sort == "" {
 		d.Sort = resource.SortNewest
 	}
-	lq := resource.ListQuery{Kind: d.Kind, Tag: d.Tag, Sort: d.Sort, Cursor: q.Get("cursor")}
+	lq := resource.ListQuery{Kind: d.Kind, Tag: d.Tag, Sort: d.Sort, Cursor: q.Get("cursor"), Bookmarked: d.Bookmarked, Deleted: d.Deleted}
 	if slug := q.Get("group"); slug != "" && s.Groups != nil {
 		g, err := s.Groups.Get(ctx, rq.actor, slug)
 		if err != nil {
@@ -113,7 +126,14 @@ func (s *server) libraryPage(rq *request) error {
 		nq.Set("cursor", page.Next)
 		d.Next = "/resources?" + nq.Encode()
 	}
-	return rq.render("resources", rq.lang.T("resources.title"), d)
+	title := rq.lang.T("resources.title")
+	switch {
+	case d.Bookmarked:
+		title = rq.lang.T("resources.bookmarked")
+	case d.Deleted:
+		title = rq.lang.T("resources.deleted")
+	}
+	return rq.render("resources", title, d)
 }
 
 type shareData struct {
@@ -205,15 +225,17 @@ func (rq *request) fieldErrors(e *apperr.Error) error {
 }
 
 type resourceData struct {
-	Resource  *resource.View
-	Group     *group.View
-	Versions  []*ent.ResourceVersion
-	CanEdit   bool
-	CanRate   bool
-	Stars     []int
-	Average   string // the average rating, one decimal
-	UploadMax int64  // MB
-	Errors    map[string]string
+	Resource   *resource.View
+	Group      *group.View
+	Versions   []*ent.ResourceVersion
+	CanEdit    bool
+	CanRestore bool // deleted, and the reader may bring it back
+	CanRate    bool
+	Stars      []int
+	Average    string // the average rating, one decimal
+	UploadMax  int64  // MB
+	Errors     map[string]string
+	Error      string // the service's refusal (restoring)
 }
 
 // resourcePage shows one resource: its description, versions with their
@@ -237,7 +259,8 @@ func (s *server) resourceData(rq *request) (*resourceData, error) {
 		return nil, err
 	}
 	d := &resourceData{Resource: v, CanEdit: authz.CanEditResource(rq.actor, v.Resource) && v.DeletedAt == nil,
-		CanRate: authz.CanRateResource(rq.actor, v.Resource), Stars: []int{1, 2, 3, 4, 5}, UploadMax: s.Resources.Limits().UploadMax >> 20}
+		CanRestore: v.DeletedAt != nil && authz.CanRestoreResource(rq.actor),
+		CanRate:    authz.CanRateResource(rq.actor, v.Resource), Stars: []int{1, 2, 3, 4, 5}, UploadMax: s.Resources.Limits().UploadMax >> 20}
 	if v.RatingCount > 0 {
 		d.Average = strconv.FormatFloat(float64(v.RatingSum)/float64(v.RatingCount), 'f', 1, 64)
 	}

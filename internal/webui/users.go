@@ -5,6 +5,7 @@ import (
 	"github.com/crn-dev/crn/ent/user"
 	"github.com/crn-dev/crn/internal/apperr"
 	"github.com/crn-dev/crn/internal/group"
+	"github.com/crn-dev/crn/internal/resource"
 )
 
 // profileItems is how many recent topics and posts a profile shows.
@@ -49,14 +50,34 @@ func (s *server) profilePage(rq *request) error {
 	return rq.render("profile", title, d)
 }
 
-// bookmarksPage lists the reader's bookmarked posts.
+type bookmarksData struct {
+	Posts     []*ent.Post
+	Resources []*resource.View // nil without resources
+	More      bool             // more bookmarked resources than shown
+	HasLib    bool             // the server has a resource library
+}
+
+// bookmarksPage lists the reader's bookmarked posts and resources.
 func (s *server) bookmarksPage(rq *request) error {
 	if err := rq.requireUser(); err != nil {
 		return err
 	}
-	ps, err := s.Forums.Bookmarks(rq.r.Context(), rq.actor, 50)
+	ctx := rq.r.Context()
+	ps, err := s.Forums.Bookmarks(ctx, rq.actor, 50)
 	if err != nil {
 		return err
 	}
-	return rq.render("bookmarks", rq.lang.T("bookmarks.title"), ps)
+	d := bookmarksData{Posts: ps, HasLib: s.Resources != nil}
+	if s.Resources != nil {
+		page, err := s.Resources.List(ctx, rq.actor, resource.ListQuery{Bookmarked: true, Limit: bookmarkedResourcesShown})
+		if err != nil {
+			return err
+		}
+		d.Resources, d.More = page.Resources, page.Next != ""
+	}
+	return rq.render("bookmarks", rq.lang.T("bookmarks.title"), d)
 }
+
+// bookmarkedResourcesShown is how many bookmarked resources /bookmarks
+// lists; the rest are on /resources?bookmarked=1.
+const bookmarkedResourcesShown = 20
