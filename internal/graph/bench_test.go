@@ -160,13 +160,50 @@ func BenchmarkPageRank(b *testing.B) {
 	})
 }
 
+// BenchmarkCommunities is one community detection as the background job
+// runs it: snapshot, Louvain, modularity, top members and tags.
 func BenchmarkCommunities(b *testing.B) {
+	w := benchService(b)
+	reportPercentiles(b, func(int) {
+		r, _, _, err := w.s.computeCommunities(context.Background(), AnalyticsQuery{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(r.Modularity, "modularity")
+		b.ReportMetric(float64(r.Total), "communities")
+	})
+}
+
+// BenchmarkCommunitiesCached is GET /graph/communities once a result is
+// cached: the opt-outs, the graph's version, a copy.
+func BenchmarkCommunitiesCached(b *testing.B) {
+	w := benchService(b)
+	staff := Viewer{UserID: 1, Staff: true}
+	if _, err := w.s.Communities(context.Background(), staff, AnalyticsQuery{}); err != nil {
+		b.Fatal(err)
+	}
+	reportPercentiles(b, func(int) {
+		r, err := w.s.Communities(context.Background(), staff, AnalyticsQuery{})
+		if err != nil || r.Status != StatusReady {
+			b.Fatal(err, r.Status)
+		}
+	})
+}
+
+// BenchmarkCommunitiesGonum is what community detection did before
+// louvain.go: gonum's community.Modularize on each customer's 8 strongest
+// ties, for comparison.
+func BenchmarkCommunitiesGonum(b *testing.B) {
 	w := benchService(b)
 	staff := Viewer{UserID: 1, Staff: true}
 	reportPercentiles(b, func(int) {
-		if _, err := w.s.Communities(context.Background(), staff, AnalyticsQuery{}); err != nil {
+		snap, _, done, err := w.s.analyticsView(context.Background(), staff, AnalyticsQuery{})
+		if err != nil {
 			b.Fatal(err)
 		}
+		done()
+		_, q := gonumLouvain(snap.sparsify(8))
+		b.ReportMetric(q, "modularity")
 	})
 }
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"strings"
+	"sync"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
@@ -42,6 +44,8 @@ type Options struct {
 	Now       func() time.Time
 	// PageSize and PageMax bound follower lists.
 	PageSize, PageMax int
+	// Community tunes the cache of community detection results.
+	Community CommunityOptions
 }
 
 // Service is the relationship graph: follows, and queries over the graph.
@@ -50,6 +54,13 @@ type Service struct {
 	postgres bool
 	opts     Options
 	mem      *Memory
+
+	communities communityCache
+	// Background work (community detection) runs under bgCtx; Close
+	// cancels it and waits.
+	bgCtx      context.Context
+	stopBG     context.CancelFunc
+	background sync.WaitGroup
 }
 
 // DefaultHalfLife is how long an interaction takes to count half as much.
@@ -78,7 +89,11 @@ func New(db *database.DB, mem *Memory, opts Options) *Service {
 	if opts.PageSize == 0 {
 		opts.PageSize, opts.PageMax = 20, 100
 	}
-	return &Service{db: db.Client, postgres: db.Dialect == database.Postgres, opts: opts, mem: mem}
+	opts.Community.defaults()
+	s := &Service{db: db.Client, postgres: db.Dialect == database.Postgres, opts: opts, mem: mem}
+	s.communities.seed = maphash.MakeSeed()
+	s.bgCtx, s.stopBG = context.WithCancel(context.Background())
+	return s
 }
 
 // Memory is the in-memory graph the service queries.

@@ -92,10 +92,11 @@ type pairTotals struct {
 // between them, in peer order.
 func (vw *view) eachPeer(u int32, fn func(peer int32, t *pairTotals)) {
 	l := vw.m.adj[u]
+	var t pairTotals // one for the whole row: fn's &t makes it escape
 	for i := 0; i < len(l); {
 		p := l[i].peer
-		t, seen, next := vw.runTotals(l, i)
-		i = next
+		var seen bool
+		t, seen, i = vw.runTotals(l, i)
 		if seen && t.weight > 0 && !vw.isHidden(p) {
 			fn(p, &t)
 		}
