@@ -107,29 +107,70 @@ func egoNetwork(vw *view, userID int, q NeighborQuery) (order []int32, depths []
 		}
 		for i := range cands {
 			cands[i].w = s.best[cands[i].n]
+			s.cand[cands[i].n] = 0 // those not taken may be candidates again
 		}
-		slices.SortFunc(cands, func(a, b candidate) int {
-			switch {
-			case a.w > b.w:
-				return -1
-			case a.w < b.w:
-				return 1
-			}
-			return int(a.n - b.n)
-		})
 		frontier = len(order)
-		for _, c := range cands[:min(len(cands), q.Limit+1-len(order))] {
+		for _, c := range strongest(cands, q.Limit+1-len(order)) {
 			s.in[c.n] = s.gen
 			order = append(order, c.n)
 			depths = append(depths, d)
 		}
-		// Those not taken may be candidates again at the next level.
-		for _, c := range cands {
-			s.cand[c.n] = 0
-		}
 		s.cands = cands[:0]
 	}
 	return order, depths
+}
+
+// stronger orders candidates: the strongest tie first, then the lowest index.
+func stronger(a, b candidate) int {
+	switch {
+	case a.w > b.w:
+		return -1
+	case a.w < b.w:
+		return 1
+	}
+	return int(a.n - b.n)
+}
+
+// strongest returns the k strongest of c, strongest first, reordering c.
+// A hub's second level has thousands of candidates for a few places, so
+// it keeps the best k in a heap rather than sorting them all.
+func strongest(c []candidate, k int) []candidate {
+	if k <= 0 {
+		return nil
+	}
+	if k >= len(c) {
+		slices.SortFunc(c, stronger)
+		return c
+	}
+	h := c[:k] // a heap whose root is the weakest kept
+	for i := k/2 - 1; i >= 0; i-- {
+		siftWeakest(h, i)
+	}
+	for _, x := range c[k:] {
+		if stronger(x, h[0]) < 0 {
+			h[0] = x
+			siftWeakest(h, 0)
+		}
+	}
+	slices.SortFunc(h, stronger)
+	return h
+}
+
+func siftWeakest(h []candidate, i int) {
+	for {
+		w := i
+		if l := 2*i + 1; l < len(h) && stronger(h[l], h[w]) > 0 {
+			w = l
+		}
+		if r := 2*i + 2; r < len(h) && stronger(h[r], h[w]) > 0 {
+			w = r
+		}
+		if w == i {
+			return
+		}
+		h[i], h[w] = h[w], h[i]
+		i = w
+	}
 }
 
 // edgesAmong lists the ties among the given nodes, of at least minWeight.
