@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -264,4 +265,26 @@ func BenchmarkIncrementalUpdateDatabase(b *testing.B) {
 			b.Fatal(err)
 		}
 	})
+}
+
+// BenchmarkEgoNetworkJSON is an ego network and its JSON encoding, as the
+// API sends it.
+func BenchmarkEgoNetworkJSON(b *testing.B) {
+	w := benchService(b)
+	r := rand.New(rand.NewPCG(2, 2))
+	v := Viewer{UserID: 1}
+	var size int
+	reportPercentiles(b, func(int) {
+		u := 1 + r.IntN(w.nodes)
+		net, err := w.s.Neighbors(context.Background(), v, fmt.Sprintf("u%d", u), NeighborQuery{Depth: 2})
+		if err != nil {
+			b.Fatal(err)
+		}
+		out, err := json.Marshal(net)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size += len(out)
+	})
+	b.ReportMetric(float64(size)/float64(b.N), "bytes/response")
 }
