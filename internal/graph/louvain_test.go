@@ -104,3 +104,17 @@ func TestLouvainStopsWithItsContext(t *testing.T) {
 		t.Fatal("a cancelled detection finished")
 	}
 }
+
+// TestLouvainCountsSelfLoops: two heavy self-loops (two aggregated
+// communities) joined by a light tie stay apart. gonum's Modularize merges
+// them, as its first reduction drops self-loops (docs/graph.md), which is why
+// the levels after the first are not handed to it.
+func TestLouvainCountsSelfLoops(t *testing.T) {
+	g := &wgraph{off: []int32{0, 1, 2}, peer: []int32{1, 0}, w: []float64{1, 1}, self: []float64{10, 10}}
+	got, err := louvain(context.Background(), g, 1)
+	if err != nil || len(got.communities) != 2 || math.Abs(got.modularity-9.0/22) > 1e-12 {
+		t.Fatalf("communities %v, modularity %v (want 2 and 9/22): %v", got.communities, got.modularity, err)
+	}
+	theirs := community.Modularize(weighted{g}, 1, rand.NewPCG(1, 2)).Communities()
+	t.Logf("gonum's Modularize on the same graph: %d communities, Q %.3f", len(theirs), community.Q(weighted{g}, theirs, 1))
+}
