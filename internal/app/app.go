@@ -243,6 +243,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		Decay: graph.Decay{HalfLife: cfg.GraphHalfLife}, Weights: weights, Committed: committed, Now: opts.Now,
 		Groups: graphGroups{a.Forums},
 	})
+	a.closers = append(a.closers, func() error { a.Graph.Close(); return nil }) // background community detection
 	{
 		fopts := feedback.Options{Committed: committed, Now: opts.Now, PlanWeights: cfg.FeedbackPlanWeights}
 		if a.Discovery != nil {

@@ -2,11 +2,9 @@ package graph
 
 import (
 	"context"
-	"math/rand/v2"
 	"sort"
 	"time"
 
-	"gonum.org/v1/gonum/graph/community"
 	"gonum.org/v1/gonum/graph/network"
 
 	"github.com/crn-dev/crn/ent"
@@ -78,6 +76,11 @@ func (s *Service) analyticsView(ctx context.Context, v Viewer, q AnalyticsQuery)
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	return s.analyticsViewHiding(ctx, v, q, hidden)
+}
+
+// analyticsViewHiding is analyticsView with the opt-outs already read.
+func (s *Service) analyticsViewHiding(ctx context.Context, v Viewer, q AnalyticsQuery, hidden map[int]bool) (*snapshot, *view, func(), error) {
 	var keep func(int) bool
 	if q.Group != 0 {
 		ids, err := s.db.GraphAffiliation.Query().Where(graphaffiliation.Kind(affGroup), graphaffiliation.RefID(q.Group)).
@@ -248,121 +251,6 @@ func (s *Service) rank(ctx context.Context, snap *snapshot, scores map[int64]flo
 		out = append(out, Ranked{Node: n, Rank: i + 1})
 	}
 	return out, nil
-}
-
-// Community is a group of customers tied more to each other than to others.
-type Community struct {
-	ID         int      `json:"id"`
-	Size       int      `json:"size"`
-	TopMembers []Ranked `json:"top_members"`
-	TopTags    []string `json:"top_tags"`
-}
-
-// Communities is the result of community detection.
-type Communities struct {
-	Modularity  float64     `json:"modularity"`
-	Total       int         `json:"total"` // communities found, including those not listed
-	Communities []Community `json:"communities"`
-}
-
-// Community listing limits.
-const (
-	communitiesListed = 20
-	membersListed     = 5
-	tagsListed        = 5
-)
-
-// Communities detects communities with the Louvain method (gonum's
-// community.Modularize) on the undirected weighted graph.
-func (s *Service) Communities(ctx context.Context, v Viewer, q AnalyticsQuery) (Communities, error) {
-	if err := staffOnly(v); err != nil {
-		return Communities{}, err
-	}
-	q.Metric = MetricPageRank
-	if err := q.check(); err != nil {
-		return Communities{}, err
-	}
-	snap, _, done, err := s.analyticsView(ctx, v, q)
-	if err != nil {
-		return Communities{}, err
-	}
-	done()
-	groups, modularity := Louvain(snap.forCommunities())
-	out := Communities{Modularity: round(modularity), Total: len(groups), Communities: []Community{}}
-	for ci, members := range groups {
-		if ci >= communitiesListed {
-			break
-		}
-		in := make(map[int32]bool, len(members))
-		for _, m := range members {
-			in[int32(m)] = true
-		}
-		strength := map[int64]float64{}
-		for _, m := range members {
-			for j := snap.off[m]; j < snap.off[m+1]; j++ {
-				if in[snap.peer[j]] {
-					strength[m] += float64(snap.w[j])
-				}
-			}
-		}
-		top, err := s.rank(ctx, snap, strength, membersListed)
-		if err != nil {
-			return out, err
-		}
-		ids := make([]int, len(top))
-		for i, t := range top {
-			ids[i] = t.ID
-			top[i].Score = round(top[i].Score)
-		}
-		tags, err := s.topTags(ctx, ids)
-		if err != nil {
-			return out, err
-		}
-		out.Communities = append(out.Communities, Community{ID: ci + 1, Size: len(members), TopMembers: top, TopTags: tags})
-	}
-	return out, nil
-}
-
-// Community detection on large graphs runs on each customer's
-// communityTies strongest ties once the graph has more than
-// communityFullMax ties (see snapshot.sparsify).
-const (
-	communityFullMax = 250_000
-	communityTies    = 8
-)
-
-func (s *snapshot) forCommunities() *snapshot {
-	if len(s.peer)/2 <= communityFullMax {
-		return s
-	}
-	return s.sparsify(communityTies)
-}
-
-// Louvain returns the communities of a snapshot, largest first, as snapshot
-// ids, and their modularity. The seed is fixed, so results are repeatable.
-func Louvain(snap *snapshot) ([][]int64, float64) {
-	if len(snap.users) == 0 {
-		return nil, 0
-	}
-	g := undirected{snap}
-	reduced := community.Modularize(g, 1, rand.NewPCG(1, 2))
-	comms := reduced.Communities()
-	out := make([][]int64, 0, len(comms))
-	for _, c := range comms {
-		ids := make([]int64, len(c))
-		for i, n := range c {
-			ids[i] = n.ID()
-		}
-		sort.Slice(ids, func(a, b int) bool { return ids[a] < ids[b] })
-		out = append(out, ids)
-	}
-	sort.Slice(out, func(a, b int) bool {
-		if len(out[a]) != len(out[b]) {
-			return len(out[a]) > len(out[b])
-		}
-		return out[a][0] < out[b][0]
-	})
-	return out, community.Q(g, comms, 1)
 }
 
 // topTags are the commonest tags of the topics these users posted in.

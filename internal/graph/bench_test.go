@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -65,9 +66,9 @@ func benchService(b *testing.B) *benchWorld {
 		if _, err := db.MigrateUp(ctx); err != nil {
 			b.Fatal(err)
 		}
-		for lo := 1; lo <= nodes; lo += 2000 {
+		for lo := 1; lo <= nodes; lo += 500 { // 500 rows stay under SQLite's bound on variables
 			var bulk []*ent.UserCreate
-			for u := lo; u < lo+2000 && u <= nodes; u++ {
+			for u := lo; u < lo+500 && u <= nodes; u++ {
 				name := fmt.Sprintf("u%d", u)
 				bulk = append(bulk, db.Client.User.Create().SetUsername(name).SetUsernameKey(name).
 					SetEmail(name+"@example.com").SetEmailKey(name+"@example.com").SetPasswordHash("x"))
@@ -160,13 +161,50 @@ func BenchmarkPageRank(b *testing.B) {
 	})
 }
 
+// BenchmarkCommunities is one community detection as the background job
+// runs it: snapshot, Louvain, modularity, top members and tags.
 func BenchmarkCommunities(b *testing.B) {
+	w := benchService(b)
+	reportPercentiles(b, func(int) {
+		r, _, _, err := w.s.computeCommunities(context.Background(), AnalyticsQuery{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(r.Modularity, "modularity")
+		b.ReportMetric(float64(r.Total), "communities")
+	})
+}
+
+// BenchmarkCommunitiesCached is GET /graph/communities once a result is
+// cached: the opt-outs, the graph's version, a copy.
+func BenchmarkCommunitiesCached(b *testing.B) {
+	w := benchService(b)
+	staff := Viewer{UserID: 1, Staff: true}
+	if _, err := w.s.Communities(context.Background(), staff, AnalyticsQuery{}); err != nil {
+		b.Fatal(err)
+	}
+	reportPercentiles(b, func(int) {
+		r, err := w.s.Communities(context.Background(), staff, AnalyticsQuery{})
+		if err != nil || r.Status != StatusReady {
+			b.Fatal(err, r.Status)
+		}
+	})
+}
+
+// BenchmarkCommunitiesGonum is what community detection did before
+// louvain.go: gonum's community.Modularize on each customer's 8 strongest
+// ties, for comparison.
+func BenchmarkCommunitiesGonum(b *testing.B) {
 	w := benchService(b)
 	staff := Viewer{UserID: 1, Staff: true}
 	reportPercentiles(b, func(int) {
-		if _, err := w.s.Communities(context.Background(), staff, AnalyticsQuery{}); err != nil {
+		snap, _, done, err := w.s.analyticsView(context.Background(), staff, AnalyticsQuery{})
+		if err != nil {
 			b.Fatal(err)
 		}
+		done()
+		_, q := gonumLouvain(snap.sparsify(8))
+		b.ReportMetric(q, "modularity")
 	})
 }
 
@@ -227,4 +265,26 @@ func BenchmarkIncrementalUpdateDatabase(b *testing.B) {
 			b.Fatal(err)
 		}
 	})
+}
+
+// BenchmarkEgoNetworkJSON is an ego network and its JSON encoding, as the
+// API sends it.
+func BenchmarkEgoNetworkJSON(b *testing.B) {
+	w := benchService(b)
+	r := rand.New(rand.NewPCG(2, 2))
+	v := Viewer{UserID: 1}
+	var size int
+	reportPercentiles(b, func(int) {
+		u := 1 + r.IntN(w.nodes)
+		net, err := w.s.Neighbors(context.Background(), v, fmt.Sprintf("u%d", u), NeighborQuery{Depth: 2})
+		if err != nil {
+			b.Fatal(err)
+		}
+		out, err := json.Marshal(net)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size += len(out)
+	})
+	b.ReportMetric(float64(size)/float64(b.N), "bytes/response")
 }

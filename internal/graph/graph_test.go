@@ -364,3 +364,59 @@ func TestRecommendations(t *testing.T) {
 		}
 	})
 }
+
+func TestCommunitiesAreCachedUntilTheGraphChanges(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		f := newFixture(t, db, "a", "b", "c", "d", "e", "f", "staff")
+		for _, tri := range [][3]string{{"a", "b", "c"}, {"d", "e", "f"}} {
+			f.tie(tri[0], tri[1], Reply, 2, 0)
+			f.tie(tri[1], tri[2], Reply, 2, 0)
+			f.tie(tri[0], tri[2], Reply, 2, 0)
+		}
+		ctx := context.Background()
+		staff := f.viewer("staff")
+		first, err := f.s.Communities(ctx, staff, AnalyticsQuery{})
+		if err != nil || first.Status != StatusReady || first.Total != 2 || first.ComputedAt == nil || !first.ComputedAt.Equal(f.now) || first.Stale {
+			t.Fatalf("first: %v %+v", err, first)
+		}
+		// Unchanged graph: the cached result, however late.
+		f.now = f.now.Add(10 * time.Minute)
+		again, _ := f.s.Communities(ctx, staff, AnalyticsQuery{})
+		if !again.ComputedAt.Equal(*first.ComputedAt) || again.Total != 2 {
+			t.Fatalf("recomputed an unchanged graph: %+v", again)
+		}
+		// A filter is a result of its own.
+		forum, _ := f.s.Communities(ctx, staff, AnalyticsQuery{Forum: 99})
+		if forum.Total != 0 || !forum.ComputedAt.Equal(f.now) {
+			t.Fatalf("forum 99: %+v", forum)
+		}
+		// A change to the graph makes it stale; a small graph is recomputed
+		// within the request's wait.
+		f.tie("c", "d", Reply, 9, 0)
+		f.tie("a", "f", Reply, 9, 0)
+		changed, _ := f.s.Communities(ctx, staff, AnalyticsQuery{})
+		if !changed.ComputedAt.Equal(f.now) || changed.Stale {
+			t.Fatalf("not recomputed after a change: %+v", changed)
+		}
+		// So does an opt-out; the user is gone from the result.
+		f.now = f.now.Add(time.Minute)
+		f.optOut("a")
+		out, _ := f.s.Communities(ctx, staff, AnalyticsQuery{})
+		if !out.ComputedAt.Equal(f.now) {
+			t.Fatalf("not recomputed after an opt-out: %+v", out)
+		}
+		for _, c := range out.Communities {
+			for _, m := range c.TopMembers {
+				if m.Username == "a" {
+					t.Fatalf("opted-out user listed: %+v", out)
+				}
+			}
+		}
+		// And the TTL.
+		f.now = f.now.Add(DefaultCommunityTTL)
+		if late, _ := f.s.Communities(ctx, staff, AnalyticsQuery{}); !late.ComputedAt.Equal(f.now) {
+			t.Fatalf("not recomputed after the TTL: %+v", late)
+		}
+		f.s.Close()
+	})
+}

@@ -59,9 +59,13 @@ type Memory struct {
 	index map[int]int32 // user id -> dense index
 	adj   [][]contrib   // dense index -> contributions, sorted
 	rows  int           // accumulators held (each twice)
-	pos   lastChange    // how far Refresh has read graph_edges
-	gen   int64         // the rebuild generation loaded
-	now   func() time.Time
+	// changes counts accumulator writes, and loads the times the graph was
+	// emptied to be reloaded: together, a version that cached results
+	// compare against.
+	changes, loads int64
+	pos            lastChange // how far Refresh has read graph_edges
+	gen            int64      // the rebuild generation loaded
+	now            func() time.Time
 	// halfLife (seconds) and epoch (unix seconds) normalise scores.
 	halfLife float64
 	epoch    int64
@@ -115,6 +119,7 @@ func (m *Memory) set(k edgeKey, st edgeState) {
 	c := contrib{peer: d, scope: int32(k.scope), forum: int32(k.forum), count: int32(st.count), norm: m.norm(k.kind, st), kind: k.kind, out: true}
 	r := c
 	r.peer, r.out = s, false
+	m.changes++
 	added := upsert(&m.adj[s], c)
 	upsert(&m.adj[d], r)
 	switch {
@@ -185,6 +190,17 @@ func (m *Memory) Stats() Stats {
 	return Stats{Nodes: len(m.ids), Accumulators: m.rows, Bytes: b, EventPosition: m.pos.eventID}
 }
 
+// version is how far the graph has changed: the loads and the writes.
+// Call it under the lock.
+func (m *Memory) version() memVersion {
+	return memVersion{loads: m.loads, changes: m.changes, rows: m.rows}
+}
+
+type memVersion struct {
+	loads, changes int64
+	rows           int
+}
+
 // refreshPage is how many rows one refresh query reads.
 const refreshPage = 5000
 
@@ -200,6 +216,7 @@ func (m *Memory) Refresh(ctx context.Context, db *ent.Client) (int, error) {
 	now := m.now().Unix()
 	if gen != m.gen || math.Abs(float64(now-m.epoch))/m.halfLife > maxEpochHalfLives { // rebuilt, or the epoch is too old: reload
 		m.ids, m.index, m.adj, m.rows, m.pos, m.gen, m.epoch = nil, map[int]int32{}, nil, 0, lastChange{}, gen, now
+		m.loads++
 	}
 	pos := m.pos
 	m.mu.Unlock()

@@ -101,77 +101,10 @@ func (s *Service) Neighbors(ctx context.Context, v Viewer, username string, q Ne
 	if err != nil {
 		return Network{}, err
 	}
-	depth, order := egoNetwork(vw, u.ID, q)
-	r := resolve(vw.m, order, depth, nil, edgesAmong(vw, order, q.MinWeight))
+	order, depths := egoNetwork(vw, u.ID, q)
+	r := resolve(vw.m, order, depths, edgesAmong(vw, order, q.MinWeight))
 	done()
 	return s.network(ctx, r)
-}
-
-// egoNetwork walks out from the user level by level; at each level the
-// candidates with the strongest tie to someone already in are taken first.
-func egoNetwork(vw *view, userID int, q NeighborQuery) (map[int32]int, []int32) {
-	start, ok := vw.m.index[userID]
-	depth := map[int32]int{}
-	if !ok {
-		return depth, nil
-	}
-	depth[start] = 0
-	order := []int32{start}
-	frontier := []int32{start}
-	type cand struct {
-		n int32
-		w float64
-	}
-	for d := 1; d <= q.Depth && len(order) < q.Limit+1 && len(frontier) > 0; d++ {
-		best := map[int32]float64{}
-		for _, f := range frontier {
-			vw.eachPeer(f, func(p int32, t *pairTotals) {
-				if _, in := depth[p]; in || t.weight < q.MinWeight {
-					return
-				}
-				if t.weight > best[p] {
-					best[p] = t.weight
-				}
-			})
-		}
-		cands := make([]cand, 0, len(best))
-		for n, w := range best {
-			cands = append(cands, cand{n, w})
-		}
-		sort.Slice(cands, func(i, j int) bool {
-			if cands[i].w != cands[j].w {
-				return cands[i].w > cands[j].w
-			}
-			return cands[i].n < cands[j].n
-		})
-		frontier = frontier[:0:0]
-		for _, c := range cands {
-			if len(order) >= q.Limit+1 {
-				break
-			}
-			depth[c.n] = d
-			order = append(order, c.n)
-			frontier = append(frontier, c.n)
-		}
-	}
-	return depth, order
-}
-
-// edgesAmong lists the ties among the given nodes.
-func edgesAmong(vw *view, members []int32, minWeight float64) []rawEdge {
-	in := make(map[int32]bool, len(members))
-	for _, n := range members {
-		in[n] = true
-	}
-	var out []rawEdge
-	for _, n := range members {
-		vw.eachPeer(n, func(p int32, t *pairTotals) {
-			if n < p && in[p] && t.weight >= minWeight {
-				out = append(out, rawEdge{a: n, b: p, t: *t})
-			}
-		})
-	}
-	return out
 }
 
 type rawEdge struct {
@@ -198,11 +131,12 @@ type resolved struct {
 	edges []Edge
 }
 
-// resolve turns dense nodes and edges into user ids; call it under the lock.
-func resolve(m *Memory, order []int32, depth map[int32]int, score map[int32]float64, edges []rawEdge) resolved {
-	r := resolved{ids: make([]int, len(order)), depth: make([]int, len(order)), score: make([]float64, len(order))}
+// resolve turns dense nodes (order[i] at depths[i]) and edges into user
+// ids; call it under the lock.
+func resolve(m *Memory, order []int32, depths []int, edges []rawEdge) resolved {
+	r := resolved{ids: make([]int, len(order)), depth: depths, score: make([]float64, len(order))}
 	for i, n := range order {
-		r.ids[i], r.depth[i], r.score[i] = m.ids[n], depth[n], score[n]
+		r.ids[i] = m.ids[n]
 	}
 	r.edges = make([]Edge, len(edges))
 	for i, e := range edges {
@@ -269,16 +203,16 @@ func (s *Service) Path(ctx context.Context, v Viewer, from, to string, kinds Kin
 		done()
 		return PathResult{}, apperr.NotFound("no_path", "these customers are not connected")
 	}
-	depth := map[int32]int{}
-	for i, n := range order {
-		depth[n] = i
+	depths := make([]int, len(order))
+	for i := range order {
+		depths[i] = i
 	}
 	hops := make([]rawEdge, 0, len(order)-1)
 	for i := 1; i < len(order); i++ {
 		t, _ := vw.between(order[i-1], order[i])
 		hops = append(hops, rawEdge{a: order[i-1], b: order[i], t: t})
 	}
-	r := resolve(vw.m, order, depth, nil, hops)
+	r := resolve(vw.m, order, depths, hops)
 	done()
 	net, err := s.network(ctx, r)
 	if err != nil {

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"math"
-	"sort"
 
 	gonum "gonum.org/v1/gonum/graph"
 )
@@ -213,50 +212,4 @@ func (g directed) Weight(x, y int64) (float64, bool) {
 		return math.Inf(1), false
 	}
 	return w, true
-}
-
-// sparsify keeps, for each node, its k strongest ties (a tie stays when it
-// is among the k strongest of either end). Community structure lives in the
-// strong ties; this cuts a large graph's edges several-fold so Louvain
-// finishes in seconds instead of minutes.
-func (s *snapshot) sparsify(k int) *snapshot {
-	keep := make([]bool, len(s.peer))
-	idx := make([]int32, 0, 64)
-	for i := range s.users {
-		lo, hi := s.off[i], s.off[i+1]
-		if int(hi-lo) <= k {
-			for j := lo; j < hi; j++ {
-				keep[j] = true
-			}
-			continue
-		}
-		idx = idx[:0]
-		for j := lo; j < hi; j++ {
-			idx = append(idx, j)
-		}
-		sort.Slice(idx, func(a, b int) bool { return s.w[idx[a]] > s.w[idx[b]] })
-		for _, j := range idx[:k] {
-			keep[j] = true
-		}
-	}
-	// Symmetrise: u–v stays at both ends when either end keeps it.
-	for i := range s.users {
-		for j := s.off[i]; j < s.off[i+1]; j++ {
-			if keep[j] {
-				if r, ok := s.find(int64(s.peer[j]), int64(i)); ok {
-					keep[r] = true
-				}
-			}
-		}
-	}
-	out := &snapshot{users: s.users, off: make([]int32, 1, len(s.off))}
-	for i := range s.users {
-		for j := s.off[i]; j < s.off[i+1]; j++ {
-			if keep[j] {
-				out.peer, out.w, out.out = append(out.peer, s.peer[j]), append(out.w, s.w[j]), append(out.out, s.out[j])
-			}
-		}
-		out.off = append(out.off, int32(len(out.peer)))
-	}
-	return out
 }

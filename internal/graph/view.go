@@ -92,48 +92,22 @@ type pairTotals struct {
 // between them, in peer order.
 func (vw *view) eachPeer(u int32, fn func(peer int32, t *pairTotals)) {
 	l := vw.m.adj[u]
-	var t pairTotals
+	var t pairTotals // one for the whole row: fn's &t makes it escape
 	for i := 0; i < len(l); {
 		p := l[i].peer
-		t = pairTotals{}
-		seen := false
-		for ; i < len(l) && l[i].peer == p; i++ {
-			c := &l[i]
-			if !vw.visible(c) {
-				continue
-			}
-			w := vw.value(c)
-			t.weight += w
-			if c.out {
-				t.out += w
-			}
-			t.counts[c.kind] += c.count
-			seen = true
-		}
+		var seen bool
+		t, seen, i = vw.runTotals(l, i)
 		if seen && t.weight > 0 && !vw.isHidden(p) {
 			fn(p, &t)
 		}
 	}
 }
 
-// between is the totals of the pair (u, v).
-func (vw *view) between(u, v int32) (pairTotals, bool) {
-	var t pairTotals
-	if vw.isHidden(u) || vw.isHidden(v) {
-		return t, false
-	}
-	l := vw.m.adj[u]
-	lo, hi := 0, len(l)
-	for lo < hi { // first entry with peer >= v
-		mid := (lo + hi) / 2
-		if l[mid].peer < v {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
-	seen := false
-	for i := lo; i < len(l) && l[i].peer == v; i++ {
+// runTotals sums what the viewer sees of the run of l that starts at i (the
+// contributions of one peer) and returns where the next run starts.
+func (vw *view) runTotals(l []contrib, i int) (t pairTotals, seen bool, next int) {
+	p := l[i].peer
+	for ; i < len(l) && l[i].peer == p; i++ {
 		c := &l[i]
 		if !vw.visible(c) {
 			continue
@@ -146,6 +120,28 @@ func (vw *view) between(u, v int32) (pairTotals, bool) {
 		t.counts[c.kind] += c.count
 		seen = true
 	}
+	return t, seen, i
+}
+
+// between is the totals of the pair (u, v).
+func (vw *view) between(u, v int32) (pairTotals, bool) {
+	if vw.isHidden(u) || vw.isHidden(v) {
+		return pairTotals{}, false
+	}
+	l := vw.m.adj[u]
+	lo, hi := 0, len(l)
+	for lo < hi { // first entry with peer >= v
+		mid := (lo + hi) / 2
+		if l[mid].peer < v {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo == len(l) || l[lo].peer != v {
+		return pairTotals{}, false
+	}
+	t, seen, _ := vw.runTotals(l, lo)
 	return t, seen && t.weight > 0
 }
 

@@ -212,6 +212,11 @@ func (s *server) graphCommunities(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if r.Status == graph.StatusComputing {
+		// The first result is still being computed in the background.
+		c.Response().Header().Set("Retry-After", "10")
+		return c.JSON(http.StatusAccepted, r)
+	}
 	return c.JSON(http.StatusOK, r)
 }
 

@@ -158,7 +158,7 @@ func TestGraphOverHTTP(t *testing.T) {
 			t.Fatalf("nothing happened in 2000: %v", win)
 		}
 		cs := adm.expect("GET", "/api/v1/graph/communities", nil, 200).json(t)
-		if cs["total"] != 1.0 {
+		if cs["total"] != 1.0 || cs["status"] != "ready" || cs["computed_at"] == nil || cs["stale"] != false {
 			t.Fatalf("communities %v", cs)
 		}
 		for format, ctype := range map[string]string{"graphml": "application/graphml+xml", "gexf": "application/gexf+xml", "json": "application/json"} {
