@@ -5,7 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/crn-dev/crn/ent"
 	"github.com/crn-dev/crn/internal/apperr"
+	"github.com/crn-dev/crn/internal/authz"
 	"github.com/crn-dev/crn/internal/database"
 	"github.com/crn-dev/crn/internal/database/dbtest"
 	"github.com/crn-dev/crn/internal/forum"
@@ -55,4 +57,31 @@ func TestRuleTesterAndDisabledRules(t *testing.T) {
 			t.Fatalf("a disabled rule blocked a post: %v", err)
 		}
 	})
+}
+
+func TestReversible(t *testing.T) {
+	admin := authz.Actor{ID: 1, Role: "admin"}
+	mod := authz.Actor{ID: 2, Role: "moderator"}
+	by := 1
+	for _, c := range []struct {
+		action   string
+		actor    *int
+		who      authz.Actor
+		possible bool
+	}{
+		{moderation.ActPostHide, &by, mod, true},
+		{moderation.ActTopicMerge, &by, mod, true},
+		{moderation.ActUserSuspend, &by, mod, true},
+		{moderation.ActUserTrust, &by, mod, true},
+		{moderation.ActUserTrust, nil, mod, false}, // an automatic promotion
+		{moderation.ActUserWarn, &by, admin, false},
+		{moderation.ActQueueNote, &by, admin, false},
+		{moderation.ActSettingsUpdate, &by, admin, true},
+		{moderation.ActSettingsUpdate, &by, mod, false}, // only admins manage automod
+		{moderation.ActPostHide + ".revert", &by, admin, false},
+	} {
+		if got := moderation.Reversible(c.who, &ent.AuditEntry{Action: c.action, ActorID: c.actor}); got != c.possible {
+			t.Errorf("%s by %v as %s: reversible %v, want %v", c.action, c.actor, c.who.Role, got, c.possible)
+		}
+	}
 }

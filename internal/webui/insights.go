@@ -96,6 +96,9 @@ func (s *server) insightsPage(rq *request) error {
 	for plan := range in.PlanWeights {
 		d.Segments = append(d.Segments, plan)
 	}
+	if f.Segment != "" && !slices.Contains(d.Segments, f.Segment) {
+		d.Segments = append(d.Segments, f.Segment) // a plan the weights do not list
+	}
 	sort.Strings(d.Segments)
 	v := url.Values{"format": {"csv"}}
 	if f.Board > 0 {
