@@ -456,6 +456,16 @@ func (s *Service) Insights(ctx context.Context, a authz.Actor, q InsightsQuery) 
 			ranked[ti.ID].Theme = th.Label
 		}
 	}
+	// The top lists were copied before the themes were known.
+	lists := [][]RankedItem{out.TopByVotes, out.TopByARR, out.TopByPlan, out.Trending}
+	for _, sg := range out.Segments {
+		lists = append(lists, sg.Top)
+	}
+	for _, list := range lists {
+		for i := range list {
+			list[i].Theme = ranked[list[i].ID].Theme
+		}
+	}
 	out.All = deref(all)
 	return out, nil
 }

@@ -245,6 +245,10 @@ func TestInsightsOnAHandBuiltDataSet(t *testing.T) {
 		if th := in.Themes[1]; th.Votes != 5 || th.Label != "okta" {
 			t.Errorf("second theme: %+v", th)
 		}
+		// Ranked items name their theme, in the top lists as in the export.
+		if in.TopByVotes[0].Theme != th.Label || in.Trending[0].Theme != th.Label || in.Segments[0].Top[0].Theme != th.Label {
+			t.Errorf("I1 and I2's theme in the top lists: %q %q %q, want %q", in.TopByVotes[0].Theme, in.Trending[0].Theme, in.Segments[0].Top[0].Theme, th.Label)
+		}
 
 		// Filters: a board, an area, a period, a segment.
 		in, err = w.s.Insights(ctx, w.actor("staffer"), feedback.InsightsQuery{Board: bugs.ID})

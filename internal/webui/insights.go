@@ -43,9 +43,8 @@ type insightsData struct {
 	Export   string // the API's CSV export with these filters
 	Charts   struct{ Votes, Weighted, Funnel, CSAT, Themes chart }
 	// Funnel rows: items that reached each status, median time, items there now.
-	Funnel  []funnelRow
-	Themes  []themeView
-	ThemeOf map[int]string // item → its theme's label
+	Funnel []funnelRow
+	Themes []themeView
 }
 
 // themeItemsShown bounds the items listed under each theme (all of them
@@ -122,11 +121,7 @@ func (s *server) insightsPage(rq *request) error {
 		v.Set("segment", f.Segment)
 	}
 	d.Export = "/api/v1/feedback/export?" + v.Encode()
-	d.ThemeOf = map[int]string{}
 	for _, th := range in.Themes {
-		for _, it := range th.Items {
-			d.ThemeOf[it.ID] = th.Label
-		}
 		tv := themeView{Theme: th}
 		if len(th.Items) > themeItemsShown {
 			tv.Items, tv.More = th.Items[:themeItemsShown], len(th.Items)-themeItemsShown
