@@ -70,6 +70,15 @@ type PeriodCounts struct {
 	ByArea   map[string]int `json:"by_area"`
 }
 
+// VotePeriod is the demand of one month: the votes cast in it (still
+// active) and their weights.
+type VotePeriod struct {
+	Month        string  `json:"month"` // 2006-01, UTC, of the vote
+	Votes        int     `json:"votes"`
+	WeightedARR  float64 `json:"weighted_arr"`
+	WeightedPlan float64 `json:"weighted_plan"`
+}
+
 // StatusTime is how long items took from open to a status.
 type StatusTime struct {
 	Status        string  `json:"status"`
@@ -97,26 +106,27 @@ type CSATSummary struct {
 
 // Insights is what product teams read.
 type Insights struct {
-	GeneratedAt  time.Time          `json:"generated_at"`
-	Items        int                `json:"items"`
-	Votes        int                `json:"votes"`
-	Voters       int                `json:"voters"`
-	WeightedARR  float64            `json:"weighted_arr"`
-	WeightedPlan float64            `json:"weighted_plan"`
-	PlanWeights  map[string]float64 `json:"plan_weights"`
-	TopByVotes   []RankedItem       `json:"top_by_votes"`
-	TopByARR     []RankedItem       `json:"top_by_arr"`
-	TopByPlan    []RankedItem       `json:"top_by_plan"`
-	Segments     []SegmentTop       `json:"segments"`
-	Trending     []RankedItem       `json:"trending"`
-	ByStatus     map[string]int     `json:"by_status"`
-	ByType       map[string]int     `json:"by_type"`
-	ByArea       map[string]int     `json:"by_area"`
-	OverTime     []PeriodCounts     `json:"over_time"`
-	TimeToStatus []StatusTime       `json:"time_to_status"`
-	CSAT         CSATSummary        `json:"csat"`
-	Themes       []Theme            `json:"themes"`
-	Unthemed     int                `json:"unthemed"` // items that joined no theme
+	GeneratedAt   time.Time          `json:"generated_at"`
+	Items         int                `json:"items"`
+	Votes         int                `json:"votes"`
+	Voters        int                `json:"voters"`
+	WeightedARR   float64            `json:"weighted_arr"`
+	WeightedPlan  float64            `json:"weighted_plan"`
+	PlanWeights   map[string]float64 `json:"plan_weights"`
+	TopByVotes    []RankedItem       `json:"top_by_votes"`
+	TopByARR      []RankedItem       `json:"top_by_arr"`
+	TopByPlan     []RankedItem       `json:"top_by_plan"`
+	Segments      []SegmentTop       `json:"segments"`
+	Trending      []RankedItem       `json:"trending"`
+	ByStatus      map[string]int     `json:"by_status"`
+	ByType        map[string]int     `json:"by_type"`
+	ByArea        map[string]int     `json:"by_area"`
+	OverTime      []PeriodCounts     `json:"over_time"`
+	VotesOverTime []VotePeriod       `json:"votes_over_time"`
+	TimeToStatus  []StatusTime       `json:"time_to_status"`
+	CSAT          CSATSummary        `json:"csat"`
+	Themes        []Theme            `json:"themes"`
+	Unthemed      int                `json:"unthemed"` // items that joined no theme
 	// All is every selected item with its figures (for exports).
 	All []RankedItem `json:"-"`
 }
@@ -264,6 +274,7 @@ func (s *Service) Insights(ctx context.Context, a authz.Actor, q InsightsQuery) 
 		items  map[int]*RankedItem
 	}
 	segs := map[string]*seg{}
+	voteMonths := map[string]*VotePeriod{}
 	for _, v := range votes {
 		r := ranked[v.item]
 		if r == nil {
@@ -292,6 +303,15 @@ func (s *Service) Insights(ctx context.Context, a authz.Actor, q InsightsQuery) 
 		out.Votes++
 		out.WeightedARR += v.arr
 		out.WeightedPlan += w
+		vm := v.at.UTC().Format("2006-01")
+		vp := voteMonths[vm]
+		if vp == nil {
+			vp = &VotePeriod{Month: vm}
+			voteMonths[vm] = vp
+		}
+		vp.Votes++
+		vp.WeightedARR += v.arr
+		vp.WeightedPlan += w
 		name := v.plan
 		if name == "" {
 			name = "unknown"
@@ -314,6 +334,11 @@ func (s *Service) Insights(ctx context.Context, a authz.Actor, q InsightsQuery) 
 		si.WeightedPlan += w
 	}
 	out.Voters = len(voters)
+	out.VotesOverTime = make([]VotePeriod, 0, len(voteMonths))
+	for _, vp := range voteMonths {
+		out.VotesOverTime = append(out.VotesOverTime, *vp)
+	}
+	sort.Slice(out.VotesOverTime, func(i, j int) bool { return out.VotesOverTime[i].Month < out.VotesOverTime[j].Month })
 	for _, r := range all {
 		r.Trend7d, r.Trend30d = r.Votes7d-r.VotesPrev7d, r.Votes30d-r.VotesPrev30d
 	}
@@ -429,6 +454,16 @@ func (s *Service) Insights(ctx context.Context, a authz.Actor, q InsightsQuery) 
 	for _, th := range out.Themes {
 		for _, ti := range th.Items {
 			ranked[ti.ID].Theme = th.Label
+		}
+	}
+	// The top lists were copied before the themes were known.
+	lists := [][]RankedItem{out.TopByVotes, out.TopByARR, out.TopByPlan, out.Trending}
+	for _, sg := range out.Segments {
+		lists = append(lists, sg.Top)
+	}
+	for _, list := range lists {
+		for i := range list {
+			list[i].Theme = ranked[list[i].ID].Theme
 		}
 	}
 	out.All = deref(all)

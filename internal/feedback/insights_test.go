@@ -193,6 +193,17 @@ func TestInsightsOnAHandBuiltDataSet(t *testing.T) {
 		if len(in.OverTime) != 1 || in.OverTime[0].Month != "2026-03" || in.OverTime[0].Total != 5 || in.OverTime[0].ByArea["sso"] != 2 {
 			t.Errorf("over time: %+v", in.OverTime)
 		}
+		// Votes by the month they were cast: every vote once, with its weights.
+		vn, varr, vplan := 0, 0.0, 0.0
+		for i, vp := range in.VotesOverTime {
+			if i > 0 && in.VotesOverTime[i-1].Month >= vp.Month {
+				t.Errorf("votes over time out of order: %+v", in.VotesOverTime)
+			}
+			vn, varr, vplan = vn+vp.Votes, varr+vp.WeightedARR, vplan+vp.WeightedPlan
+		}
+		if vn != 14 || varr != 355000 || vplan != 93 {
+			t.Errorf("votes over time add up to %d %v %v, want 14 355000 93: %+v", vn, varr, vplan, in.VotesOverTime)
+		}
 		// Medians from open: under_review 48h, 70h, 93h → 70h; planned
 		// 120h, 141h → 130.5h; in_progress 20h; done 240h; declined 94h.
 		wantHours := map[string]struct {
@@ -233,6 +244,10 @@ func TestInsightsOnAHandBuiltDataSet(t *testing.T) {
 		}
 		if th := in.Themes[1]; th.Votes != 5 || th.Label != "okta" {
 			t.Errorf("second theme: %+v", th)
+		}
+		// Ranked items name their theme, in the top lists as in the export.
+		if in.TopByVotes[0].Theme != th.Label || in.Trending[0].Theme != th.Label || in.Segments[0].Top[0].Theme != th.Label {
+			t.Errorf("I1 and I2's theme in the top lists: %q %q %q, want %q", in.TopByVotes[0].Theme, in.Trending[0].Theme, in.Segments[0].Top[0].Theme, th.Label)
 		}
 
 		// Filters: a board, an area, a period, a segment.

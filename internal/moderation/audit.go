@@ -33,6 +33,9 @@ type AuditQuery struct {
 type AuditPage struct {
 	Entries []*ent.AuditEntry
 	Next    int
+	// Reverted maps the page's entries that were reverted to the id of the
+	// entry that reverted them.
+	Reverted map[int]int
 }
 
 // MaxAuditExport bounds one CSV export.
@@ -83,12 +86,48 @@ func (s *Service) Audit(ctx context.Context, a authz.Actor, q AuditQuery) (*Audi
 	if err != nil {
 		return nil, apperr.Internal("audit", err)
 	}
-	page := &AuditPage{Entries: es}
+	page := &AuditPage{Entries: es, Reverted: map[int]int{}}
 	if len(es) > limit {
 		page.Entries = es[:limit]
 		page.Next = page.Entries[limit-1].ID
 	}
+	if len(page.Entries) > 0 && len(page.Entries) <= 500 {
+		// Pages people read (an export does not need it).
+		ids := make([]int, len(page.Entries))
+		for i, e := range page.Entries {
+			ids[i] = e.ID
+		}
+		revs, err := s.db.AuditEntry.Query().Where(auditentry.RevertsIDIn(ids...)).
+			Select(auditentry.FieldID, auditentry.FieldRevertsID).All(ctx)
+		if err != nil {
+			return nil, apperr.Internal("audit", err)
+		}
+		for _, r := range revs {
+			if r.RevertsID != nil {
+				page.Reverted[*r.RevertsID] = r.ID
+			}
+		}
+	}
 	return page, nil
+}
+
+// Reversible reports whether Revert has an inverse for e that a may apply:
+// warnings, notes, assignments, flag dismissals, automatic promotions and
+// reverts of their own kind have none, and only admins put back
+// auto-moderation settings. Revert may still refuse (409) when the state
+// has moved on, e.g. a lifted sanction that would have ended.
+func Reversible(a authz.Actor, e *ent.AuditEntry) bool {
+	switch e.Action {
+	case ActPostHide, ActPostUnhide, ActPostApprove, ActResourceHide, ActResourceUnhide, ActPostDelete, ActPostRestore,
+		ActPostEdit, ActTopicLock, ActTopicUnlock, ActTopicPin, ActTopicUnpin, ActTopicMove, ActTopicMerge, ActTopicSplit,
+		ActUserSilence, ActUserSuspend, ActUserUnsilence, ActUserUnsuspend:
+		return true
+	case ActUserTrust:
+		return e.ActorID != nil
+	case ActSettingsUpdate:
+		return authz.CanManageAutomod(a)
+	}
+	return false
 }
 
 // WriteCSV writes entries as CSV with a header row.

@@ -85,6 +85,9 @@ func (s *Service) Screen(ctx context.Context, a authz.Actor, d forum.Draft) (for
 	}
 	title, body := newDoc(v.Title), newDoc(v.Body)
 	for _, r := range c.rules {
+		if r.Disabled {
+			continue
+		}
 		hitT, hitB := r.apply(title), r.apply(body)
 		if !hitT && !hitB {
 			continue

@@ -57,6 +57,8 @@ type WordRule struct {
 	Regex       bool   `json:"regex"`
 	Action      string `json:"action"`
 	Replacement string `json:"replacement,omitempty"`
+	// Disabled keeps a rule without applying it (it must still be valid).
+	Disabled bool `json:"disabled,omitempty"`
 }
 
 // NewUserSettings restrict trust level 0.

@@ -377,6 +377,7 @@ func (s *server) similarFeedback(rq *request) error {
 func (s *server) routesFeedback(h func(string, handler)) {
 	h("GET /feedback", s.boardPage)
 	h("GET /feedback/new", s.newFeedbackPage)
+	h("GET /feedback/insights", s.insightsPage)
 	h("POST /feedback/new", s.createFeedback)
 	h("POST /feedback/similar", s.similarFeedback)
 	h("GET /feedback/{id}", s.feedbackItemPage)

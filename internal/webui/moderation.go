@@ -16,6 +16,13 @@ import (
 func (s *server) routesModeration(h func(string, handler)) {
 	h("GET /review", s.reviewPage)
 	h("GET /review/audit", s.auditPage)
+	h("GET /review/audit/{id}/revert", s.revertPage)
+	h("POST /review/audit/{id}/revert", s.revertEntry)
+	h("GET /review/automod", s.automodPage)
+	h("POST /review/automod/rules", s.automodSave)
+	h("POST /review/automod/rules/{n}/toggle", s.automodToggle)
+	h("POST /review/automod/rules/{n}/delete", s.automodDelete)
+	h("POST /review/automod/test", s.automodTest)
 	h("GET /review/users/{username}", s.userAdminPage)
 	h("POST /review/users/{username}/{action}", s.userAdminAct)
 	h("POST /review/{id}/{action}", s.reviewAct)

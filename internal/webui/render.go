@@ -56,6 +56,8 @@ func funcs(a *assets) template.FuncMap {
 		"trusted": func(s string) template.HTML { return template.HTML(s) },
 		"iso":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"add":     func(a, b int) int { return a + b },
+		"num":     fmtNum,
+		"percent": func(share float64) string { return fmtNum(share*100) + "%" },
 		"strs":    func(v ...string) []string { return v },
 		"emoji":   func(kind string) string { return reactionEmoji[kind] },
 		"initial": func(u *ent.User) string {

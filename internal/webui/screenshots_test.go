@@ -27,6 +27,10 @@ func TestScreenshots(t *testing.T) {
 	guest := newPerson(t, browser, srv)
 	member := newPerson(t, browser, srv)
 	member.signIn("moderator")
+	pm := newPerson(t, browser, srv)
+	pm.signIn("product")
+	admin := newPerson(t, browser, srv)
+	admin.signIn("admin")
 	zh := newPerson(t, browser, srv)
 	zh.open("/")
 	zh.do(chromedp.SetValue(chromedp.ID("language-select"), "zh-Hans"), chromedp.Click(chromedp.CSS(`form.language button`)),
@@ -45,6 +49,8 @@ func TestScreenshots(t *testing.T) {
 		{"profile", guest, "/u/moderator"},
 		{"signup", guest, "/signup"},
 		{"settings", member, "/settings"},
+		{"insights", pm, "/feedback/insights"},
+		{"automod", admin, "/review/automod"},
 	}
 	sizes := []struct {
 		name          string
