@@ -206,7 +206,7 @@ func (s *server) explore(rq *request, q explorerQuery, withCommunities bool) (ex
 	if len(net.Nodes) > 0 {
 		s.egoRows(&d, net, row)
 	}
-	d.NoTies = q.User != "" && !d.NotFound && d.Ego == nil
+	d.NoTies = q.User != "" && !d.NotFound && len(d.Rows) == 0
 	if withCommunities {
 		cs, ready, err := s.communities(ctx, v)
 		if err != nil {
