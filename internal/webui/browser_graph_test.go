@@ -1,6 +1,7 @@
 package webui_test
 
 import (
+	"encoding/json"
 	"net/url"
 	"os"
 	"strconv"
@@ -43,6 +44,7 @@ func TestBrowserGraph(t *testing.T) {
 	user := staff.eval(`new URLSearchParams(document.querySelector("#graph-influencers a").search).get("user")`)
 	explorer := "/graph?user=" + url.QueryEscape(user) + "&depth=2"
 
+	staff.do(chromedp.EmulateViewport(1280, 1800))
 	staff.open(explorer)
 	staff.waitUntil("the network drawn", `document.getElementById("graph-canvas")?.dataset.state === "drawn"`)
 	if n, _ := strconv.Atoi(staff.eval(`document.getElementById("graph-canvas").dataset.nodes`)); n < 2 {
@@ -59,6 +61,27 @@ func TestBrowserGraph(t *testing.T) {
 		return false;
 	})`)
 	staff.checkClean() // no CSP violation from Cytoscape.js, no script error
+
+	// A click on a person opens their profile. Cytoscape.js keeps its
+	// instance on the container (_cyreg), which tells where it drew them.
+	// The window is tall enough to show the whole graph: Cytoscape.js
+	// learns of a scroll from its event, which a background tab of headless
+	// Chromium may not have dispatched yet.
+	var node struct {
+		X, Y float64
+		Href string
+	}
+	if err := json.Unmarshal([]byte(staff.eval(`(() => {
+		const box = document.getElementById("graph-canvas");
+		const n = box._cyreg.cy.nodes().filter((n) => !n.data("ego"))[0];
+		const p = n.renderedPosition(), r = box.getBoundingClientRect();
+		return JSON.stringify({ x: r.left + p.x, y: r.top + p.y, href: n.data("href") });
+	})()`)), &node); err != nil {
+		t.Fatal(err)
+	}
+	staff.do(chromedp.MouseClickXY(node.X, node.Y))
+	staff.waitUntil("a profile after clicking "+node.Href, `location.pathname.startsWith("/u/")`)
+	staff.checkClean()
 
 	// Follow the influencer from their profile, without a reload.
 	staff.open("/u/" + user)
