@@ -100,9 +100,16 @@ func TestBrowserGraph(t *testing.T) {
 			where := path + " at " + strconv.FormatInt(width, 10) + "px"
 			checkAxe(t, staff, string(axe), where)
 			if wide := staff.eval(`String(document.documentElement.scrollWidth > window.innerWidth)`); wide != "false" {
-				t.Errorf("%s: the page is wider than the window; past its edge: %s", where, staff.eval(`document.documentElement.scrollWidth + " > " + window.innerWidth + "; " + [...document.querySelectorAll(".table-wrap")].map((w) => getComputedStyle(w).overflowX + " " + w.clientWidth + "/" + w.scrollWidth + " right " + Math.round(w.getBoundingClientRect().right)).join(", ") + "; " + [...document.querySelectorAll("body *")].filter((e) => !e.closest(".table-wrap") && e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 8).map((e) => e.tagName + "." + e.className + "#" + e.id + " " + Math.round(e.getBoundingClientRect().right)).join(", ")`))
+				t.Errorf("%s: the page is wider than the window: %s", where, staff.eval(overflowReport))
 			}
 			staff.checkClean()
 		}
 	}
 }
+
+// overflowReport says what makes a page wider than the window: the widths,
+// each scrolling table's, and the elements past the right edge outside them.
+const overflowReport = `document.documentElement.scrollWidth + " > " + window.innerWidth + "; " +
+	[...document.querySelectorAll(".table-wrap")].map((w) => getComputedStyle(w).overflowX + " " + w.clientWidth + "/" + w.scrollWidth).join(", ") + "; " +
+	[...document.querySelectorAll("body *")].filter((e) => !e.closest(".table-wrap") && e.getBoundingClientRect().right > window.innerWidth + 1)
+		.slice(0, 8).map((e) => e.tagName + "." + e.className + "#" + e.id + " " + Math.round(e.getBoundingClientRect().right)).join(", ")`
