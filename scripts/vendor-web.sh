@@ -20,6 +20,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # name version file-in-package destination sha256
 PINS=(
 	"htmx.org 2.0.11 dist/htmx.min.js web/static/vendor/htmx.min.js d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717"
+	"cytoscape 3.34.4 dist/cytoscape.min.js web/static/vendor/cytoscape.min.js 081591ab735b2b6a3b31a3c60f8f3a3e2fee8c92939e0c7820ad1208571b6cd8"
 	"axe-core 4.14.1 axe.min.js internal/webui/testdata/vendor/axe.min.js 29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
 )
 

@@ -279,6 +279,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		Discovery: a.Discovery, Realtime: a.Hub, Markup: renderer, AuthLimiter: authLimiter,
 		Groups: a.Groups, Resources: a.Resources,
 		Feedback: a.Feedback, Moderation: a.Moderation,
+		Graph:     a.Graph, // the graph explorer, follows on profiles, the opt-out in settings
 		Templates: web.Templates(), Static: web.Static(), Locales: web.Locales(),
 	})
 	if err != nil {

@@ -99,6 +99,8 @@ type view struct {
 	Unread  int    // the reader's unread notifications
 	TopicID int    // the topic the page shows, for the live feed
 	Search  string // the query in the header's search box
+	// Explorer: the reader is staff and the graph explorer is served.
+	Explorer bool
 	// Languages offered by the switcher, each named in itself.
 	Languages []langOption
 	Data      any
@@ -106,7 +108,7 @@ type view struct {
 
 func (rq *request) view(title string, data any) *view {
 	v := &view{L: rq.lang, Me: rq.user, CSRF: rq.csrf, Title: title, Path: rq.r.URL.RequestURI(), Data: data,
-		Languages: rq.s.langs}
+		Languages: rq.s.langs, Explorer: rq.s.Graph != nil && rq.user != nil && rq.actor.Staff()}
 	if rq.user != nil && rq.s.Notifications != nil {
 		if n, err := rq.s.Notifications.UnreadCount(rq.r.Context(), rq.user.ID); err == nil {
 			v.Unread = n

@@ -12,6 +12,9 @@ type settingsData struct {
 	Bio         string
 	Locale      string
 	Languages   []langOption
+	// Graph: the graph opt-out is offered (the graph is served).
+	Graph       bool
+	GraphOptOut bool
 	Errors      map[string]string
 	Saved       bool
 	PwErrors    map[string]string
@@ -34,6 +37,7 @@ func (s *server) languageOptions() []langOption {
 
 func (s *server) settingsData(rq *request) settingsData {
 	return settingsData{DisplayName: rq.user.DisplayName, Bio: rq.user.Bio, Locale: rq.lang.Code(), Languages: s.languageOptions(),
+		Graph: s.Graph != nil, GraphOptOut: rq.user.GraphOptOut,
 		Saved: rq.r.URL.Query().Get("saved") == "1", PwSaved: rq.r.URL.Query().Get("password") == "1"}
 }
 
@@ -44,16 +48,22 @@ func (s *server) settingsPage(rq *request) error {
 	return rq.render("settings", rq.lang.T("settings.title"), s.settingsData(rq))
 }
 
-// saveSettings updates the profile and the language.
+// saveSettings updates the profile, the language and, when the graph is
+// served, the graph opt-out (an unticked box is false).
 func (s *server) saveSettings(rq *request) error {
 	if err := rq.requireUser(); err != nil {
 		return err
 	}
 	name, bio, locale := rq.form("display_name"), rq.form("bio"), rq.form("locale")
-	_, err := s.Accounts.UpdateProfile(rq.r.Context(), rq.user.ID, account.ProfilePatch{DisplayName: &name, Bio: &bio, Locale: &locale})
+	patch := account.ProfilePatch{DisplayName: &name, Bio: &bio, Locale: &locale}
+	optOut := rq.form("graph_opt_out") != ""
+	if s.Graph != nil {
+		patch.GraphOptOut = &optOut
+	}
+	_, err := s.Accounts.UpdateProfile(rq.r.Context(), rq.user.ID, patch)
 	if e := apperr.As(err); e != nil && e.Kind == apperr.KindUnprocessable {
 		d := s.settingsData(rq)
-		d.DisplayName, d.Bio, d.Errors = name, bio, e.Fields
+		d.DisplayName, d.Bio, d.Errors, d.GraphOptOut = name, bio, e.Fields, optOut
 		return rq.renderView(http.StatusUnprocessableEntity, "settings", rq.view(rq.lang.T("settings.title"), d))
 	}
 	if err != nil {

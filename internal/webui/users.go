@@ -17,6 +17,7 @@ type profileData struct {
 	Posts  []*ent.Post
 	Self   bool
 	Groups []*group.View // those whose members the reader may see
+	Follow *followBox    // followers, following and the follow button; nil: not shown
 }
 
 // profilePage shows a member and their recent activity.
@@ -41,6 +42,9 @@ func (s *server) profilePage(rq *request) error {
 		return err
 	}
 	if d.Groups, err = s.userGroups(ctx, rq, u.ID); err != nil {
+		return err
+	}
+	if d.Follow, err = s.followBox(ctx, rq, u); err != nil {
 		return err
 	}
 	title := u.DisplayName

@@ -13,12 +13,14 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/crn-dev/crn/internal/account"
 	"github.com/crn-dev/crn/internal/config"
 	"github.com/crn-dev/crn/internal/discovery"
 	"github.com/crn-dev/crn/internal/feedback"
 	"github.com/crn-dev/crn/internal/forum"
+	"github.com/crn-dev/crn/internal/graph"
 	"github.com/crn-dev/crn/internal/group"
 	"github.com/crn-dev/crn/internal/markup"
 	"github.com/crn-dev/crn/internal/moderation"
@@ -43,6 +45,11 @@ type Deps struct {
 	Resources     *resource.Service   // nil: no resource pages
 	Feedback      *feedback.Service   // nil: no feedback pages
 	Moderation    *moderation.Service // nil: no review queue or flags
+	Graph         *graph.Service      // nil: no graph explorer, follows or graph opt-out
+	// GraphWait bounds how long the explorer waits for the graph's batch
+	// analytics (PageRank, communities) before saying they are not ready;
+	// 0 means DefaultGraphWait.
+	GraphWait time.Duration
 
 	Templates, Static, Locales fs.FS // package web's trees
 }
@@ -53,11 +60,15 @@ type server struct {
 	pages  *pages
 	assets *assets
 	langs  []langOption
+	slow   slowCalls // the graph's batch analytics in progress
 }
 
 // New builds the web app's handler.
 func New(d Deps) (http.Handler, error) {
 	s := &server{Deps: d}
+	if s.GraphWait <= 0 {
+		s.GraphWait = DefaultGraphWait
+	}
 	var err error
 	if s.tr, err = newTranslator(d.Locales); err != nil {
 		return nil, err
@@ -123,6 +134,7 @@ func (s *server) routes() http.Handler {
 	s.routesResources(h)
 	s.routesFeedback(h)
 	s.routesModeration(h)
+	s.routesGraph(h)
 
 	h("/", func(rq *request) error { return errNotFound })
 	return mux
