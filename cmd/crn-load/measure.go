@@ -108,6 +108,10 @@ func serverGauges(ctx context.Context, client *http.Client, base string) (gorout
 	if err != nil {
 		return
 	}
+	// A server with CRN_METRICS_TOKEN set answers only with the token.
+	if tok := os.Getenv("CRN_METRICS_TOKEN"); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
 	res, err := client.Do(req)
 	if err != nil {
 		return

@@ -21,6 +21,7 @@ import (
 	"github.com/meilisearch/meilisearch-go"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/crn-dev/crn/internal/account"
@@ -38,7 +39,6 @@ import (
 	"github.com/crn-dev/crn/internal/notify"
 	"github.com/crn-dev/crn/internal/presence"
 	"github.com/crn-dev/crn/internal/pubsub"
-	"github.com/crn-dev/crn/internal/ratelimit"
 	"github.com/crn-dev/crn/internal/realtime"
 	"github.com/crn-dev/crn/internal/resource"
 	"github.com/crn-dev/crn/internal/respcache"
@@ -84,6 +84,7 @@ type App struct {
 	Redis         *redis.Client              // nil unless CRN_REDIS_URL is set
 	Meili         meilisearch.ServiceManager // nil unless CRN_MEILI_URL is set
 	Handler       http.Handler
+	Metrics       *prometheus.Registry // what /metrics serves; nil unless serving
 
 	closers []func() error
 }
@@ -273,7 +274,10 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		OnGap:          a.Cache.Flush,
 	})
 
-	authLimiter := ratelimit.NewMemory(cfg.AuthRatePerMin, cfg.AuthRateBurst, nil)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.Metrics = reg
+	authLimiter := newAuthLimiter(cfg, a.Redis, reg)
 	pages, err := webui.New(webui.Deps{
 		Config: cfg, Log: log, Accounts: a.Accounts, Forums: a.Forums, Notifications: a.Notifications,
 		Discovery: a.Discovery, Realtime: a.Hub, Markup: renderer, AuthLimiter: authLimiter,
@@ -286,8 +290,6 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		return nil, err
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.Handler = httpapi.New(httpapi.Deps{
 		Config:        cfg,
 		Log:           log,
@@ -378,9 +380,14 @@ func (a *App) serveDebug() (func(), error) {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	// The debug listener is private by configuration, so metrics need no
+	// token here: a scraper may use it instead of the public listener.
+	if a.Metrics != nil {
+		mux.Handle("/metrics", promhttp.HandlerFor(a.Metrics, promhttp.HandlerOpts{Registry: a.Metrics}))
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	a.Log.Info("serving pprof", "addr", ln.Addr().String())
+	a.Log.Info("serving pprof and metrics", "addr", ln.Addr().String())
 	return func() { _ = srv.Close() }, nil
 }
 

@@ -106,6 +106,29 @@ func TestScaleOutBackendsAreReady(t *testing.T) {
 	if status != 200 || checks["database"] != "ok" || checks["redis"] != "ok" || checks["meilisearch"] != "ok" {
 		t.Fatalf("readyz: %d %v", status, body)
 	}
+	// The sign-in limit is the shared one: its failure counter is exported.
+	if m := getText(t, url+"/metrics", ""); !strings.Contains(m, `crn_ratelimit_backend_errors_total{limiter="auth"} 0`) {
+		t.Fatal("scale-out mode does not use the Redis rate limiter")
+	}
+}
+
+// getText GETs url (with a bearer token when given) and returns a 200's body.
+func getText(t *testing.T, url, token string) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", url, res.StatusCode, b)
+	}
+	return string(b)
 }
 
 // Unreachable backends, or a wrong Meilisearch key, make /readyz a 503 that
@@ -197,6 +220,7 @@ func TestDebugListener(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.DebugAddr = ln.Addr().String()
+	cfg.MetricsToken = "a-token-no-scraper-knows-0123"
 	ln.Close()
 	a := build(t, cfg)
 	url, _ := serve(t, a)
@@ -222,5 +246,18 @@ func TestDebugListener(t *testing.T) {
 	}
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("pprof index: %d", res.StatusCode)
+	}
+	// Metrics: the public listener wants the token, the debug one does not.
+	res, err = http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("public /metrics without the token: %d, want 401", res.StatusCode)
+	}
+	getText(t, url+"/metrics", cfg.MetricsToken)
+	if m := getText(t, "http://"+cfg.DebugAddr+"/metrics", ""); !strings.Contains(m, "crn_http_requests_total") || !strings.Contains(m, "go_goroutines") {
+		t.Fatalf("debug /metrics lacks crn's metrics: %.300s", m)
 	}
 }

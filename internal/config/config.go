@@ -40,7 +40,8 @@ type Config struct {
 	EditWindow      time.Duration // how long authors may edit their posts
 	TitleMaxLen     int           // longest topic title, characters
 	PostMaxLen      int           // longest post, characters
-	DebugAddr       string        // where to serve pprof; empty: nowhere
+	DebugAddr       string        // where to serve pprof (and metrics); empty: nowhere
+	MetricsToken    string        // bearer token /metrics requires; empty: loopback and private peers only
 	NodeID          string        // this node's name in presence; default host name and process id
 	RedisPrefix     string        // prefix of every Redis key crn writes
 	PresenceTTL     time.Duration // how long presence lasts without a heartbeat
@@ -136,7 +137,8 @@ func Settings() []Setting {
 		{"graph-half-life", "CRN_GRAPH_HALF_LIFE", "2160h", "how long an interaction takes to count half as much in the relationship graph (follows and shared groups do not fade)", durationSetter(func(c *Config) *time.Duration { return &c.GraphHalfLife })},
 		{"graph-weights", "CRN_GRAPH_WEIGHTS", "", "comma-separated kind=weight overrides of the graph's interaction weights (e.g. reply=2,follow=3); see docs/graph.md", func(c *Config, v string) error { c.GraphWeights = v; return nil }},
 		{"graph-refresh", "CRN_GRAPH_REFRESH", "1s", "how often a serving node reads graph changes into its in-memory graph", durationSetter(func(c *Config) *time.Duration { return &c.GraphRefresh })},
-		{"debug-addr", "CRN_DEBUG_ADDR", "", "address for Go's pprof profiler (e.g. 127.0.0.1:6060); empty disables it; never expose it publicly", func(c *Config, v string) error { c.DebugAddr = v; return nil }},
+		{"debug-addr", "CRN_DEBUG_ADDR", "", "address for Go's pprof profiler and a token-free /metrics (e.g. 127.0.0.1:6060); empty disables it; never expose it publicly", func(c *Config, v string) error { c.DebugAddr = v; return nil }},
+		{"metrics-token", "CRN_METRICS_TOKEN", "", "bearer token GET /metrics requires (16+ characters); empty serves /metrics only to loopback and private-network peers that are not proxied", func(c *Config, v string) error { return c.setMetricsToken(v) }},
 		{"log-level", "CRN_LOG_LEVEL", "info", "log level: debug, info, warn, error", func(c *Config, v string) error { return c.setLogLevel(v) }},
 		{"log-format", "CRN_LOG_FORMAT", "json", "log format: json or text", func(c *Config, v string) error { return c.setLogFormat(v) }},
 		{"storage", "CRN_STORAGE", "disk", "where uploaded files are kept: disk (CRN_UPLOAD_DIR) or s3 (an S3-compatible bucket, for several nodes)", func(c *Config, v string) error { return c.setStorage(v) }},
@@ -231,6 +233,17 @@ func (c *Config) finish() error {
 	if c.Storage == "s3" && (c.S3.Endpoint == "" || c.S3.Bucket == "") {
 		return errors.New("CRN_STORAGE=s3 needs CRN_S3_ENDPOINT and CRN_S3_BUCKET")
 	}
+	return nil
+}
+
+func (c *Config) setMetricsToken(v string) error {
+	if v != "" && len(v) < 16 {
+		return errors.New("want at least 16 characters (e.g. openssl rand -hex 32)")
+	}
+	if strings.ContainsAny(v, " \t\r\n") {
+		return errors.New("must not contain white space")
+	}
+	c.MetricsToken = v
 	return nil
 }
 

@@ -132,3 +132,18 @@ func TestStorageSettings(t *testing.T) {
 		t.Fatalf("bad values: %v", err)
 	}
 }
+
+func TestMetricsToken(t *testing.T) {
+	c, err := load(t, nil, map[string]string{"CRN_METRICS_TOKEN": "0123456789abcdef0123"})
+	if err != nil || c.MetricsToken != "0123456789abcdef0123" {
+		t.Fatalf("token: %v %q", err, c.MetricsToken)
+	}
+	if c, err := load(t, nil, nil); err != nil || c.MetricsToken != "" {
+		t.Fatalf("default token: %v %q", err, c.MetricsToken)
+	}
+	for _, bad := range []string{"short", "has a space in it somewhere"} {
+		if _, err := load(t, nil, map[string]string{"CRN_METRICS_TOKEN": bad}); err == nil || !strings.Contains(err.Error(), "CRN_METRICS_TOKEN") {
+			t.Errorf("token %q: err %v, want CRN_METRICS_TOKEN refused", bad, err)
+		}
+	}
+}

@@ -116,7 +116,7 @@ func New(d Deps) *echo.Echo {
 	e.HEAD("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.HEAD("/readyz", s.readyz)
-	e.GET("/metrics", echo.WrapHandler(m.handler()))
+	e.GET("/metrics", echo.WrapHandler(m.handler()), s.guardMetrics)
 
 	// Only the API looks at credentials: probes and metrics must answer even
 	// when a caller sends a stale token or the database is down.

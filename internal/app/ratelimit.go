@@ -1,0 +1,27 @@
+package app
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/crn-dev/crn/internal/config"
+	"github.com/crn-dev/crn/internal/ratelimit"
+)
+
+// newAuthLimiter limits sign-in and sign-up attempts per client IP. With
+// Redis every node draws on one budget per IP (N nodes would otherwise allow
+// N times the limit); without it the budget is per process, which is the
+// whole budget on a single node. When Redis cannot answer, callers fail open
+// with a warning, and crn_ratelimit_backend_errors_total counts it.
+func newAuthLimiter(cfg config.Config, rdb *redis.Client, reg prometheus.Registerer) ratelimit.Limiter {
+	if rdb == nil {
+		return ratelimit.NewMemory(cfg.AuthRatePerMin, cfg.AuthRateBurst, nil)
+	}
+	lim := ratelimit.NewRedis(rdb, cfg.RedisPrefix, "auth", cfg.AuthRatePerMin, cfg.AuthRateBurst, nil)
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name:        "crn_ratelimit_backend_errors_total",
+		Help:        "Rate-limit checks the shared backend (Redis) could not answer; the request was let through.",
+		ConstLabels: prometheus.Labels{"limiter": "auth"},
+	}, func() float64 { return float64(lim.Failures()) }))
+	return lim
+}
