@@ -353,9 +353,14 @@ func (s *queryStats) report(b *testing.B) {
 				}
 			}
 		}
-		if len(lat) > 0 {
-			b.Logf("%-32s p50 %6.2f ms  p99 %6.2f ms  cpu p50 %6.2f ms  mean %6.2f ms  engine cpu mean %6.2f ms",
-				name, ms(pct(lat, 50)), ms(pct(lat, 99)), ms(pct(cpu, 50)), mean(cpu), mean(engine))
+		if len(lat) == 0 {
+			continue
 		}
+		line := fmt.Sprintf("%-32s p50 %6.2f ms  p99 %6.2f ms  cpu p50 %6.2f ms  mean %6.2f ms",
+			name, ms(pct(lat, 50)), ms(pct(lat, 99)), ms(pct(cpu, 50)), mean(cpu))
+		if len(engine) > 0 {
+			line += fmt.Sprintf("  engine cpu mean %6.2f ms", mean(engine))
+		}
+		b.Log(line)
 	}
 }

@@ -279,10 +279,13 @@ func wordClause(u unit, prefix bool, common func(string) bool) query.Query {
 		}
 	}
 	if prefix && utf8.RuneCountInString(u.word) >= prefixMinRunes {
+		// Among the words as written (and usernames): a stem begins
+		// as its word does, so the stemmed fields would add the same
+		// documents again.
 		for _, f := range []struct {
 			field string
 			boost float64
-		}{{fieldTitle, boostTitle}, {fieldBody, boostBody}, {fieldTitleCJK, boostTitle}, {fieldBodyCJK, boostBody}, {fieldUsername, boostUsername}} {
+		}{{fieldTitleCJK, boostTitle}, {fieldBodyCJK, boostBody}, {fieldUsername, boostUsername}} {
 			pq := bleve.NewPrefixQuery(u.word)
 			pq.SetField(f.field)
 			pq.SetBoost(f.boost * boostPrefix)
@@ -389,12 +392,18 @@ func either(qs ...query.Query) query.Query {
 }
 
 // atLeast matches when at least the given fraction of qs do (rounded up).
+// When that is all of them, it is a conjunction, which skips ahead in the
+// others to the matches of the rarest instead of reading all of them.
 func atLeast(qs []query.Query, fraction float64) query.Query {
 	if len(qs) == 1 {
 		return qs[0]
 	}
+	need := math.Ceil(fraction * float64(len(qs)))
+	if int(need) >= len(qs) {
+		return bleve.NewConjunctionQuery(qs...)
+	}
 	dq := bleve.NewDisjunctionQuery(qs...)
-	dq.SetMin(math.Ceil(fraction * float64(len(qs))))
+	dq.SetMin(need)
 	return dq
 }
 
