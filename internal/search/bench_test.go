@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -229,46 +230,137 @@ func BenchmarkEmbeddedQuery(b *testing.B) {
 	}
 	defer e.Close()
 	r := rand.New(rand.NewPCG(3, 4))
-	// Built the way a reindex feeds a rebuild: thousands at a time.
+	// Built the way a reindex builds: thousands at a time into a new
+	// generation, which Commit merges into one segment and swaps in.
+	start := time.Now()
+	builder, err := e.Rebuild(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
 	batch := make([]Doc, 0, 5000)
-	var building time.Duration
 	for i := range docs {
 		batch = append(batch, benchDoc(r, i))
 		if len(batch) == cap(batch) || i == docs-1 {
-			start := time.Now()
-			if err := e.Upsert(ctx, batch...); err != nil {
+			if err := builder.Upsert(ctx, batch...); err != nil {
 				b.Fatal(err)
 			}
-			building += time.Since(start)
 			batch = batch[:0]
 		}
 	}
+	loaded := time.Since(start)
+	if err := builder.Commit(ctx); err != nil {
+		b.Fatal(err)
+	}
+	building := time.Since(start)
 	queries := benchQueries(r, 1000)
 
 	// The parent runs once; the sub-benchmark runs the 1,000 queries, one
 	// after the other, as many times as the benchmark time asks (usually
 	// once), on the index built above.
+	settle(b, e)
 	b.Run("100k", func(b *testing.B) {
-		lat := make([]time.Duration, 0, b.N*len(queries))
-		hits := 0
+		var st queryStats
 		b.ResetTimer()
 		for range b.N {
-			for _, q := range queries {
-				start := time.Now()
+			for i, q := range queries {
+				start, cpu := time.Now(), cpuTime()
 				res, err := e.Search(ctx, q)
 				if err != nil {
 					b.Fatal(err)
 				}
-				lat = append(lat, time.Since(start))
-				hits += res.EstimatedTotal
+				st.add(i, time.Since(start), cpuTime()-cpu, res.EstimatedTotal)
 			}
 		}
 		b.StopTimer()
-		slices.Sort(lat)
-		ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-		b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
-		b.ReportMetric(ms(lat[len(lat)*99/100]), "p99-ms")
-		b.ReportMetric(float64(hits)/float64(len(lat)), "hits/query")
+		st.report(b)
+		b.ReportMetric(docs/loaded.Seconds(), "load-docs/s")
 		b.ReportMetric(docs/building.Seconds(), "build-docs/s")
 	})
+}
+
+// settle waits until the index has merged and persisted what it was
+// given, as an index that serves queries usually has, so that the query
+// timings do not include the background merging of the load.
+func settle(b *testing.B, e *Embedded) {
+	deadline := time.Now().Add(10 * time.Minute)
+	for time.Now().Before(deadline) {
+		if !e.Merging() {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	b.Log("index still merging after 10 minutes")
+}
+
+// benchKinds names the query kinds of benchQueries, by i % 10.
+var benchKinds = []string{
+	"one English word", "two English words", "one Chinese word", "two Chinese words", "CRM + Chinese",
+	"word, type and forum filters", "forum filter, newest, no text", "as-you-type prefix", "English word with a typo", "Chinese word, facets, by votes",
+}
+
+// cpuTime is the CPU time the process has used, user and system: unlike
+// wall-clock time, it does not grow while other processes hold the CPU.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// queryStats collects the latency and CPU time of each query, by kind.
+type queryStats struct {
+	lat, cpu []time.Duration
+	engine   []time.Duration // Meilisearch's CPU time, when known
+	kind     []int
+	hits     int
+}
+
+func (s *queryStats) add(i int, lat, cpu time.Duration, hits int) {
+	s.lat, s.cpu, s.kind = append(s.lat, lat), append(s.cpu, cpu), append(s.kind, i%len(benchKinds))
+	s.hits += hits
+}
+
+func (s *queryStats) report(b *testing.B) {
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	pct := func(ds []time.Duration, p int) time.Duration {
+		ds = slices.Clone(ds)
+		slices.Sort(ds)
+		return ds[min(len(ds)*p/100, len(ds)-1)]
+	}
+	mean := func(ds []time.Duration) float64 {
+		var sum time.Duration
+		for _, d := range ds {
+			sum += d
+		}
+		return ms(sum) / float64(max(len(ds), 1))
+	}
+	b.ReportMetric(ms(pct(s.lat, 50)), "p50-ms")
+	b.ReportMetric(ms(pct(s.lat, 99)), "p99-ms")
+	b.ReportMetric(ms(pct(s.cpu, 50)), "cpu-p50-ms")
+	b.ReportMetric(mean(s.cpu), "cpu-mean-ms")
+	b.ReportMetric(float64(s.hits)/float64(len(s.lat)), "hits/query")
+	if len(s.engine) > 0 {
+		b.ReportMetric(mean(s.engine), "engine-cpu-mean-ms")
+	}
+	for k, name := range benchKinds {
+		var lat, cpu, engine []time.Duration
+		for i := range s.kind {
+			if s.kind[i] == k {
+				lat, cpu = append(lat, s.lat[i]), append(cpu, s.cpu[i])
+				if len(s.engine) > i {
+					engine = append(engine, s.engine[i])
+				}
+			}
+		}
+		if len(lat) == 0 {
+			continue
+		}
+		line := fmt.Sprintf("%-32s p50 %6.2f ms  p99 %6.2f ms  cpu p50 %6.2f ms  mean %6.2f ms",
+			name, ms(pct(lat, 50)), ms(pct(lat, 99)), ms(pct(cpu, 50)), mean(cpu))
+		if len(engine) > 0 {
+			line += fmt.Sprintf("  engine cpu mean %6.2f ms", mean(engine))
+		}
+		b.Log(line)
+	}
 }

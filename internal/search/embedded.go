@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 	"github.com/blevesearch/bleve/v2/mapping"
+	bsearch "github.com/blevesearch/bleve/v2/search"
 )
 
 // errClosed is returned by every operation on a closed index.
@@ -193,23 +195,127 @@ func (e *Embedded) Delete(ctx context.Context, ids ...string) error {
 	return nil
 }
 
-// Search runs a query against the live generation.
+// Search runs a query against the live generation: one search for the
+// page, and one that reads the text and the term locations of its hits
+// for their snippets.
 func (e *Embedded) Search(ctx context.Context, q Query) (Result, error) {
 	start := time.Now()
-	req := e.query.request(q)
 	e.mu.RLock()
 	if e.closed {
 		e.mu.RUnlock()
 		return Result{}, errClosed
 	}
+	freq := &termFreq{idx: e.idx}
+	req, text := e.query.request(q, freq.common)
+	freq.close()
 	res, err := e.idx.SearchInContext(ctx, req)
+	var texts map[string]*bsearch.DocumentMatch
+	if err == nil && len(res.Hits) > 0 {
+		ids := make([]string, len(res.Hits))
+		for i, h := range res.Hits {
+			ids[i] = h.ID
+		}
+		var hl *bleve.SearchResult
+		hl, err = e.idx.SearchInContext(ctx, highlightRequest(text, ids))
+		if err == nil {
+			texts = make(map[string]*bsearch.DocumentMatch, len(hl.Hits))
+			for _, h := range hl.Hits {
+				texts[h.ID] = h
+			}
+		}
+	}
 	e.mu.RUnlock()
 	if err != nil {
 		return Result{}, fmt.Errorf("search: query: %w", err)
 	}
-	out := e.query.result(req, res, q.Facets)
+	out := e.query.result(req, res, texts, q.Facets)
 	out.Took = time.Since(start)
 	return out, nil
+}
+
+// commonDocs is how many documents must contain a word, as typed, for it
+// to be taken as no typo: one in fuzzyCommonRatio of them, and at least
+// fuzzyCommonMin.
+const (
+	fuzzyCommonRatio = 2000
+	fuzzyCommonMin   = 3
+)
+
+// termFreq answers whether words are common in an index, from one reader
+// opened on first use.
+type termFreq struct {
+	idx    bleve.Index
+	opened bool
+	docs   uint64
+	count  func(word, field string) (uint64, error) // nil when opening failed
+	done   func()
+}
+
+func (f *termFreq) open() {
+	f.opened = true
+	ii, err := f.idx.Advanced()
+	if err != nil {
+		return
+	}
+	r, err := ii.Reader()
+	if err != nil {
+		return
+	}
+	f.done = func() { _ = r.Close() }
+	if f.docs, err = r.DocCount(); err != nil {
+		return
+	}
+	f.count = func(word, field string) (uint64, error) {
+		tfr, err := r.TermFieldReader(context.Background(), []byte(word), field, false, false, false)
+		if err != nil {
+			return 0, err
+		}
+		n := tfr.Count()
+		return n, tfr.Close()
+	}
+}
+
+// common reports whether enough documents contain word, as typed, in
+// their title or body. On an error it says no, which costs time, never
+// results.
+func (f *termFreq) common(word string) bool {
+	if !f.opened {
+		f.open()
+	}
+	if f.count == nil {
+		return false
+	}
+	need := max(f.docs/fuzzyCommonRatio, fuzzyCommonMin)
+	var n uint64
+	for _, field := range []string{fieldBodyCJK, fieldTitleCJK} {
+		c, err := f.count(word, field)
+		if err != nil {
+			return false
+		}
+		if n += c; n >= need {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *termFreq) close() {
+	if f.done != nil {
+		f.done()
+	}
+}
+
+// Merging reports whether the index is still merging or persisting
+// segments in the background (benchmarks wait for it to finish).
+func (e *Embedded) Merging() bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.closed {
+		return false
+	}
+	stats, _ := e.idx.StatsMap()["index"].(map[string]any)
+	active, _ := stats["index_bgthreads_active"].(bool)
+	return active
 }
 
 // Ping reports whether the index is open and readable.
@@ -308,6 +414,14 @@ func (b *embeddedBuilder) Commit(ctx context.Context) error {
 		return fmt.Errorf("search: rebuild commit: %w", err)
 	}
 	e := b.e
+	// A fresh generation is many segments, one per batch and merges of
+	// those: merged into one, a query reads one dictionary and one
+	// posting list per term. Searches and writes go on meanwhile. (If
+	// the builder is aborted or the index closed meanwhile, the merge
+	// ends and the checks below say so.)
+	if err := forceMerge(ctx, b.idx); err != nil {
+		return fmt.Errorf("search: rebuild commit: merge: %w", err)
+	}
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
@@ -354,6 +468,25 @@ func (b *embeddedBuilder) Abort(context.Context) error {
 	}
 	if err != nil {
 		return fmt.Errorf("search: rebuild abort: %w", err)
+	}
+	return nil
+}
+
+// forceMerge merges the segments of idx into one, waiting until the
+// merged segment is persisted.
+func forceMerge(ctx context.Context, idx bleve.Index) error {
+	ii, err := idx.Advanced()
+	if err != nil {
+		return err
+	}
+	s, ok := ii.(interface {
+		ForceMerge(context.Context, *mergeplan.MergePlanOptions) error
+	})
+	if !ok {
+		return nil
+	}
+	if err := s.ForceMerge(ctx, &mergeplan.SingleSegmentMergePlanOptions); err != nil {
+		return err
 	}
 	return nil
 }

@@ -19,7 +19,7 @@ import (
 // embeddedSchema versions the mapping below. An index written with another
 // version still serves, but NeedsReindex reports true so the caller rebuilds
 // it. Bump it whenever the mapping or the indexed document changes.
-const embeddedSchema = "1"
+const embeddedSchema = "2"
 
 // schemaKey is the internal key under which an index records its schema.
 var schemaKey = []byte("crn:schema")
@@ -29,6 +29,12 @@ var schemaKey = []byte("crn:schema")
 // their own names, which are also the stored copies used for snippets, and
 // once with the CJK analyzer (bigrams of Han characters, unstemmed words,
 // which is where typos are looked for) under a shadow name.
+//
+// Filters are keyword terms: ids are indexed as their decimal text (a
+// numeric field would index a dozen range terms per value, and a numeric
+// range query walk them), and what a caller may see is one term, the
+// visibility of a document that is not deleted, so that the common access
+// filter reads one posting list.
 const (
 	fieldTitle      = "title"
 	fieldTitleCJK   = "title_cjk"
@@ -37,18 +43,28 @@ const (
 	fieldType       = "type"
 	fieldUsername   = "username"
 	fieldVisibility = "visibility"
+	fieldLive       = "live_visibility" // the visibility of a document that is not deleted
 	fieldStatus     = "status"
 	fieldTags       = "tags"
-	fieldAuthorID   = "author_id"
-	fieldForumID    = "forum_id"
-	fieldForumKey   = "forum_key" // forum_id as a keyword, for facets
-	fieldTopicID    = "topic_id"
-	fieldGroupID    = "group_id"
-	fieldVotes      = "votes"
-	fieldCreatedAt  = "created_at"
-	fieldUpdatedAt  = "updated_at"
+	fieldAuthor     = "author_id"
+	fieldForumKey   = "forum_key"
+	fieldTopic      = "topic_id"
+	fieldGroup      = "group_id"
+	fieldGrouped    = "grouped"    // "1" for a document of a group
+	fieldCreatedAt  = "created_at" // for time ranges, and stored
+	fieldVotesKey   = "votes_key"  // sort keys: see sortKey
+	fieldCreatedKey = "created_key"
+	fieldFacets     = "facets" // every facet value, as "<facet>:<value>"
 	fieldDeleted    = "deleted"
 )
+
+// Sorts and facets read doc values for every match, so each is one small
+// keyword per document: bleve's numeric and date fields keep a dozen
+// range terms per value in their doc values, and three facet fields cost
+// three reads per match where one holds them all.
+
+// groupedTerm is the value of fieldGrouped.
+const groupedTerm = "1"
 
 // Analyzers. The English one is bleve's "en" (possessives, lower case,
 // stop words, Porter stems) with full-width letters folded first, as the
@@ -99,45 +115,29 @@ func newEmbeddedMapping() (*mapping.IndexMappingImpl, error) {
 		f.DocValues = docValues
 		return f
 	}
-	number := func(docValues bool) *mapping.FieldMapping {
-		f := bleve.NewNumericFieldMapping()
-		f.Store = false
-		f.IncludeInAll = false
-		f.DocValues = docValues
-		return f
-	}
-	datetime := func(docValues bool) *mapping.FieldMapping {
-		f := bleve.NewDateTimeFieldMapping()
-		f.Store = false
-		f.IncludeInAll = false
-		f.DocValues = docValues
-		return f
-	}
 
 	dm := bleve.NewDocumentStaticMapping()
 	dm.AddFieldMappingsAt(fieldTitle, text(fieldTitle, analyzerEnglish, true), text(fieldTitleCJK, analyzerCJK, false))
 	dm.AddFieldMappingsAt(fieldBody, text(fieldBody, analyzerEnglish, true), text(fieldBodyCJK, analyzerCJK, false))
 
-	typ := keyword(true)
+	typ := keyword(false)
 	typ.Store = true // returned with each hit
 	dm.AddFieldMappingsAt(fieldType, typ)
 	username := keyword(false)
 	username.Analyzer = analyzerKeywordLower
 	dm.AddFieldMappingsAt(fieldUsername, username)
-	dm.AddFieldMappingsAt(fieldVisibility, keyword(false))
-	dm.AddFieldMappingsAt(fieldStatus, keyword(false))
-	dm.AddFieldMappingsAt(fieldTags, keyword(true))
-	dm.AddFieldMappingsAt(fieldForumKey, keyword(true))
-
-	dm.AddFieldMappingsAt(fieldAuthorID, number(false))
-	dm.AddFieldMappingsAt(fieldForumID, number(false))
-	dm.AddFieldMappingsAt(fieldTopicID, number(false))
-	dm.AddFieldMappingsAt(fieldGroupID, number(false))
-	dm.AddFieldMappingsAt(fieldVotes, number(true))
-	created := datetime(true)
+	for _, f := range []string{fieldVisibility, fieldLive, fieldStatus, fieldAuthor, fieldForumKey, fieldTopic, fieldGroup, fieldGrouped, fieldTags} {
+		dm.AddFieldMappingsAt(f, keyword(false))
+	}
+	// Sorted on and faceted: doc values.
+	for _, f := range []string{fieldVotesKey, fieldCreatedKey, fieldFacets} {
+		dm.AddFieldMappingsAt(f, keyword(true))
+	}
+	created := bleve.NewDateTimeFieldMapping()
 	created.Store = true // orders equal scores within a page
+	created.IncludeInAll = false
+	created.DocValues = false
 	dm.AddFieldMappingsAt(fieldCreatedAt, created)
-	dm.AddFieldMappingsAt(fieldUpdatedAt, datetime(false))
 
 	deleted := bleve.NewBooleanFieldMapping()
 	deleted.Store = false
@@ -157,42 +157,59 @@ func newEmbeddedMapping() (*mapping.IndexMappingImpl, error) {
 func indexable(d Doc) map[string]any {
 	m := map[string]any{
 		fieldType:     d.Type,
-		fieldAuthorID: float64(d.AuthorID),
-		fieldForumID:  float64(d.ForumID),
-		fieldTopicID:  float64(d.TopicID),
-		fieldGroupID:  float64(d.GroupID),
-		fieldVotes:    float64(d.Votes),
+		fieldVotesKey: sortKey(int64(d.Votes)),
 		fieldDeleted:  d.Deleted,
 	}
+	facets := []string{facetType + ":" + d.Type}
 	set := func(field, v string) {
 		if v != "" {
 			m[field] = v
+		}
+	}
+	id := func(field string, v int) {
+		if v != 0 {
+			m[field] = strconv.Itoa(v)
 		}
 	}
 	set(fieldTitle, d.Title)
 	set(fieldBody, d.Body)
 	set(fieldUsername, d.Username)
 	set(fieldVisibility, d.Visibility)
+	if !d.Deleted {
+		set(fieldLive, d.Visibility)
+	}
 	set(fieldStatus, d.Status)
+	id(fieldAuthor, d.AuthorID)
+	id(fieldForumKey, d.ForumID)
+	id(fieldTopic, d.TopicID)
+	id(fieldGroup, d.GroupID)
+	if d.GroupID != 0 {
+		m[fieldGrouped] = groupedTerm
+	}
 	if d.ForumID != 0 {
-		m[fieldForumKey] = strconv.Itoa(d.ForumID)
+		facets = append(facets, facetForum+":"+strconv.Itoa(d.ForumID))
 	}
 	tags := make([]string, 0, len(d.Tags))
 	for _, t := range d.Tags {
 		if t != "" {
 			tags = append(tags, t)
+			facets = append(facets, facetTags+":"+t)
 		}
 	}
 	if len(tags) > 0 {
 		m[fieldTags] = tags
 	}
+	m[fieldFacets] = facets
 	if t, ok := indexableTime(d.CreatedAt); ok {
 		m[fieldCreatedAt] = t
-	}
-	if t, ok := indexableTime(d.UpdatedAt); ok {
-		m[fieldUpdatedAt] = t
+		m[fieldCreatedKey] = sortKey(t.UnixNano())
 	}
 	return m
+}
+
+// sortKey encodes n as 16 hexadecimal digits that sort as n does.
+func sortKey(n int64) string {
+	return fmt.Sprintf("%016x", uint64(n)^(1<<63))
 }
 
 // The index stores times as nanoseconds since 1970 in an int64.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -66,9 +67,14 @@ func newQueryBuilder(im *mapping.IndexMappingImpl) *queryBuilder {
 	}
 }
 
-// request builds the bleve request for q.
-func (qb *queryBuilder) request(q Query) *bleve.SearchRequest {
-	text := qb.textQuery(q.Text, q.Prefix)
+// request builds the bleve request for q, and returns the text query too
+// (nil without text), for highlighting. common reports whether a word
+// occurs, as typed, in so many documents that it is no typo.
+//
+// The request reads no term locations: those are read only for the hits
+// of the page, by highlightRequest, instead of for every match.
+func (qb *queryBuilder) request(q Query, common func(word string) bool) (*bleve.SearchRequest, query.Query) {
+	text := qb.textQuery(q.Text, q.Prefix, common)
 	var bq query.Query
 	if text != nil {
 		// The filter restricts without scoring.
@@ -88,26 +94,46 @@ func (qb *queryBuilder) request(q Query) *bleve.SearchRequest {
 	}
 	limit = min(limit, maxLimit)
 	req := bleve.NewSearchRequestOptions(bq, limit, min(max(q.Offset, 0), maxOffset), false)
-	req.Fields = []string{fieldTitle, fieldBody, fieldType, fieldCreatedAt}
-	req.IncludeLocations = text != nil
+	req.Fields = []string{fieldType, fieldCreatedAt}
 
 	// Sorting on a field reads it for every match, so relevance sorts on
 	// the score alone, which bleve does without reading any field; equal
 	// scores are then ordered newest first within the page (see result).
+	desc := func(field string) *bsearch.SortField {
+		return &bsearch.SortField{Field: field, Desc: true, Type: bsearch.SortFieldAsString}
+	}
 	switch {
 	case q.Sort == SortVotes:
-		req.SortBy([]string{"-" + fieldVotes, "-" + fieldCreatedAt})
+		req.SortByCustom(bsearch.SortOrder{desc(fieldVotesKey), desc(fieldCreatedKey)})
 	case q.Sort == SortNewest || text == nil:
-		req.SortBy([]string{"-" + fieldCreatedAt})
+		req.SortByCustom(bsearch.SortOrder{desc(fieldCreatedKey)})
 	}
 	if text == nil || q.Sort == SortNewest || q.Sort == SortVotes {
 		req.Score = bleve.ScoreNone
 	}
 	if q.Facets {
-		req.AddFacet("type", bleve.NewFacetRequest(fieldType, facetSize))
-		req.AddFacet("forum_id", bleve.NewFacetRequest(fieldForumKey, facetSize))
-		req.AddFacet("tags", bleve.NewFacetRequest(fieldTags, facetSize))
+		// Every value of the one field, so that each facet's top
+		// values can be picked (see result).
+		req.AddFacet(fieldFacets, bleve.NewFacetRequest(fieldFacets, math.MaxInt32))
 	}
+	return req, text
+}
+
+// highlightRequest reads the stored text and the matches of text (which
+// may be nil) in the documents ids: the page that request found. The ids
+// are what must match, so each comes back even if it no longer matches the
+// text.
+func highlightRequest(text query.Query, ids []string) *bleve.SearchRequest {
+	var q query.Query = bleve.NewDocIDQuery(ids)
+	if text != nil {
+		b := bleve.NewBooleanQuery()
+		b.AddMust(q)
+		b.AddShould(text)
+		q = b
+	}
+	req := bleve.NewSearchRequestOptions(q, len(ids), 0, false)
+	req.Fields = []string{fieldTitle, fieldBody}
+	req.IncludeLocations = true
 	return req
 }
 
@@ -172,7 +198,7 @@ func (qb *queryBuilder) units(text string) []unit {
 // textQuery is the query for a text; nil when the text asks for nothing.
 // Every word is a disjunction over both analyses of title and body (and the
 // username); the text matches when enough of its words do.
-func (qb *queryBuilder) textQuery(text string, prefix bool) query.Query {
+func (qb *queryBuilder) textQuery(text string, prefix bool, common func(string) bool) query.Query {
 	if strings.TrimSpace(text) == "" {
 		return nil
 	}
@@ -185,7 +211,7 @@ func (qb *queryBuilder) textQuery(text string, prefix bool) query.Query {
 		if u.bigrams != nil {
 			clauses = append(clauses, cjkClause(u.bigrams))
 		} else {
-			clauses = append(clauses, wordClause(u, prefix && i == len(units)-1))
+			clauses = append(clauses, wordClause(u, prefix && i == len(units)-1, common))
 		}
 	}
 	return atLeast(clauses, minShouldMatch)
@@ -212,9 +238,15 @@ func cjkClause(bigrams []string) query.Query {
 }
 
 // wordClause matches one word: by stem, by username, with a typo when it
-// is long enough, and as a prefix when asked. A stop word (kept only when
-// the text has nothing else) is looked for as written.
-func wordClause(u unit, prefix bool) query.Query {
+// is long enough and not common as typed, and as a prefix when asked. A
+// stop word (kept only when the text has nothing else) is looked for as
+// written.
+//
+// A word that many documents contain as typed is taken as typed right:
+// looking for its typos would walk the term dictionaries and add the
+// postings of its neighbours ("exports", "expert") to every search for it.
+// Only the word as typed is looked for then.
+func wordClause(u unit, prefix bool, common func(string) bool) query.Query {
 	var qs []query.Query
 	if u.stem != "" {
 		qs = append(qs, term(u.stem, fieldTitle, boostTitle), term(u.stem, fieldBody, boostBody))
@@ -225,11 +257,19 @@ func wordClause(u unit, prefix bool) query.Query {
 	}
 	if u.stem != "" && !u.numeric && utf8.RuneCountInString(u.word) >= fuzzyMinRunes {
 		// A typo is an edit of the word as written, so it is looked
-		// for among the unstemmed words of the CJK analysis.
+		// for among the unstemmed words of the CJK analysis. Those
+		// matches include the word itself, which ranks a document with
+		// the word as typed above one with another word of its stem;
+		// a common word keeps that, without the typos.
+		typos := !common(u.word)
 		for _, f := range []struct {
 			field string
 			boost float64
 		}{{fieldTitleCJK, boostTitle}, {fieldBodyCJK, boostBody}} {
+			if !typos {
+				qs = append(qs, term(u.word, f.field, f.boost*boostFuzzy))
+				continue
+			}
 			fq := bleve.NewFuzzyQuery(u.word)
 			fq.SetFuzziness(1)
 			fq.SetPrefix(fuzzyPrefix)
@@ -239,10 +279,13 @@ func wordClause(u unit, prefix bool) query.Query {
 		}
 	}
 	if prefix && utf8.RuneCountInString(u.word) >= prefixMinRunes {
+		// Among the words as written (and usernames): a stem begins
+		// as its word does, so the stemmed fields would add the same
+		// documents again.
 		for _, f := range []struct {
 			field string
 			boost float64
-		}{{fieldTitle, boostTitle}, {fieldBody, boostBody}, {fieldTitleCJK, boostTitle}, {fieldBodyCJK, boostBody}, {fieldUsername, boostUsername}} {
+		}{{fieldTitleCJK, boostTitle}, {fieldBodyCJK, boostBody}, {fieldUsername, boostUsername}} {
 			pq := bleve.NewPrefixQuery(u.word)
 			pq.SetField(f.field)
 			pq.SetBoost(f.boost * boostPrefix)
@@ -262,35 +305,19 @@ func filterQuery(q Query) query.Query {
 	if len(q.Access.Visibilities) == 0 {
 		return bleve.NewMatchNoneQuery()
 	}
-	visible := anyTerm(fieldVisibility, q.Access.Visibilities)
-	if q.Access.AllGroups {
-		first := 1.0
-		inGroup := bleve.NewNumericRangeInclusiveQuery(&first, nil, &yes, nil)
-		inGroup.SetField(fieldGroupID)
-		visible = either(visible, inGroup)
-	}
-	must = append(must, visible)
-	if !q.Access.AllDeleted {
-		notDeleted := bleve.NewBoolFieldQuery(false)
-		notDeleted.SetField(fieldDeleted)
-		if len(q.Access.DeletedInForums) > 0 {
-			must = append(must, either(notDeleted, anyNumber(fieldForumID, q.Access.DeletedInForums)))
-		} else {
-			must = append(must, notDeleted)
-		}
-	}
+	must = append(must, accessQuery(q.Access))
 
 	if len(q.Types) > 0 {
 		must = append(must, anyTerm(fieldType, q.Types))
 	}
 	if len(q.ForumIDs) > 0 {
-		must = append(must, anyNumber(fieldForumID, q.ForumIDs))
+		must = append(must, anyID(fieldForumKey, q.ForumIDs))
 	}
 	if len(q.GroupIDs) > 0 {
-		must = append(must, anyNumber(fieldGroupID, q.GroupIDs))
+		must = append(must, anyID(fieldGroup, q.GroupIDs))
 	}
 	if q.AuthorID != 0 {
-		must = append(must, anyNumber(fieldAuthorID, []int{q.AuthorID}))
+		must = append(must, anyID(fieldAuthor, []int{q.AuthorID}))
 	}
 	if len(q.Tags) > 0 {
 		must = append(must, anyTerm(fieldTags, q.Tags))
@@ -303,7 +330,34 @@ func filterQuery(q Query) query.Query {
 		dq.SetField(fieldCreatedAt)
 		must = append(must, dq)
 	}
+	if len(must) == 1 {
+		return must[0]
+	}
 	return bleve.NewConjunctionQuery(must...)
+}
+
+// accessQuery matches what a caller may see. For most callers that is the
+// documents not deleted with one of their visibilities: one term each of
+// the live visibility.
+func accessQuery(a Access) query.Query {
+	visible := anyTerm(fieldVisibility, a.Visibilities)
+	if a.AllGroups {
+		visible = either(visible, term(groupedTerm, fieldGrouped, 1))
+	}
+	if a.AllDeleted {
+		return visible
+	}
+	live := anyTerm(fieldLive, a.Visibilities)
+	if a.AllGroups {
+		notDeleted := bleve.NewBoolFieldQuery(false)
+		notDeleted.SetField(fieldDeleted)
+		live = either(live, bleve.NewConjunctionQuery(term(groupedTerm, fieldGrouped, 1), notDeleted))
+	}
+	if len(a.DeletedInForums) > 0 {
+		// Deleted or not, in a forum they moderate.
+		live = either(live, bleve.NewConjunctionQuery(visible, anyID(fieldForumKey, a.DeletedInForums)))
+	}
+	return live
 }
 
 func term(t, field string, boost float64) query.Query {
@@ -321,14 +375,10 @@ func anyTerm(field string, values []string) query.Query {
 	return either(qs...)
 }
 
-func anyNumber(field string, values []int) query.Query {
-	yes := true
-	qs := make([]query.Query, 0, len(values))
-	for _, v := range values {
-		f := float64(v)
-		nq := bleve.NewNumericRangeInclusiveQuery(&f, &f, &yes, &yes)
-		nq.SetField(field)
-		qs = append(qs, nq)
+func anyID(field string, ids []int) query.Query {
+	qs := make([]query.Query, 0, len(ids))
+	for _, id := range ids {
+		qs = append(qs, term(strconv.Itoa(id), field, 1))
 	}
 	return either(qs...)
 }
@@ -342,17 +392,24 @@ func either(qs ...query.Query) query.Query {
 }
 
 // atLeast matches when at least the given fraction of qs do (rounded up).
+// When that is all of them, it is a conjunction, which skips ahead in the
+// others to the matches of the rarest instead of reading all of them.
 func atLeast(qs []query.Query, fraction float64) query.Query {
 	if len(qs) == 1 {
 		return qs[0]
 	}
+	need := math.Ceil(fraction * float64(len(qs)))
+	if int(need) >= len(qs) {
+		return bleve.NewConjunctionQuery(qs...)
+	}
 	dq := bleve.NewDisjunctionQuery(qs...)
-	dq.SetMin(math.Ceil(fraction * float64(len(qs))))
+	dq.SetMin(need)
 	return dq
 }
 
-// result converts a bleve result.
-func (qb *queryBuilder) result(req *bleve.SearchRequest, res *bleve.SearchResult, facets bool) Result {
+// result converts a bleve result; texts holds the page's stored text and
+// matches, by id (see highlightRequest).
+func (qb *queryBuilder) result(req *bleve.SearchRequest, res *bleve.SearchResult, texts map[string]*bsearch.DocumentMatch, facets bool) Result {
 	out := Result{
 		Hits:           make([]Hit, 0, len(res.Hits)),
 		EstimatedTotal: int(res.Total),
@@ -370,31 +427,68 @@ func (qb *queryBuilder) result(req *bleve.SearchRequest, res *bleve.SearchResult
 	for _, h := range hits {
 		hit := Hit{ID: h.ID, Highlights: map[string]string{}}
 		hit.Type, _ = h.Fields[fieldType].(string)
+		t := texts[h.ID]
+		if t == nil {
+			out.Hits = append(out.Hits, hit)
+			continue
+		}
 		for _, f := range []struct {
 			name, shadow string
 			runes        int
 		}{{fieldTitle, fieldTitleCJK, titleSnippetRunes}, {fieldBody, fieldBodyCJK, bodySnippetRunes}} {
-			text, _ := h.Fields[f.name].(string)
+			text, _ := t.Fields[f.name].(string)
 			if text == "" {
 				continue
 			}
-			spans := locationSpans(h.Locations[f.name], nil)
-			spans = locationSpans(h.Locations[f.shadow], spans)
+			spans := locationSpans(t.Locations[f.name], nil)
+			spans = locationSpans(t.Locations[f.shadow], spans)
 			hit.Highlights[f.name] = Snippet(text, spans, f.runes)
 		}
 		out.Hits = append(out.Hits, hit)
 	}
 	if facets {
-		out.Facets = map[string]map[string]int{}
-		for _, name := range []string{"type", "forum_id", "tags"} {
-			counts := map[string]int{}
-			if fr := res.Facets[name]; fr != nil && fr.Terms != nil {
-				for _, tf := range fr.Terms.Terms() {
-					counts[tf.Term] = tf.Count
-				}
+		out.Facets = facetCounts(res.Facets[fieldFacets])
+	}
+	return out
+}
+
+// Facet names, as the Result reports them and fieldFacets prefixes its
+// values.
+const (
+	facetType  = "type"
+	facetForum = "forum_id"
+	facetTags  = "tags"
+)
+
+// facetCounts splits the counts of fieldFacets into facets and keeps the
+// facetSize values of each that most documents have.
+func facetCounts(fr *bsearch.FacetResult) map[string]map[string]int {
+	type count struct {
+		value string
+		n     int
+	}
+	byFacet := map[string][]count{facetType: nil, facetForum: nil, facetTags: nil}
+	if fr != nil && fr.Terms != nil {
+		for _, tf := range fr.Terms.Terms() {
+			name, value, ok := strings.Cut(tf.Term, ":")
+			if _, known := byFacet[name]; ok && known {
+				byFacet[name] = append(byFacet[name], count{value, tf.Count})
 			}
-			out.Facets[name] = counts
 		}
+	}
+	out := make(map[string]map[string]int, len(byFacet))
+	for name, counts := range byFacet {
+		slices.SortFunc(counts, func(a, b count) int {
+			if a.n != b.n {
+				return cmp.Compare(b.n, a.n)
+			}
+			return strings.Compare(a.value, b.value)
+		})
+		m := make(map[string]int, min(len(counts), facetSize))
+		for _, c := range counts[:min(len(counts), facetSize)] {
+			m[c.value] = c.n
+		}
+		out[name] = m
 	}
 	return out
 }

@@ -4,7 +4,8 @@ import (
 	"context"
 	"math/rand/v2"
 	"os"
-	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,16 +46,37 @@ func BenchmarkMeiliIndex(b *testing.B) {
 func BenchmarkMeiliQuery(b *testing.B) {
 	const docs = 100_000
 	ctx := context.Background()
-	m := openTestMeili(b)
+	// CRN_BENCH_MEILI_PREFIX names an index prefix to keep after the run
+	// and to reuse when it already holds the documents, which saves the
+	// minutes of loading when only the query path changed.
+	var m *Meili
+	reuse := os.Getenv("CRN_BENCH_MEILI_PREFIX")
+	if reuse == "" {
+		m = openTestMeili(b)
+	} else {
+		var err error
+		if m, err = NewMeili(ctx, meiliTestClient(b), reuse); err != nil {
+			b.Fatal(err)
+		}
+	}
+	loadedBefore := false
+	if reuse != "" {
+		stats, err := m.client.Index(m.live).GetStatsWithContext(ctx, nil)
+		loadedBefore = err == nil && stats.NumberOfDocuments == docs
+	}
 
 	// Load without waiting for each batch: Meilisearch works through the
 	// queue in order, so waiting for every task at the end is enough.
 	r := rand.New(rand.NewPCG(3, 4))
 	var tasks []*meilisearch.TaskInfo
+	loadStart := time.Now()
 	batch := make([]meiliDoc, 0, 5000)
 	pk := "id"
 	for i := range docs {
-		d := benchDoc(r, i)
+		d := benchDoc(r, i) // also when loaded before: the queries come next from r
+		if loadedBefore {
+			continue
+		}
 		batch = append(batch, m.text.doc(&d))
 		if len(batch) == cap(batch) || i == docs-1 {
 			info, err := m.client.Index(m.live).AddDocumentsWithContext(ctx, batch, &meilisearch.DocumentOptions{PrimaryKey: &pk})
@@ -72,27 +94,29 @@ func BenchmarkMeiliQuery(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	loaded := time.Since(loadStart)
 	queries := benchQueries(r, 1000)
 
 	run := func(m *Meili) func(b *testing.B) {
 		return func(b *testing.B) {
-			lat := make([]time.Duration, 0, b.N)
-			hits := 0
+			var st queryStats
 			b.ResetTimer()
 			for i := range b.N {
-				start := time.Now()
+				start, cpu, eng := time.Now(), cpuTime(), meiliCPU(b)
 				res, err := m.Search(ctx, queries[i%len(queries)])
 				if err != nil {
 					b.Fatal(err)
 				}
-				lat = append(lat, time.Since(start))
-				hits += res.EstimatedTotal
+				st.add(i%len(queries), time.Since(start), cpuTime()-cpu, res.EstimatedTotal)
+				if eng >= 0 {
+					st.engine = append(st.engine, meiliCPU(b)-eng)
+				}
 			}
 			b.StopTimer()
-			slices.Sort(lat)
-			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
-			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
-			b.ReportMetric(float64(hits)/float64(b.N), "hits/query")
+			st.report(b)
+			if !loadedBefore {
+				b.ReportMetric(docs/loaded.Seconds(), "load-docs/s")
+			}
 		}
 	}
 	// The parent runs once; the sub-benchmarks run as often as the
@@ -101,4 +125,23 @@ func BenchmarkMeiliQuery(b *testing.B) {
 	sdk := meilisearch.New(testenv.Get(b, testenv.MeiliURL), meilisearch.WithAPIKey(os.Getenv(testenv.MeiliKey)))
 	defer sdk.Close()
 	b.Run("100k-sdk-default-client", run(&Meili{client: sdk, text: m.text, live: m.live, next: m.next}))
+}
+
+// meiliCPU is the CPU time Meilisearch has used, read from /proc when
+// CRN_BENCH_MEILI_PID names its process; -1 otherwise.
+func meiliCPU(b *testing.B) time.Duration {
+	pid := os.Getenv("CRN_BENCH_MEILI_PID")
+	if pid == "" {
+		return -1
+	}
+	stat, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Fields after the command name, which is in parentheses: utime and
+	// stime are the 12th and 13th, in clock ticks of 10 ms.
+	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
+	ut, _ := strconv.Atoi(f[11])
+	st, _ := strconv.Atoi(f[12])
+	return time.Duration(ut+st) * 10 * time.Millisecond
 }

@@ -11,12 +11,6 @@ import (
 	"github.com/meilisearch/meilisearch-go"
 )
 
-// meiliCropLength is the length, in words (a Han or kana character counts
-// as one), of the part of a body Meilisearch returns around its matches;
-// the snippet is then cut to bodySnippetRunes around the matches, as the
-// embedded index cuts it.
-const meiliCropLength = 60
-
 // meiliFacets are the attributes Query.Facets counts.
 var meiliFacets = []string{"type", "forum_id", "tags"}
 
@@ -52,7 +46,7 @@ func (m *Meili) Search(ctx context.Context, q Query) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("meili search: %w", err)
 	}
-	res, err := m.result(resp, mq.stems, q.Facets)
+	res, err := m.result(resp, &mq, q.Facets)
 	if err != nil {
 		return Result{}, fmt.Errorf("meili search: %w", err)
 	}
@@ -69,17 +63,12 @@ func meiliSearchRequest(q Query, filter string) *meilisearch.SearchRequest {
 		limit = 100
 	}
 	req := &meilisearch.SearchRequest{
-		Filter:                filter,
-		Limit:                 int64(limit),
-		Offset:                int64(max(q.Offset, 0)),
-		AttributesToRetrieve:  []string{"id", "type"},
-		AttributesToHighlight: []string{"title", "body"},
-		AttributesToCrop:      []string{"body"},
-		CropLength:            meiliCropLength,
-		CropMarker:            "…",
-		HighlightPreTag:       MarkOpen,
-		HighlightPostTag:      MarkClose,
-		MatchingStrategy:      meilisearch.All,
+		Filter: filter,
+		Limit:  int64(limit),
+		Offset: int64(max(q.Offset, 0)),
+		// The text is marked and cropped here (see highlight).
+		AttributesToRetrieve: []string{"id", "type", "title", "body"},
+		MatchingStrategy:     meilisearch.All,
 	}
 	switch q.Sort {
 	case SortNewest:
@@ -94,7 +83,7 @@ func meiliSearchRequest(q Query, filter string) *meilisearch.SearchRequest {
 }
 
 // result converts a Meilisearch response.
-func (m *Meili) result(resp *meilisearch.SearchResponse, stems map[string]bool, facets bool) (Result, error) {
+func (m *Meili) result(resp *meilisearch.SearchResponse, mq *meiliQuery, facets bool) (Result, error) {
 	res := Result{Hits: make([]Hit, 0, len(resp.Hits)), EstimatedTotal: int(resp.EstimatedTotalHits)}
 	for _, h := range resp.Hits {
 		var hit Hit
@@ -106,21 +95,20 @@ func (m *Meili) result(resp *meilisearch.SearchResponse, stems map[string]bool, 
 				return Result{}, fmt.Errorf("hit %s type: %w", hit.ID, err)
 			}
 		}
-		var f struct {
-			Title *string `json:"title"`
-			Body  *string `json:"body"`
-		}
-		if raw, ok := h["_formatted"]; ok {
-			if err := json.Unmarshal(raw, &f); err != nil {
-				return Result{}, fmt.Errorf("hit %s highlights: %w", hit.ID, err)
-			}
-		}
 		hit.Highlights = map[string]string{}
-		if f.Title != nil && *f.Title != "" {
-			hit.Highlights["title"] = m.text.snippet(*f.Title, stems, titleSnippetRunes)
-		}
-		if f.Body != nil && *f.Body != "" {
-			hit.Highlights["body"] = m.text.snippet(*f.Body, stems, bodySnippetRunes)
+		for _, f := range []struct {
+			name  string
+			runes int
+		}{{"title", titleSnippetRunes}, {"body", bodySnippetRunes}} {
+			var text string
+			if raw, ok := h[f.name]; ok {
+				if err := json.Unmarshal(raw, &text); err != nil {
+					return Result{}, fmt.Errorf("hit %s %s: %w", hit.ID, f.name, err)
+				}
+			}
+			if text != "" {
+				hit.Highlights[f.name] = m.text.highlight(text, mq, f.runes)
+			}
 		}
 		res.Hits = append(res.Hits, hit)
 	}

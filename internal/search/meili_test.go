@@ -162,9 +162,21 @@ func TestMeiliIndexText(t *testing.T) {
 	if got != want {
 		t.Errorf("meiliIndexText = %q, want %q", got, want)
 	}
-	stems := map[string]bool{"export": true}
-	if s := a.snippet("<a>\uE000客"+sep+"\uE001"+sep+"\uE000户\uE001 & Exporting \uE000x", stems, 0); s != "&lt;a&gt;<mark>客户</mark> &amp; <mark>Exporting</mark> <mark>x</mark>" {
-		t.Errorf("snippet = %q", s)
+	for _, tc := range []struct {
+		text, query string
+		prefix      bool
+		want        string
+	}{
+		{"<a>客" + sep + "户 & Exporting", "客户 export", false, "&lt;a&gt;<mark>客户</mark> &amp; <mark>Exporting</mark>"},
+		{"户" + sep + "客 客" + sep + "人", "客户", false, "<mark>户客</mark> <mark>客</mark>人"},  // the run is nowhere: its characters
+		{"export exports expert", "exprot", false, "<mark>export</mark> exports expert"}, // one typo (a swap) of the typed word
+		{"keyboard keys", "key", true, "<mark>keyboard</mark> <mark>keys</mark>"},
+		{"the export", "the", false, "<mark>the</mark> export"},
+	} {
+		q := a.query(tc.query, tc.prefix)
+		if s := a.highlight(tc.text, &q, 0); s != tc.want {
+			t.Errorf("highlight(%q, %q) = %q, want %q", tc.text, tc.query, s, tc.want)
+		}
 	}
 }
 
