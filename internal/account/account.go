@@ -44,9 +44,9 @@ type Options struct {
 
 // Service implements the account rules on top of the database.
 type Service struct {
-	db        *ent.Client
-	isUnique  func(error) bool
-	opts      Options
+	db       *ent.Client
+	isUnique func(error) bool
+	opts     Options
 	// principals caches Authenticate's answers (nil: no cache).
 	principals *principalCache
 	dummyHash  string // verified against when no user matches, so timing does not reveal which names exist
