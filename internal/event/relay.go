@@ -32,6 +32,14 @@ type TxConsumer interface {
 	HandleTx(ctx context.Context, tx *ent.Tx, evs []Event) error
 }
 
+// Lingerer is an optional part of a Consumer: after being woken, the relay
+// waits Linger before reading, so that a steady stream of events reaches it
+// in fewer, larger batches. A consumer whose per-batch cost is high (a
+// search index writes a segment per batch) trades that much latency for it.
+type Lingerer interface {
+	Linger() time.Duration
+}
+
 // RelayOptions tune the Relay.
 type RelayOptions struct {
 	Batch        int           // events per Handle call; default 200
@@ -207,6 +215,9 @@ func (r *Relay) deliverLoop(ctx context.Context, c Consumer, wake chan struct{},
 			case <-ctx.Done():
 			case <-wake:
 			case <-time.After(r.opts.PollInterval):
+			}
+			if lg, ok := c.(Lingerer); ok {
+				sleep(ctx, lg.Linger())
 			}
 		}
 	}
