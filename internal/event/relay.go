@@ -314,7 +314,7 @@ func Latest(ctx context.Context, db *ent.Client) (int64, error) {
 }
 
 // gapRecheck is how soon a relay held back at a gap looks again.
-const gapRecheck = 5 * time.Millisecond
+const gapRecheck = 20 * time.Millisecond
 
 // gaps is what a consumer's relay loop knows about holes in the outbox ids
 // on PostgreSQL. Ids come from a sequence in the order transactions insert,

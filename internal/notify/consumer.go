@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/crn-dev/crn/ent"
 	"github.com/crn-dev/crn/ent/feedbackvote"
@@ -34,6 +35,10 @@ type Consumer struct {
 
 // Name implements event.Consumer.
 func (Consumer) Name() string { return "notifications" }
+
+// Linger implements event.Lingerer: a short wait gathers a busy topic's
+// replies into one batch (its watchers are read once a batch).
+func (Consumer) Linger() time.Duration { return 50 * time.Millisecond }
 
 // Handle implements event.Consumer; the relay uses HandleTx.
 func (Consumer) Handle(context.Context, []event.Event) error {
