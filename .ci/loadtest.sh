@@ -86,6 +86,7 @@ drop_pg_db() {
 	pg_db=
 }
 cleanup() {
+	stop_pid "${waits_pid:-}"
 	stop_pid "$prof_pid"
 	stop_pid "$ceil_pid"
 	stop_pid "$crn_pid"
@@ -203,7 +204,7 @@ run_wrk() {
 	rm -f "$file.time"
 	local line
 	line=$(grep '^LOADTEST ' "$file") || die "no result line in $file"
-	# dialect name kind rps p50_us p99_us errors server_cpu_ms_per_req other_pct load new_db_conns
+	# dialect name kind rps p50_us p99_us errors server_cpu_ms_per_req other_pct load new_db_conns db_cpu_ms_per_req
 	awk -v conns="$([ "$dialect" = postgres ] && echo $((sessions1 - sessions0 - 1)) || echo -)" -v d="$dialect" -v n="$name" -v k="$kind" -v b="$before" -v a="$after" -v w="$wrk_cpu" -v tck="$CLK_TCK" -v la="$load" '{
 		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] + 0 }
 		errors = v["status_errors"]; if (v["bad"] > errors) errors = v["bad"]
@@ -213,10 +214,11 @@ run_wrk() {
 		other = total > 0 ? 100 * (busy - server - pg - w * tck) / total : 0
 		if (other < 0) other = 0
 		cpu = v["requests"] > 0 ? server / tck * 1000 / v["requests"] : 0
-		printf "%s\t%s\t%s\t%.1f\t%d\t%d\t%d\t%.3f\t%.0f\t%s\t%s\n", d, n, k, v["rps"], v["p50_us"], v["p99_us"], errors, cpu, other, la, conns
+		dbcpu = (d == "postgres" && v["requests"] > 0) ? sprintf("%.3f", pg / tck * 1000 / v["requests"]) : "-"
+		printf "%s\t%s\t%s\t%.1f\t%d\t%d\t%d\t%.3f\t%.0f\t%s\t%s\t%s\n", d, n, k, v["rps"], v["p50_us"], v["p99_us"], errors, cpu, other, la, conns, dbcpu
 	}' <<<"$line" >>"$RESULTS"
 	if grep -q '^LOADTEST_FIRST_ERROR' "$file"; then log "  first error: $(grep '^LOADTEST_FIRST_ERROR' "$file" | cut -d' ' -f2-)"; fi
-	log "  $(tail -1 "$RESULTS" | awk -F'\t' '{ printf "%.0f req/s, p50 %.2f ms, p99 %.2f ms, %d errors, server CPU %.3f ms/request, other load %d%%", $4, $5 / 1000, $6 / 1000, $7, $8, $9 }')"
+	log "  $(tail -1 "$RESULTS" | awk -F'\t' '{ printf "%.0f req/s, p50 %.2f ms, p99 %.2f ms, %d errors, server CPU %.3f ms/request, PostgreSQL CPU %s ms/request, other load %d%%", $4, $5 / 1000, $6 / 1000, $7, $8, $12, $9 }')"
 }
 
 # ---------------------------------------------------------------- dialects
@@ -298,6 +300,31 @@ profile_end() {
 	prof_pid=
 	"$GO" tool pprof -top -nodecount=40 "$CRN" "$OUT/cpu-$1.pprof" >"$OUT/cpu-$1-flat.txt" 2>/dev/null || true
 	"$GO" tool pprof -top -cum -nodecount=60 "$CRN" "$OUT/cpu-$1.pprof" >"$OUT/cpu-$1-cum.txt" 2>/dev/null || true
+}
+
+# pg_waits_start DIALECT SCENARIO: on PostgreSQL, what the benchmark
+# database's backends are doing, sampled 10 times a second for 10 s from 3 s
+# into the scenario: counts of state and wait event in waits-SCENARIO.txt
+# (ClientRead: idle in a transaction, waiting for crn; Lock: a row or
+# advisory lock; IO/LWLock WAL*: commits flushing the WAL).
+waits_pid=
+pg_waits_start() {
+	waits_pid=
+	[ "$1" = postgres ] && wanted "$2" || return 0
+	local out="$OUT/waits-${2// /-}.txt"
+	(
+		sleep 3
+		for _ in $(seq 100); do
+			psql -X -q -At -F' ' -d "$db_url" -c "SELECT state, coalesce(wait_event_type, '-'), coalesce(wait_event, '-') FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+			sleep 0.1
+		done | sort | uniq -c | sort -rn >"$out"
+	) >/dev/null 2>&1 &
+	waits_pid=$!
+}
+pg_waits_end() {
+	[ -n "$waits_pid" ] || return 0
+	wait "$waits_pid" || true
+	waits_pid=
 }
 
 run_dialect() {
@@ -411,8 +438,10 @@ run_dialect() {
 	run_wrk "$dialect" "100k topic, near=50000" big "$CONNS" "$SHORT" read.lua LT_PATHS="$big_near"
 	run_wrk "$dialect" "100k topic, last page" big "$CONNS" "$SHORT" read.lua LT_PATHS="$big_last"
 	profile_start "$dialect-create-posts" "create posts"
+	pg_waits_start "$dialect" "create posts"
 	run_wrk "$dialect" "create posts" write "$WRITERS" "$DURATION" write.lua LT_TOKENS="$read_tokens" LT_TOPICS="$(tr '\n' ' ' <<<"$read_topics")"
 	profile_end "$dialect-create-posts"
+	pg_waits_end
 
 	if [ "$dialect" = postgres ]; then
 		log "postgres: counting statements per request"
@@ -459,7 +488,7 @@ summarize() {
 			f[4] += 0; f[6] += 0; f[7] += 0
 			d = f[1]
 			if (d != last) {
-				printf "\n%s\n\n| scenario | req/s | p50 ms | p99 ms | errors | ratio to ceiling | server CPU ms/req | other load | new DB conns | target | met? |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n", d
+				printf "\n%s\n\n| scenario | req/s | p50 ms | p99 ms | errors | ratio to ceiling | server CPU ms/req | PostgreSQL CPU ms/req | other load | new DB conns | target | met? |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n", d
 				last = d
 			}
 			ratio = ceil[d] > 0 ? sprintf("%.2f", f[4] / ceil[d]) : "-"
@@ -467,7 +496,7 @@ summarize() {
 			else if (f[3] == "read" || f[3] == "short") { tgt = "≥ 0.5 ceiling, p99 < 20 ms"; met = (f[4] >= 0.5 * ceil[d] && f[6] < 20000 && f[7] == 0) ? "yes" : "no" }
 			else if (f[3] == "big") { tgt = sprintf("≥ 0.8 short (%.2f), p99 < 20 ms", f[4] / short[d]); met = (f[4] >= 0.8 * short[d] && f[6] < 20000 && f[7] == 0) ? "yes" : "no" }
 			else { tgt = "≥ 1000/s, no errors"; met = (f[4] >= 1000 && f[7] == 0) ? "yes" : "no" }
-			printf "| %s | %.0f | %s | %s | %d | %s | %.3f | %d%% | %s | %s | %s |\n", f[2], f[4], ms(f[5]), ms(f[6]), f[7], ratio, f[8], f[9], f[11], tgt, met
+			printf "| %s | %.0f | %s | %s | %d | %s | %.3f | %s | %d%% | %s | %s | %s |\n", f[2], f[4], ms(f[5]), ms(f[6]), f[7], ratio, f[8], (f[12] == "" ? "-" : f[12]), f[9], f[11], tgt, met
 		}
 	}' "$RESULTS"
 }
