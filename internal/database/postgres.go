@@ -27,9 +27,10 @@ func openPostgres(dsn string, opts Options) (*sql.DB, string, error) {
 		n = defaultPostgresConns
 	}
 	pool.SetMaxOpenConns(n)
-	// Keep half of them when idle, so that bursts do not open (and
-	// PostgreSQL fork) a backend per connection each time.
-	pool.SetMaxIdleConns(max(2, n/2))
+	// Keep them all between bursts, so that a burst does not open (and
+	// PostgreSQL fork) a backend per connection each time; the idle time
+	// below gives them back once the node is quiet.
+	pool.SetMaxIdleConns(n)
 	// Recycle idle connections so a quiet node gives its server slots back.
 	pool.SetConnMaxIdleTime(5 * time.Minute)
 	return pool, dsn, nil
