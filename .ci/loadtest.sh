@@ -169,6 +169,16 @@ cpu_snapshot() {
 	echo "$host $server $pg"
 }
 
+# db_backends_cpu: "pid ticks" for each backend connected to the benchmark
+# database (PostgreSQL runs only): the machine's PostgreSQL also serves
+# other work, whose backends must not count towards crn's.
+db_backends_cpu() {
+	local pid
+	for pid in $(psql -X -q -At -d "$db_url" -c "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"); do
+		awk -v p="$pid" '{ print p, $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || true
+	done
+}
+
 # pg_sessions: connections ever opened to the benchmark database (PostgreSQL 14+).
 pg_sessions() { psql -X -q -At -d "$db_url" -c "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"; }
 
@@ -191,21 +201,27 @@ run_wrk() {
 	load=$(cut -d' ' -f1 /proc/loadavg)
 	log "$dialect: $name ($conns connections, ${secs}s; load average $load)"
 	before=$(cpu_snapshot "$server_pid")
-	local sessions0=0 sessions1=0
-	[ "$dialect" != postgres ] || sessions0=$(pg_sessions)
+	local sessions0=0 sessions1=0 db0="" db1="" dbticks=""
+	[ "$dialect" != postgres ] || { sessions0=$(pg_sessions); db0=$(db_backends_cpu); }
 	{
 		TIMEFORMAT='%U %S'
 		time env LT_LUA_DIR="$LUA_DIR" "$@" timeout $((secs + 30)) \
 			wrk -t2 -c"$conns" -d"${secs}s" --timeout 5s --latency -s "$LUA_DIR/$script" "$target" >"$file" 2>&1
 	} 2>"$file.time" || die "wrk failed: $(tail -5 "$file")"
 	after=$(cpu_snapshot "$server_pid")
-	[ "$dialect" != postgres ] || sessions1=$(sleep 1.5 && pg_sessions)
+	if [ "$dialect" = postgres ]; then
+		# CPU of the benchmark database's backends during the run (those
+		# that exited during it are missed; crn's pool keeps its connections).
+		db1=$(db_backends_cpu)
+		dbticks=$(awk 'NR == FNR { b[$1] = $2; next } { s += $2 - b[$1] } END { print s + 0 }' <(echo "$db0") <(echo "$db1"))
+		sessions1=$(sleep 1.5 && pg_sessions)
+	fi
 	wrk_cpu=$(awk '{ print $1 + $2 }' "$file.time")
 	rm -f "$file.time"
 	local line
 	line=$(grep '^LOADTEST ' "$file") || die "no result line in $file"
 	# dialect name kind rps p50_us p99_us errors server_cpu_ms_per_req other_pct load new_db_conns db_cpu_ms_per_req
-	awk -v conns="$([ "$dialect" = postgres ] && echo $((sessions1 - sessions0 - 1)) || echo -)" -v d="$dialect" -v n="$name" -v k="$kind" -v b="$before" -v a="$after" -v w="$wrk_cpu" -v tck="$CLK_TCK" -v la="$load" '{
+	awk -v conns="$([ "$dialect" = postgres ] && echo $((sessions1 - sessions0 - 1)) || echo -)" -v d="$dialect" -v n="$name" -v k="$kind" -v b="$before" -v a="$after" -v w="$wrk_cpu" -v tck="$CLK_TCK" -v la="$load" -v dbt="${dbticks:-0}" '{
 		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] + 0 }
 		errors = v["status_errors"]; if (v["bad"] > errors) errors = v["bad"]
 		errors += v["socket_errors"] + v["timeouts"]
@@ -214,7 +230,7 @@ run_wrk() {
 		other = total > 0 ? 100 * (busy - server - pg - w * tck) / total : 0
 		if (other < 0) other = 0
 		cpu = v["requests"] > 0 ? server / tck * 1000 / v["requests"] : 0
-		dbcpu = (d == "postgres" && v["requests"] > 0) ? sprintf("%.3f", pg / tck * 1000 / v["requests"]) : "-"
+		dbcpu = (d == "postgres" && v["requests"] > 0) ? sprintf("%.3f", dbt / tck * 1000 / v["requests"]) : "-"
 		printf "%s\t%s\t%s\t%.1f\t%d\t%d\t%d\t%.3f\t%.0f\t%s\t%s\t%s\n", d, n, k, v["rps"], v["p50_us"], v["p99_us"], errors, cpu, other, la, conns, dbcpu
 	}' <<<"$line" >>"$RESULTS"
 	if grep -q '^LOADTEST_FIRST_ERROR' "$file"; then log "  first error: $(grep '^LOADTEST_FIRST_ERROR' "$file" | cut -d' ' -f2-)"; fi
