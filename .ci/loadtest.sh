@@ -330,10 +330,12 @@ pg_waits_start() {
 	local out="$OUT/waits-${2// /-}.txt"
 	(
 		sleep 3
+		# One session for all the samples, so the run's count of new
+		# connections stays crn's.
 		for _ in $(seq 100); do
-			psql -X -q -At -F' ' -d "$db_url" -c "SELECT state, coalesce(wait_event_type, '-'), coalesce(wait_event, '-') FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-			sleep 0.1
-		done | sort | uniq -c | sort -rn >"$out"
+			echo "SELECT state, coalesce(wait_event_type, '-'), coalesce(wait_event, '-') FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid();"
+			echo "SELECT pg_sleep(0.1);"
+		done | psql -X -q -At -F' ' -d "$db_url" | grep -v '^$' | sort | uniq -c | sort -rn >"$out"
 	) >/dev/null 2>&1 &
 	waits_pid=$!
 }
