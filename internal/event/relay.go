@@ -320,8 +320,9 @@ const gapRecheck = 20 * time.Millisecond
 // on PostgreSQL. Ids come from a sequence in the order transactions insert,
 // not the order they commit, so the relay may read id 11 while the
 // transaction that took 10 is still open. It then delivers up to 10 and
-// holds back: it notes the transactions in progress (a snapshot taken
-// after the read) and waits for all of them to end. Any transaction that
+// holds back: it notes the transactions in progress (listed after the
+// read: the sessions of this database with a transaction id, from
+// pg_stat_activity) and waits for all of them to end. Any transaction that
 // took an id below the highest it read had its transaction id before the
 // read (Record makes sure of one before it inserts), so it is among those
 // noted or had ended already; once they have all ended, a re-read shows
@@ -379,9 +380,12 @@ func (r *Relay) readAfter(ctx context.Context, pos int64, g *gaps) ([]*ent.Event
 	return nil, nil // re-read next time round
 }
 
-// inProgress lists the transactions in progress now.
+// inProgress lists the transactions in progress now in this database
+// (the sessions of crn's role; a snapshot's list would also hold other
+// databases' transactions, and a long one there would stall the relay).
 func (r *Relay) inProgress(ctx context.Context) (string, error) {
-	rows, err := r.db.QueryContext(ctx, "SELECT coalesce(string_agg(x::text, ','), '') FROM pg_snapshot_xip(pg_current_snapshot()) AS x")
+	rows, err := r.db.QueryContext(ctx, "SELECT coalesce(string_agg(backend_xid::text, ','), '') FROM pg_stat_activity "+
+		"WHERE datname = current_database() AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()")
 	if err != nil {
 		return "", fmt.Errorf("read outbox: snapshot: %w", err)
 	}
@@ -395,13 +399,15 @@ func (r *Relay) inProgress(ctx context.Context) (string, error) {
 	return xids, rows.Err()
 }
 
-// stillOpen reports whether any of the transactions xids is in progress.
+// stillOpen reports whether any of the transactions xids is in progress:
+// a session shows its transaction's id until the transaction has ended
+// and its changes are visible.
 func (r *Relay) stillOpen(ctx context.Context, xids string) (bool, error) {
 	if xids == "" {
 		return false, nil
 	}
-	rows, err := r.db.QueryContext(ctx,
-		"SELECT count(*) FROM unnest(string_to_array($1, ',')::xid8[]) AS x WHERE pg_xact_status(x) = 'in progress'", xids)
+	rows, err := r.db.QueryContext(ctx, "SELECT count(*) FROM pg_stat_activity "+
+		"WHERE datname = current_database() AND backend_xid::text = ANY(string_to_array($1, ','))", xids)
 	if err != nil {
 		return false, fmt.Errorf("read outbox: transaction status: %w", err)
 	}
