@@ -35,6 +35,8 @@
 #   LOADTEST_PORT      crn listens here, crn-ceiling on the next port, crn's pprof on the one after [18080]
 #   LOADTEST_PG_URL    PostgreSQL admin URL [postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable]
 #   LOADTEST_OUT       directory for results [a new temp dir]
+#   LOADTEST_SCENARIOS extended regexp; only scenarios whose name matches run
+#                      (e.g. 'signed in|create posts') [all]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -43,6 +45,7 @@ DURATION=${LOADTEST_DURATION:-15}
 SHORT=${LOADTEST_SHORT:-10}
 CONNS=${LOADTEST_CONNS:-64}
 WRITERS=${LOADTEST_WRITERS:-16}
+SCENARIOS=${LOADTEST_SCENARIOS:-}
 PORT=${LOADTEST_PORT:-18080}
 CEIL_PORT=$((PORT + 1))
 DEBUG_PORT=$((PORT + 2)) # crn's pprof listener (CRN_DEBUG_ADDR)
@@ -83,6 +86,7 @@ drop_pg_db() {
 	pg_db=
 }
 cleanup() {
+	stop_pid "${waits_pid:-}"
 	stop_pid "$prof_pid"
 	stop_pid "$ceil_pid"
 	stop_pid "$crn_pid"
@@ -165,6 +169,16 @@ cpu_snapshot() {
 	echo "$host $server $pg"
 }
 
+# db_backends_cpu: "pid ticks" for each backend connected to the benchmark
+# database (PostgreSQL runs only): the machine's PostgreSQL also serves
+# other work, whose backends must not count towards crn's.
+db_backends_cpu() {
+	local pid
+	for pid in $(psql -X -q -At -d "$db_url" -c "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"); do
+		awk -v p="$pid" '{ print p, $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || true
+	done
+}
+
 # pg_sessions: connections ever opened to the benchmark database (PostgreSQL 14+).
 pg_sessions() { psql -X -q -At -d "$db_url" -c "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"; }
 
@@ -175,29 +189,39 @@ pg_sessions() { psql -X -q -At -d "$db_url" -c "SELECT sessions FROM pg_stat_dat
 # machine went to anything but the server, PostgreSQL and wrk ("other"): on
 # a shared machine, a run with much "other" is not to be trusted. On
 # PostgreSQL it also counts the connections crn opened during the run.
+# wanted NAME: whether LOADTEST_SCENARIOS selects the scenario.
+wanted() { [ -z "$SCENARIOS" ] || grep -Eq -- "$SCENARIOS" <<<"$1"; }
+
 run_wrk() {
 	local dialect=$1 name=$2 kind=$3 conns=$4 secs=$5 script=$6
 	shift 6
+	wanted "$name" || return 0
 	local file="$OUT/wrk-$dialect-${name// /-}.txt" before after wrk_cpu load
 	file=${file//,/}
 	load=$(cut -d' ' -f1 /proc/loadavg)
 	log "$dialect: $name ($conns connections, ${secs}s; load average $load)"
 	before=$(cpu_snapshot "$server_pid")
-	local sessions0=0 sessions1=0
-	[ "$dialect" != postgres ] || sessions0=$(pg_sessions)
+	local sessions0=0 sessions1=0 db0="" db1="" dbticks=""
+	[ "$dialect" != postgres ] || { sessions0=$(pg_sessions); db0=$(db_backends_cpu); }
 	{
 		TIMEFORMAT='%U %S'
 		time env LT_LUA_DIR="$LUA_DIR" "$@" timeout $((secs + 30)) \
 			wrk -t2 -c"$conns" -d"${secs}s" --timeout 5s --latency -s "$LUA_DIR/$script" "$target" >"$file" 2>&1
 	} 2>"$file.time" || die "wrk failed: $(tail -5 "$file")"
 	after=$(cpu_snapshot "$server_pid")
-	[ "$dialect" != postgres ] || sessions1=$(sleep 1.5 && pg_sessions)
+	if [ "$dialect" = postgres ]; then
+		# CPU of the benchmark database's backends during the run (those
+		# that exited during it are missed; crn's pool keeps its connections).
+		db1=$(db_backends_cpu)
+		dbticks=$(awk 'NR == FNR { b[$1] = $2; next } { s += $2 - b[$1] } END { print s + 0 }' <(echo "$db0") <(echo "$db1"))
+		sessions1=$(sleep 1.5 && pg_sessions)
+	fi
 	wrk_cpu=$(awk '{ print $1 + $2 }' "$file.time")
 	rm -f "$file.time"
 	local line
 	line=$(grep '^LOADTEST ' "$file") || die "no result line in $file"
-	# dialect name kind rps p50_us p99_us errors server_cpu_ms_per_req other_pct load new_db_conns
-	awk -v conns="$([ "$dialect" = postgres ] && echo $((sessions1 - sessions0 - 1)) || echo -)" -v d="$dialect" -v n="$name" -v k="$kind" -v b="$before" -v a="$after" -v w="$wrk_cpu" -v tck="$CLK_TCK" -v la="$load" '{
+	# dialect name kind rps p50_us p99_us errors server_cpu_ms_per_req other_pct load new_db_conns db_cpu_ms_per_req
+	awk -v conns="$([ "$dialect" = postgres ] && echo $((sessions1 - sessions0 - 1)) || echo -)" -v d="$dialect" -v n="$name" -v k="$kind" -v b="$before" -v a="$after" -v w="$wrk_cpu" -v tck="$CLK_TCK" -v la="$load" -v dbt="${dbticks:-0}" '{
 		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] + 0 }
 		errors = v["status_errors"]; if (v["bad"] > errors) errors = v["bad"]
 		errors += v["socket_errors"] + v["timeouts"]
@@ -206,10 +230,11 @@ run_wrk() {
 		other = total > 0 ? 100 * (busy - server - pg - w * tck) / total : 0
 		if (other < 0) other = 0
 		cpu = v["requests"] > 0 ? server / tck * 1000 / v["requests"] : 0
-		printf "%s\t%s\t%s\t%.1f\t%d\t%d\t%d\t%.3f\t%.0f\t%s\t%s\n", d, n, k, v["rps"], v["p50_us"], v["p99_us"], errors, cpu, other, la, conns
+		dbcpu = (d == "postgres" && v["requests"] > 0) ? sprintf("%.3f", dbt / tck * 1000 / v["requests"]) : "-"
+		printf "%s\t%s\t%s\t%.1f\t%d\t%d\t%d\t%.3f\t%.0f\t%s\t%s\t%s\n", d, n, k, v["rps"], v["p50_us"], v["p99_us"], errors, cpu, other, la, conns, dbcpu
 	}' <<<"$line" >>"$RESULTS"
 	if grep -q '^LOADTEST_FIRST_ERROR' "$file"; then log "  first error: $(grep '^LOADTEST_FIRST_ERROR' "$file" | cut -d' ' -f2-)"; fi
-	log "  $(tail -1 "$RESULTS" | awk -F'\t' '{ printf "%.0f req/s, p50 %.2f ms, p99 %.2f ms, %d errors, server CPU %.3f ms/request, other load %d%%", $4, $5 / 1000, $6 / 1000, $7, $8, $9 }')"
+	log "  $(tail -1 "$RESULTS" | awk -F'\t' '{ printf "%.0f req/s, p50 %.2f ms, p99 %.2f ms, %d errors, server CPU %.3f ms/request, PostgreSQL CPU %s ms/request, other load %d%%", $4, $5 / 1000, $6 / 1000, $7, $8, $12, $9 }')"
 }
 
 # ---------------------------------------------------------------- dialects
@@ -271,15 +296,18 @@ statements_per_request() {
 		'BEGIN { printf "%s\t%.1f\n", name, ((b - a) - (i1 - i0)) / n }' >>"$OUT/statements-postgres.tsv"
 }
 
-# profile_start NAME: 3 s into the scenario about to start, fetch a 10 s CPU
+# profile_start NAME SCENARIO: 3 s into the scenario about to start, fetch a 10 s CPU
 # profile from crn's pprof listener; profile_end NAME waits for it and
 # writes the top functions, flat and cumulative, next to it.
 profile_start() {
+	prof_pid=
+	wanted "$2" || return 0
 	(sleep 3 && exec curl -fsS --max-time 30 -o "$OUT/cpu-$1.pprof" \
 		"http://127.0.0.1:$DEBUG_PORT/debug/pprof/profile?seconds=10") >/dev/null 2>&1 &
 	prof_pid=$!
 }
 profile_end() {
+	[ -n "$prof_pid" ] || return 0
 	if ! wait "$prof_pid"; then
 		log "no CPU profile for $1 (does this crn know CRN_DEBUG_ADDR?)"
 		prof_pid=
@@ -288,6 +316,33 @@ profile_end() {
 	prof_pid=
 	"$GO" tool pprof -top -nodecount=40 "$CRN" "$OUT/cpu-$1.pprof" >"$OUT/cpu-$1-flat.txt" 2>/dev/null || true
 	"$GO" tool pprof -top -cum -nodecount=60 "$CRN" "$OUT/cpu-$1.pprof" >"$OUT/cpu-$1-cum.txt" 2>/dev/null || true
+}
+
+# pg_waits_start DIALECT SCENARIO: on PostgreSQL, what the benchmark
+# database's backends are doing, sampled 10 times a second for 10 s from 3 s
+# into the scenario: counts of state and wait event in waits-SCENARIO.txt
+# (ClientRead: idle in a transaction, waiting for crn; Lock: a row or
+# advisory lock; IO/LWLock WAL*: commits flushing the WAL).
+waits_pid=
+pg_waits_start() {
+	waits_pid=
+	[ "$1" = postgres ] && wanted "$2" || return 0
+	local out="$OUT/waits-${2// /-}.txt"
+	(
+		sleep 3
+		# One session for all the samples, so the run's count of new
+		# connections stays crn's.
+		for _ in $(seq 100); do
+			echo "SELECT state, coalesce(wait_event_type, '-'), coalesce(wait_event, '-') FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid();"
+			echo "SELECT pg_sleep(0.1);"
+		done | psql -X -q -At -F' ' -d "$db_url" | grep -v '^$' | sort | uniq -c | sort -rn >"$out"
+	) >/dev/null 2>&1 &
+	waits_pid=$!
+}
+pg_waits_end() {
+	[ -n "$waits_pid" ] || return 0
+	wait "$waits_pid" || true
+	waits_pid=
 }
 
 run_dialect() {
@@ -329,6 +384,12 @@ run_dialect() {
 	local tokens="" admin_token
 	for u in $users; do tokens+="$(login "$u") "; done
 	admin_token=$(login admin)
+	# The write scenario posts far faster than members may (10-60 posts a
+	# minute by trust level): raise the limits to the most moderation
+	# allows, so they are still checked on every post but never refuse one.
+	api PUT /api/v1/admin/automod "$admin_token" \
+		'{"rate_limits":[{"posts_per_minute":10000,"topics_per_day":100000},{"posts_per_minute":10000,"topics_per_day":100000},{"posts_per_minute":10000,"topics_per_day":100000},{"posts_per_minute":10000,"topics_per_day":100000},{"posts_per_minute":10000,"topics_per_day":100000}],"reason":"load test"}' >/dev/null ||
+		die "could not raise the rate limits"
 	# shellcheck disable=SC2206
 	local tok=($tokens)
 
@@ -380,11 +441,13 @@ run_dialect() {
 	stop_pid "$ceil_pid"
 	ceil_pid=
 	target=$BASE server_pid=$crn_pid
-	profile_start "$dialect-topic-page"
+	profile_start "$dialect-topic-page" "topic page, guest"
 	run_wrk "$dialect" "topic page, guest" read "$CONNS" "$DURATION" read.lua LT_PATHS="$read_paths"
 	profile_end "$dialect-topic-page"
 	run_wrk "$dialect" "topic page, guest, gzip" read "$CONNS" "$SHORT" read.lua LT_PATHS="$read_paths" LT_GZIP=1
+	profile_start "$dialect-topic-page-signed-in" "topic page, signed in"
 	run_wrk "$dialect" "topic page, signed in" read "$CONNS" "$DURATION" read.lua LT_PATHS="$read_paths" LT_TOKENS="$read_tokens"
+	profile_end "$dialect-topic-page-signed-in"
 	run_wrk "$dialect" "forum topics, guest" read "$CONNS" "$DURATION" read.lua LT_PATHS="$forum_paths"
 	run_wrk "$dialect" "forum topics, signed in" read "$CONNS" "$DURATION" read.lua LT_PATHS="$forum_paths" LT_TOKENS="$read_tokens"
 	run_wrk "$dialect" "short topic, page 1" short "$CONNS" "$SHORT" read.lua LT_PATHS="$first_path"
@@ -392,9 +455,11 @@ run_dialect() {
 	run_wrk "$dialect" "100k topic, cursor after 50000" big "$CONNS" "$SHORT" read.lua LT_PATHS="$big_mid"
 	run_wrk "$dialect" "100k topic, near=50000" big "$CONNS" "$SHORT" read.lua LT_PATHS="$big_near"
 	run_wrk "$dialect" "100k topic, last page" big "$CONNS" "$SHORT" read.lua LT_PATHS="$big_last"
-	profile_start "$dialect-create-posts"
+	profile_start "$dialect-create-posts" "create posts"
+	pg_waits_start "$dialect" "create posts"
 	run_wrk "$dialect" "create posts" write "$WRITERS" "$DURATION" write.lua LT_TOKENS="$read_tokens" LT_TOPICS="$(tr '\n' ' ' <<<"$read_topics")"
 	profile_end "$dialect-create-posts"
+	pg_waits_end
 
 	if [ "$dialect" = postgres ]; then
 		log "postgres: counting statements per request"
@@ -441,7 +506,7 @@ summarize() {
 			f[4] += 0; f[6] += 0; f[7] += 0
 			d = f[1]
 			if (d != last) {
-				printf "\n%s\n\n| scenario | req/s | p50 ms | p99 ms | errors | ratio to ceiling | server CPU ms/req | other load | new DB conns | target | met? |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n", d
+				printf "\n%s\n\n| scenario | req/s | p50 ms | p99 ms | errors | ratio to ceiling | server CPU ms/req | PostgreSQL CPU ms/req | other load | new DB conns | target | met? |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n", d
 				last = d
 			}
 			ratio = ceil[d] > 0 ? sprintf("%.2f", f[4] / ceil[d]) : "-"
@@ -449,7 +514,7 @@ summarize() {
 			else if (f[3] == "read" || f[3] == "short") { tgt = "≥ 0.5 ceiling, p99 < 20 ms"; met = (f[4] >= 0.5 * ceil[d] && f[6] < 20000 && f[7] == 0) ? "yes" : "no" }
 			else if (f[3] == "big") { tgt = sprintf("≥ 0.8 short (%.2f), p99 < 20 ms", f[4] / short[d]); met = (f[4] >= 0.8 * short[d] && f[6] < 20000 && f[7] == 0) ? "yes" : "no" }
 			else { tgt = "≥ 1000/s, no errors"; met = (f[4] >= 1000 && f[7] == 0) ? "yes" : "no" }
-			printf "| %s | %.0f | %s | %s | %d | %s | %.3f | %d%% | %s | %s | %s |\n", f[2], f[4], ms(f[5]), ms(f[6]), f[7], ratio, f[8], f[9], f[11], tgt, met
+			printf "| %s | %.0f | %s | %s | %d | %s | %.3f | %s | %d%% | %s | %s | %s |\n", f[2], f[4], ms(f[5]), ms(f[6]), f[7], ratio, f[8], (f[12] == "" ? "-" : f[12]), f[9], f[11], tgt, met
 		}
 	}' "$RESULTS"
 }

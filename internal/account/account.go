@@ -35,14 +35,21 @@ type Options struct {
 	Postgres bool
 	// Committed is called after a transaction that recorded events.
 	Committed func()
+	// PrincipalTTL is how long Authenticate may serve a token's principal
+	// from memory; 0 asks the database every time.
+	PrincipalTTL time.Duration
+	// Actors, when set, gives every Principal its authorization view.
+	Actors ActorLoader
 }
 
 // Service implements the account rules on top of the database.
 type Service struct {
-	db        *ent.Client
-	isUnique  func(error) bool
-	opts      Options
-	dummyHash string // verified against when no user matches, so timing does not reveal which names exist
+	db       *ent.Client
+	isUnique func(error) bool
+	opts     Options
+	// principals caches Authenticate's answers (nil: no cache).
+	principals *principalCache
+	dummyHash  string // verified against when no user matches, so timing does not reveal which names exist
 }
 
 // New returns a Service. isUnique reports whether a database error is a
@@ -67,7 +74,7 @@ func New(db *ent.Client, isUnique func(error) bool, opts Options) (*Service, err
 	if err != nil {
 		return nil, err
 	}
-	return &Service{db: db, isUnique: isUnique, opts: opts, dummyHash: dummy}, nil
+	return &Service{db: db, isUnique: isUnique, opts: opts, principals: newPrincipalCache(opts.PrincipalTTL), dummyHash: dummy}, nil
 }
 
 // NewUser is what sign-up and the admin command need to create an account.

@@ -52,6 +52,9 @@ func (s *Service) LinkCRM(ctx context.Context, userID int, l CRMLink) (*ent.User
 		return nil, apperr.Validation(problems)
 	}
 	u, err := upd.Save(ctx)
+	if err == nil {
+		s.principals.forget(userID)
+	}
 	switch {
 	case ent.IsNotFound(err):
 		return nil, apperr.NotFound("user_not_found", "no such user")

@@ -67,6 +67,7 @@ func (s *Service) UpdateProfile(ctx context.Context, userID int, p ProfilePatch)
 	if err != nil {
 		return nil, apperr.Internal("update profile", err)
 	}
+	s.principals.forget(userID)
 	s.opts.Committed()
 	return u, nil
 }
@@ -113,5 +114,6 @@ func (s *Service) ChangePassword(ctx context.Context, userID int, current, next 
 	if err != nil {
 		return apperr.Internal("change password", err)
 	}
+	s.principals.forget(userID)
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/crn-dev/crn/ent/authtoken"
 	"github.com/crn-dev/crn/ent/user"
 	"github.com/crn-dev/crn/internal/apperr"
+	"github.com/crn-dev/crn/internal/authz"
 )
 
 // Client describes where a sign-in comes from, kept with the token so a user
@@ -28,6 +29,9 @@ type Issued struct {
 type Principal struct {
 	User  *ent.User
 	Token *ent.AuthToken
+	// Actor is the user's authorization view, when the Service has an
+	// ActorLoader (Options.Actors); nil otherwise.
+	Actor *authz.Actor
 }
 
 // touchEvery bounds how often last-used and last-seen times are written, so
@@ -81,18 +85,31 @@ func (s *Service) Login(ctx context.Context, login, password string, client Clie
 
 // Authenticate resolves a token secret to its user. Unknown, revoked and
 // expired tokens, and tokens of suspended users, are all "unauthenticated".
+// With Options.PrincipalTTL the answer is cached for that long (see
+// principalCache for how changes reach the cache).
 func (s *Service) Authenticate(ctx context.Context, secret string) (Principal, error) {
 	if !strings.HasPrefix(secret, tokenPrefix) || len(secret) > 100 {
 		return Principal{}, apperr.Unauthenticated("invalid_token", "the token is not valid")
 	}
-	t, err := s.db.AuthToken.Query().Where(authtoken.TokenHash(hashToken(secret))).WithUser().Only(ctx)
+	hash := hashToken(secret)
+	now := s.opts.Now()
+	if p, ok := s.principals.get(hash, now); ok {
+		if p.Token.ExpiresAt != nil && !now.Before(*p.Token.ExpiresAt) {
+			return Principal{}, apperr.Unauthenticated("token_expired", "the token has expired; sign in again")
+		}
+		if s.touch(ctx, p, now) {
+			s.principals.put(hash, s.principals.generation(), p, now)
+		}
+		return p, nil
+	}
+	gen := s.principals.generation()
+	t, err := s.db.AuthToken.Query().Where(authtoken.TokenHash(hash)).WithUser().Only(ctx)
 	if ent.IsNotFound(err) {
 		return Principal{}, apperr.Unauthenticated("invalid_token", "the token is not valid")
 	}
 	if err != nil {
 		return Principal{}, apperr.Internal("authenticate", err)
 	}
-	now := s.opts.Now()
 	switch {
 	case t.RevokedAt != nil:
 		return Principal{}, apperr.Unauthenticated("invalid_token", "the token is not valid")
@@ -101,23 +118,40 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (Principal, e
 	case t.Edges.User.Status == user.StatusSuspended:
 		return Principal{}, apperr.Unauthenticated("account_suspended", "this account is suspended")
 	}
-	u := t.Edges.User
-	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= touchEvery {
-		// Best effort: a failed touch must not fail the request.
-		if err := s.db.AuthToken.UpdateOneID(t.ID).SetLastUsedAt(now).Exec(ctx); err == nil {
-			t.LastUsedAt = &now
+	p := Principal{User: t.Edges.User, Token: t}
+	if s.opts.Actors != nil {
+		a, err := s.opts.Actors.Actor(ctx, p.User)
+		if err != nil {
+			return Principal{}, err
 		}
-		if u.LastSeenAt == nil || now.Sub(*u.LastSeenAt) >= touchEvery {
-			up := s.db.User.UpdateOneID(u.ID).SetLastSeenAt(now)
-			if u.LastSeenAt == nil || !sameDay(*u.LastSeenAt, now) {
-				up.AddDaysVisited(1) // counts towards trust levels
-			}
-			if err := up.Exec(ctx); err == nil {
-				u.LastSeenAt = &now
-			}
+		p.Actor = &a
+	}
+	s.touch(ctx, p, now)
+	s.principals.put(hash, gen, p, now)
+	return p, nil
+}
+
+// touch records, at most once a minute, when the token was last used and
+// the user last seen; it reports whether it changed p.
+func (s *Service) touch(ctx context.Context, p Principal, now time.Time) bool {
+	t, u := p.Token, p.User
+	if t.LastUsedAt != nil && now.Sub(*t.LastUsedAt) < touchEvery {
+		return false
+	}
+	// Best effort: a failed touch must not fail the request.
+	if err := s.db.AuthToken.Update().Where(authtoken.ID(t.ID)).SetLastUsedAt(now).Exec(ctx); err == nil {
+		t.LastUsedAt = &now
+	}
+	if u.LastSeenAt == nil || now.Sub(*u.LastSeenAt) >= touchEvery {
+		up := s.db.User.Update().Where(user.ID(u.ID)).SetLastSeenAt(now)
+		if u.LastSeenAt == nil || !sameDay(*u.LastSeenAt, now) {
+			up.AddDaysVisited(1) // counts towards trust levels
+		}
+		if err := up.Exec(ctx); err == nil {
+			u.LastSeenAt = &now
 		}
 	}
-	return Principal{User: u, Token: t}, nil
+	return true
 }
 
 // Logout revokes the token the caller used.
@@ -176,6 +210,7 @@ func (s *Service) RevokeToken(ctx context.Context, userID, tokenID int) error {
 	if err := s.db.AuthToken.UpdateOneID(t.ID).SetRevokedAt(s.opts.Now()).Exec(ctx); err != nil {
 		return apperr.Internal("revoke token", err)
 	}
+	s.principals.forget(userID)
 	return nil
 }
 
@@ -188,6 +223,7 @@ func (s *Service) RevokeAll(ctx context.Context, userID, keep int) error {
 	if _, err := q.SetRevokedAt(s.opts.Now()).Save(ctx); err != nil {
 		return apperr.Internal("revoke tokens", err)
 	}
+	s.principals.forget(userID)
 	return nil
 }
 

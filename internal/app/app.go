@@ -225,13 +225,15 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 			if a.Hub != nil {
 				a.Hub.DisconnectUser(id)
 			}
-		}})
+		},
+		UserChanged: a.forgetSignIns})
 	screener.S = a.Moderation
-	a.Groups = group.New(a.DB, group.Options{Committed: committed, Now: opts.Now})
+	a.Groups = group.New(a.DB, group.Options{Committed: committed, Now: opts.Now, MembershipChanged: a.forgetSignIns})
 	a.Notifications = notify.NewService(a.DB.Client)
 	a.Accounts, err = account.New(a.DB.Client, database.IsUnique, account.Options{
 		SessionTTL: cfg.SessionTTL, PasswordMinLen: cfg.PasswordMinLen, SignupEnabled: cfg.SignupEnabled, Hash: opts.Hash,
 		Postgres: a.DB.Dialect == database.Postgres, Committed: committed,
+		PrincipalTTL: cfg.AuthCacheTTL, Actors: a.Forums,
 	})
 	if err != nil {
 		return nil, err
@@ -270,7 +272,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	a.Hub = realtime.NewHub(a.Broker, a.Presence, a.Forums, a.Accounts, log, realtime.Options{
 		SendQueue: cfg.WSSendQueue, MaxConnsPerIP: cfg.WSConnsPerIP, PresenceTTL: cfg.PresenceTTL,
 		AllowedOrigins: append([]string{cfg.PublicURL}, cfg.CORSOrigins...),
-		OnEvent:        cacheInvalidator(a.Cache),
+		OnEvent:        joinOnEvent(cacheInvalidator(a.Cache), a.signInInvalidator),
 		OnGap:          a.Cache.Flush,
 	})
 
@@ -441,6 +443,43 @@ func cacheInvalidator(c *respcache.Cache) func(channel, event string) {
 			}
 		default:
 			c.Flush()
+		}
+	}
+}
+
+// forgetSignIns drops what this node has cached about userID's sign-ins
+// (0: everyone's), after a change to what they may do.
+func (a *App) forgetSignIns(userID int) {
+	switch {
+	case a.Accounts == nil:
+	case userID == 0:
+		a.Accounts.ForgetAll()
+	default:
+		a.Accounts.ForgetUser(userID)
+	}
+}
+
+// signInInvalidator drops cached sign-ins when an event from any node says
+// what someone may do has changed: the node that made the change has done
+// so already (forgetSignIns), the others do it here, as soon as the event
+// reaches them; the cache's TTL bounds the rest.
+func (a *App) signInInvalidator(channel, ev string) {
+	switch event.Type(ev) {
+	case event.UserSuspended, event.UserUnsuspended, event.UserSilenced, event.UserUnsilenced, event.UserTrustChanged,
+		event.GroupMemberJoined, event.GroupMemberLeft, event.GroupMemberRemoved, event.GroupMemberBanned,
+		event.GroupMemberUnbanned, event.GroupMemberRoleChanged, event.GroupRequestApproved, event.GroupDeleted,
+		event.ForumUpdated, event.ForumDeleted: // a forum's moderators
+		a.forgetSignIns(0)
+	}
+}
+
+// joinOnEvent calls each non-nil fn in turn.
+func joinOnEvent(fns ...func(channel, event string)) func(channel, event string) {
+	return func(channel, ev string) {
+		for _, fn := range fns {
+			if fn != nil {
+				fn(channel, ev)
+			}
 		}
 	}
 }

@@ -32,6 +32,7 @@ type Config struct {
 	TrustedProxies  []*net.IPNet  // proxies whose X-Forwarded-For is believed
 	BodyLimit       int64         // maximum request body, bytes
 	SessionTTL      time.Duration // lifetime of a browser session
+	AuthCacheTTL    time.Duration // how long a node may reuse a token's principal; 0 disables
 	SignupEnabled   bool          // whether anyone may create an account
 	AuthRatePerMin  int           // sign-in and sign-up attempts per minute per client IP
 	AuthRateBurst   int           // attempts allowed in a burst before the rate applies
@@ -114,6 +115,14 @@ func Settings() []Setting {
 		{"trusted-proxies", "CRN_TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted for client IPs", func(c *Config, v string) error { return c.setProxies(v) }},
 		{"body-limit", "CRN_BODY_LIMIT", "1MB", "largest accepted request body (KB, MB suffixes)", func(c *Config, v string) error { return c.setBodyLimit(v) }},
 		{"session-ttl", "CRN_SESSION_TTL", "720h", "lifetime of a browser session", durationSetter(func(c *Config) *time.Duration { return &c.SessionTTL })},
+		{"auth-cache-ttl", "CRN_AUTH_CACHE_TTL", "5s", "how long a node reuses a signed-in caller's identity and permissions without asking the database (0 disables); a change made on another node takes effect within this", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 || d > time.Minute {
+				return fmt.Errorf("want a duration from 0 to 1m such as 5s, got %q", v)
+			}
+			c.AuthCacheTTL = d
+			return nil
+		}},
 		{"signup-enabled", "CRN_SIGNUP_ENABLED", "true", "allow anyone to create an account", boolSetter(func(c *Config) *bool { return &c.SignupEnabled })},
 		{"auth-rate", "CRN_AUTH_RATE", "10", "sign-in and sign-up attempts allowed per minute per client IP", intSetter(func(c *Config) *int { return &c.AuthRatePerMin }, 1)},
 		{"auth-burst", "CRN_AUTH_BURST", "10", "sign-in and sign-up attempts allowed in a burst", intSetter(func(c *Config) *int { return &c.AuthRateBurst }, 1)},

@@ -69,7 +69,10 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		_ = pool.Close()
 		return nil, fmt.Errorf("database open %s: ping: %w", d, err)
 	}
-	drv := entsql.OpenDB(d.entDialect(), pool)
+	var drv dialect.Driver = entsql.OpenDB(d.entDialect(), pool)
+	if d == SQLite {
+		drv = newSQLiteDriver(drv.(*entsql.Driver))
+	}
 	return &DB{
 		Client:     ent.NewClient(ent.Driver(drv)),
 		SQL:        pool,

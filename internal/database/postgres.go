@@ -9,10 +9,11 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 )
 
-// defaultPostgresConns is the pool size when Options.MaxOpenConns is 0: well
-// under PostgreSQL's default max_connections of 100, leaving room for a few
-// crn nodes and tooling.
-const defaultPostgresConns = 20
+// defaultPostgresConns is the pool size when Options.MaxOpenConns is 0:
+// enough for 16 concurrent writers besides the relay, which keeps one
+// connection per consumer it leads (5) and uses more while it delivers;
+// under PostgreSQL's default max_connections of 100 for two nodes and tooling.
+const defaultPostgresConns = 32
 
 // openPostgres opens a pgx pool on dsn. It returns the pool and the DSN
 // migrations open the same database with.
@@ -26,7 +27,10 @@ func openPostgres(dsn string, opts Options) (*sql.DB, string, error) {
 		n = defaultPostgresConns
 	}
 	pool.SetMaxOpenConns(n)
-	pool.SetMaxIdleConns(max(2, n/4))
+	// Keep them all between bursts, so that a burst does not open (and
+	// PostgreSQL fork) a backend per connection each time; the idle time
+	// below gives them back once the node is quiet.
+	pool.SetMaxIdleConns(n)
 	// Recycle idle connections so a quiet node gives its server slots back.
 	pool.SetConnMaxIdleTime(5 * time.Minute)
 	return pool, dsn, nil

@@ -144,22 +144,21 @@ func nonZero(v int) *int {
 	return &v
 }
 
-// outboxLockKey is the PostgreSQL advisory lock that orders outbox writes.
-const outboxLockKey = 0x63726e0001 // "crn" + 1
-
-// Record writes events in tx. Call it as the last write of the
-// transaction: on PostgreSQL it takes a transaction-scoped advisory lock
-// so that event ids are assigned in commit order, and holds it until commit.
-// (SQLite serialises writers already.) Without that, a transaction that got
-// id 10 could commit after one that got id 11, and a relay that had moved
-// past 11 would never see 10.
+// Record writes events in tx. Ids come from a sequence, so on PostgreSQL
+// a transaction can take id 10, be overtaken by one that takes 11 and
+// commits first, and commit 10 later: the relay holds back at such a gap
+// until the transactions that could still fill it have finished (see
+// Relay). For that it needs every transaction that takes an event id to
+// have a transaction id already, so on PostgreSQL Record first makes sure
+// of one (pg_current_xact_id). No lock is taken: concurrent writers commit
+// in parallel. (SQLite serialises writers already.)
 func Record(ctx context.Context, tx *ent.Tx, postgres bool, evs ...Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
 	if postgres {
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", outboxLockKey); err != nil {
-			return fmt.Errorf("record events: lock: %w", err)
+		if _, err := tx.ExecContext(ctx, "SELECT pg_current_xact_id()"); err != nil {
+			return fmt.Errorf("record events: transaction id: %w", err)
 		}
 	}
 	now := time.Now()

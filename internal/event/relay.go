@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,6 +32,14 @@ type TxConsumer interface {
 	HandleTx(ctx context.Context, tx *ent.Tx, evs []Event) error
 }
 
+// Lingerer is an optional part of a Consumer: after being woken, the relay
+// waits Linger before reading, so that a steady stream of events reaches it
+// in fewer, larger batches. A consumer whose per-batch cost is high (a
+// search index writes a segment per batch) trades that much latency for it.
+type Lingerer interface {
+	Linger() time.Duration
+}
+
 // RelayOptions tune the Relay.
 type RelayOptions struct {
 	Batch        int           // events per Handle call; default 200
@@ -50,6 +59,10 @@ type Relay struct {
 
 	mu    sync.Mutex
 	wakes []chan struct{}
+
+	// postgres is found out when Run starts: there the relay must wait
+	// out gaps in the ids (see gaps).
+	postgres bool
 }
 
 // NewRelay returns a relay for consumers; Run starts it.
@@ -81,6 +94,7 @@ func (r *Relay) Notify() {
 
 // Run delivers events until ctx is done.
 func (r *Relay) Run(ctx context.Context) error {
+	r.postgres = isPostgres(ctx, r.db)
 	var wg sync.WaitGroup
 	for _, c := range r.consumers {
 		wake := make(chan struct{}, 1)
@@ -112,7 +126,7 @@ func (r *Relay) runConsumer(ctx context.Context, c Consumer, wake chan struct{})
 			}
 			continue
 		}
-		r.deliverLoop(ctx, c, wake, l, log)
+		r.deliverLoop(ctx, c, wake, l, log, &gaps{})
 		l.release()
 	}
 }
@@ -169,7 +183,7 @@ func (r *Relay) lead(ctx context.Context, name string) (lease, error) {
 	return lease{conn: conn, key: key}, nil
 }
 
-func (r *Relay) deliverLoop(ctx context.Context, c Consumer, wake chan struct{}, l lease, log *slog.Logger) {
+func (r *Relay) deliverLoop(ctx context.Context, c Consumer, wake chan struct{}, l lease, log *slog.Logger, g *gaps) {
 	backoff := time.Duration(0)
 	for ctx.Err() == nil {
 		if err := l.held(ctx); err != nil {
@@ -178,7 +192,7 @@ func (r *Relay) deliverLoop(ctx context.Context, c Consumer, wake chan struct{},
 			}
 			return
 		}
-		n, err := r.deliverBatch(ctx, c)
+		n, err := r.deliverBatch(ctx, c, g)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			backoff = min(max(backoff*2, 100*time.Millisecond), r.opts.MaxBackoff)
@@ -186,6 +200,15 @@ func (r *Relay) deliverLoop(ctx context.Context, c Consumer, wake chan struct{},
 			sleep(ctx, backoff)
 		case n == r.opts.Batch:
 			backoff = 0 // more may be waiting
+		case g.wait != nil:
+			// Held back at a gap: its transactions end within
+			// milliseconds as a rule, so look again soon.
+			backoff = 0
+			select {
+			case <-ctx.Done():
+			case <-wake:
+			case <-time.After(min(r.opts.PollInterval, gapRecheck)):
+			}
 		default:
 			backoff = 0
 			select {
@@ -193,20 +216,23 @@ func (r *Relay) deliverLoop(ctx context.Context, c Consumer, wake chan struct{},
 			case <-wake:
 			case <-time.After(r.opts.PollInterval):
 			}
+			if lg, ok := c.(Lingerer); ok {
+				sleep(ctx, lg.Linger())
+			}
 		}
 	}
 }
 
 // deliverBatch hands the next batch after the consumer's cursor to it and
 // advances the cursor. It returns how many events it delivered.
-func (r *Relay) deliverBatch(ctx context.Context, c Consumer) (int, error) {
+func (r *Relay) deliverBatch(ctx context.Context, c Consumer, g *gaps) (int, error) {
 	pos, err := Position(ctx, r.db, c.Name())
 	if err != nil {
 		return 0, err
 	}
-	rows, err := r.db.Event.Query().Where(entevent.IDGT(pos)).Order(ent.Asc(entevent.FieldID)).Limit(r.opts.Batch).All(ctx)
+	rows, err := r.readAfter(ctx, pos, g)
 	if err != nil {
-		return 0, fmt.Errorf("read outbox: %w", err)
+		return 0, err
 	}
 	if len(rows) == 0 {
 		return 0, nil
@@ -285,6 +311,125 @@ func Latest(ctx context.Context, db *ent.Client) (int64, error) {
 		return 0, err
 	}
 	return e.ID, nil
+}
+
+// gapRecheck is how soon a relay held back at a gap looks again.
+const gapRecheck = 20 * time.Millisecond
+
+// gaps is what a consumer's relay loop knows about holes in the outbox ids
+// on PostgreSQL. Ids come from a sequence in the order transactions insert,
+// not the order they commit, so the relay may read id 11 while the
+// transaction that took 10 is still open. It then delivers up to 10 and
+// holds back: it notes the transactions in progress (listed after the
+// read: the sessions of this database with a transaction id, from
+// pg_stat_activity) and waits for all of them to end. Any transaction that
+// took an id below the highest it read had its transaction id before the
+// read (Record makes sure of one before it inserts), so it is among those
+// noted or had ended already; once they have all ended, a re-read shows
+// every such event that committed, and the ids still missing up to that
+// highest one were rolled back and never will be: final.
+type gaps struct {
+	final int64     // every id up to here that is missing is missing for good
+	wait  *gapCheck // the check under way, if any
+}
+
+type gapCheck struct {
+	upTo int64  // the highest id read when the snapshot was taken
+	xids string // the transactions then in progress, comma-separated
+}
+
+// readAfter reads the next batch after pos: on SQLite all of it; on
+// PostgreSQL only as far as no gap may still fill in.
+func (r *Relay) readAfter(ctx context.Context, pos int64, g *gaps) ([]*ent.Event, error) {
+	for range 2 { // a re-read once a gap check has just completed
+		rows, err := r.db.Event.Query().Where(entevent.IDGT(pos)).Order(ent.Asc(entevent.FieldID)).Limit(r.opts.Batch).All(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read outbox: %w", err)
+		}
+		if !r.postgres {
+			return rows, nil
+		}
+		n, prev := 0, pos
+		for n < len(rows) && (rows[n].ID == prev+1 || rows[n].ID-1 <= g.final) {
+			prev = rows[n].ID
+			n++
+		}
+		if n == len(rows) {
+			if g.wait != nil && g.wait.upTo <= prev {
+				g.wait = nil // the gap filled in
+			}
+			return rows, nil
+		}
+		if g.wait == nil {
+			xids, err := r.inProgress(ctx)
+			if err != nil {
+				return nil, err
+			}
+			g.wait = &gapCheck{upTo: rows[len(rows)-1].ID, xids: xids}
+			return rows[:n], nil
+		}
+		open, err := r.stillOpen(ctx, g.wait.xids)
+		if err != nil {
+			return nil, err
+		}
+		if open {
+			return rows[:n], nil
+		}
+		g.final, g.wait = max(g.final, g.wait.upTo), nil
+	}
+	return nil, nil // re-read next time round
+}
+
+// inProgress lists the transactions in progress now in this database
+// (the sessions of crn's role; a snapshot's list would also hold other
+// databases' transactions, and a long one there would stall the relay).
+func (r *Relay) inProgress(ctx context.Context) (string, error) {
+	rows, err := r.db.QueryContext(ctx, "SELECT coalesce(string_agg(backend_xid::text, ','), '') FROM pg_stat_activity "+
+		"WHERE datname = current_database() AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()")
+	if err != nil {
+		return "", fmt.Errorf("read outbox: snapshot: %w", err)
+	}
+	defer rows.Close()
+	var xids string
+	if rows.Next() {
+		if err := rows.Scan(&xids); err != nil {
+			return "", fmt.Errorf("read outbox: snapshot: %w", err)
+		}
+	}
+	return xids, rows.Err()
+}
+
+// stillOpen reports whether any of the transactions xids is in progress:
+// a session shows its transaction's id until the transaction has ended
+// and its changes are visible.
+func (r *Relay) stillOpen(ctx context.Context, xids string) (bool, error) {
+	if xids == "" {
+		return false, nil
+	}
+	rows, err := r.db.QueryContext(ctx, "SELECT count(*) FROM pg_stat_activity "+
+		"WHERE datname = current_database() AND backend_xid::text = ANY(string_to_array($1, ','))", xids)
+	if err != nil {
+		return false, fmt.Errorf("read outbox: transaction status: %w", err)
+	}
+	defer rows.Close()
+	var n int
+	if rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			return false, fmt.Errorf("read outbox: transaction status: %w", err)
+		}
+	}
+	return n > 0, rows.Err()
+}
+
+// isPostgres reports whether db is PostgreSQL (SQLite has no version()).
+func isPostgres(ctx context.Context, db *ent.Client) bool {
+	rows, err := db.QueryContext(ctx, "SELECT version()")
+	if err != nil {
+		return false
+	}
+	defer rows.Close()
+	var v string
+	return rows.Next() && rows.Scan(&v) == nil && strings.HasPrefix(v, "PostgreSQL")
 }
 
 func sleep(ctx context.Context, d time.Duration) {

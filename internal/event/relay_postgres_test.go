@@ -220,3 +220,52 @@ func lockHolders(t *testing.T, db *database.DB) []int {
 	}
 	return pids
 }
+
+// A transaction that took an event id and stays open holds the relay at
+// the gap: the event committed after it (with the next id) is delivered
+// only once the first has committed, after it, and neither is lost. A
+// rolled-back id is stepped over.
+func TestRelayWaitsAtGapOfOpenTransaction(t *testing.T) {
+	db := dbtest.Open(t, database.Postgres)
+	ctx := t.Context()
+	c := newTxConsumer("gaps")
+	r := event.NewRelay(db.Client, testLogger(t), event.RelayOptions{PollInterval: 5 * time.Millisecond}, c)
+	startRelay(t, r)
+
+	open, err := db.Client.Tx(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer open.Rollback() //nolint:errcheck // a no-op after Commit
+	if err := event.Record(ctx, open, true, event.Event{Type: event.TopicCreated, TopicID: 1, Visibility: event.Public}); err != nil {
+		t.Fatal(err)
+	}
+	aborted, err := db.Client.Tx(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := event.Record(ctx, aborted, true, event.Event{Type: event.TopicCreated, TopicID: 2, Visibility: event.Public}); err != nil {
+		t.Fatal(err)
+	}
+	recordTx(t, db, event.Event{Type: event.TopicCreated, TopicID: 3, Visibility: event.Public})
+	for range 20 { // let the relay look while the first transaction is open
+		r.Notify()
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := c.log.len(); got != 0 {
+		t.Fatalf("relay delivered %d events past an open transaction's id", got)
+	}
+	if err := aborted.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if err := open.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	r.Notify()
+	want := allIDs(t, db)
+	if len(want) != 2 {
+		t.Fatalf("outbox holds %v, want the 2 committed events", want)
+	}
+	waitFor(t, "the relay to deliver both events", func() bool { return c.log.last() == want[1] })
+	checkExactlyOnce(t, c.log.ids(), want)
+}

@@ -135,6 +135,12 @@ func (s *Service) GroupRoles(ctx context.Context, userID int) (map[int]string, [
 // tx runs fn in a transaction; the events it returns are recorded last, and
 // the relay is woken after commit.
 func (s *Service) tx(ctx context.Context, op string, fn func(tx *ent.Tx) ([]event.Event, error)) error {
+	return s.txWith(ctx, op, true, fn)
+}
+
+// txWith is tx; stampGroups false says fn has set the GroupID of its
+// events about group forums already, which saves a query.
+func (s *Service) txWith(ctx context.Context, op string, stampGroups bool, fn func(tx *ent.Tx) ([]event.Event, error)) error {
 	tx, err := s.db.Tx(ctx)
 	if err != nil {
 		return apperr.Internal(op, err)
@@ -150,7 +156,7 @@ func (s *Service) tx(ctx context.Context, op string, fn func(tx *ent.Tx) ([]even
 			evs[i].Payload["audited"] = true
 		}
 	}
-	if err == nil {
+	if err == nil && stampGroups {
 		err = groupEvents(ctx, tx, evs)
 	}
 	if err == nil {

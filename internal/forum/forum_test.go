@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/crn-dev/crn/ent"
+	"github.com/crn-dev/crn/ent/post"
 	"github.com/crn-dev/crn/ent/user"
 	"github.com/crn-dev/crn/internal/apperr"
 	"github.com/crn-dev/crn/internal/authz"
@@ -538,6 +539,24 @@ func TestConcurrentRepliesGetDistinctNumbers(t *testing.T) {
 		got, _ := w.s.Topic(ctx, actors["alice"], tv.ID, false)
 		if got.ReplyCount != 16 || got.HighestPostNumber != 17 || got.ParticipantCount != 4 {
 			t.Fatalf("counts: replies %d highest %d participants %d", got.ReplyCount, got.HighestPostNumber, got.ParticipantCount)
+		}
+		// Every number from 1 to 17 exactly once, and the forum counted each reply.
+		nums, err := db.Client.Post.Query().Where(post.TopicID(tv.ID)).Order(ent.Asc(post.FieldPostNumber)).
+			Select(post.FieldPostNumber).Ints(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, n := range nums {
+			if n != i+1 || len(nums) != 17 {
+				t.Fatalf("post numbers %v, want 1 to 17", nums)
+			}
+		}
+		fr, err := db.Client.Forum.Get(ctx, f.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fr.PostCount != 17 {
+			t.Fatalf("forum post count %d, want 17", fr.PostCount)
 		}
 	})
 }

@@ -2,9 +2,13 @@ package forum
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/crn-dev/crn/ent"
+	"github.com/crn-dev/crn/ent/forum"
 	"github.com/crn-dev/crn/ent/post"
 	"github.com/crn-dev/crn/ent/postrevision"
 	"github.com/crn-dev/crn/ent/topic"
@@ -82,12 +86,19 @@ func nonNil(s []int) []int {
 }
 
 // CreatePost adds a reply to a topic.
+//
+// It is the busiest write, so it takes care over its statements (see
+// docs/BENCHMARKS.md): the transaction bumps the topic's counters and
+// takes the post number in one UPDATE … RETURNING, reads back no row it
+// wrote, and updates the forum's row last, so that on PostgreSQL the
+// forum's row lock, which every reply in the forum needs, is held only
+// until the commit right after.
 func (s *Service) CreatePost(ctx context.Context, a authz.Actor, topicID int, in PostInput) (*ent.Post, error) {
-	tv, err := s.Topic(ctx, a, topicID, false)
+	t, err := s.topicForWrite(ctx, a, topicID)
 	if err != nil {
 		return nil, err
 	}
-	t, f := tv.Topic, tv.Edges.Forum
+	f := t.Edges.Forum
 	if !authz.CanReply(a, f, t) {
 		switch {
 		case a.Guest():
@@ -121,30 +132,32 @@ func (s *Service) CreatePost(ctx context.Context, a authz.Actor, topicID int, in
 	}
 	in.Body = v.Body
 	r := s.render.Render(in.Body)
+	groupID := 0
+	if f.GroupID != nil {
+		groupID = *f.GroupID
+	}
 	var p *ent.Post
-	err = s.tx(ctx, "create post", func(tx *ent.Tx) ([]event.Event, error) {
+	err = s.txWith(ctx, "create post", false, func(tx *ent.Tx) ([]event.Event, error) {
 		if err := s.admit(ctx, tx, a, Draft{Kind: DraftReply, ForumID: f.ID, TopicID: topicID}); err != nil {
 			return nil, err
 		}
 		now := s.now()
-		// Take the topic's next number. The update takes the row lock (on
-		// PostgreSQL) or the write lock (SQLite) first, so concurrent replies
-		// get distinct numbers.
-		if err := tx.Topic.UpdateOneID(topicID).AddHighestPostNumber(1).Exec(ctx); err != nil {
-			return nil, err
-		}
-		cur, err := tx.Topic.Query().Where(topic.ID(topicID)).Select(topic.FieldHighestPostNumber, topic.FieldLocked, topic.FieldClosed, topic.FieldArchived, topic.FieldDeletedAt).Only(ctx)
+		// Take the topic's next number (and count the reply, unless it is
+		// held). The update takes the row lock (on PostgreSQL) or holds
+		// the write lock (SQLite), so concurrent replies get distinct
+		// numbers.
+		cur, err := s.bumpTopic(ctx, tx, topicID, a.ID, now, !v.Hold)
 		if err != nil {
 			return nil, err
 		}
-		if !a.Moderates(f.ID) && (cur.Locked || cur.Closed || cur.Archived || cur.DeletedAt != nil) {
+		if !a.Moderates(f.ID) && cur.closed {
 			return nil, apperr.Forbidden("topic_locked", "this topic is locked, closed or archived")
 		}
 		rf, err := resolveRefs(ctx, tx, r)
 		if err != nil {
 			return nil, err
 		}
-		c := tx.Post.Create().SetTopicID(topicID).SetUserID(a.ID).SetPostNumber(cur.HighestPostNumber).
+		c := tx.Post.Create().SetTopicID(topicID).SetUserID(a.ID).SetPostNumber(cur.number).
 			SetSource(in.Body).SetHTML(r.HTML).SetExcerpt(r.Excerpt).SetCreatedAt(now).SetPending(v.Hold)
 		if parent != nil {
 			c.SetReplyToPostID(parent.ID).SetReplyToUserID(parent.UserID)
@@ -152,7 +165,8 @@ func (s *Service) CreatePost(ctx context.Context, a authz.Actor, topicID int, in
 		if p, err = c.Save(ctx); err != nil {
 			return nil, err
 		}
-		tu, err := tx.TopicUser.Query().Where(topicuser.UserID(a.ID), topicuser.TopicID(topicID)).Only(ctx)
+		tu, err := tx.TopicUser.Query().Where(topicuser.UserID(a.ID), topicuser.TopicID(topicID)).
+			Select(topicuser.FieldPosted).Only(ctx)
 		if err != nil && !ent.IsNotFound(err) {
 			return nil, err
 		}
@@ -167,28 +181,88 @@ func (s *Service) CreatePost(ctx context.Context, a authz.Actor, topicID int, in
 		var evs []event.Event
 		if v.Hold || v.Review {
 			evs = append(evs, event.Event{Type: event.PostScreened, ActorID: a.ID, ForumID: f.ID, TopicID: topicID, PostID: p.ID,
-				UserID: a.ID, Visibility: event.Staff, Payload: screenedPayload(p, v, DraftReply, t.Title)})
+				UserID: a.ID, GroupID: groupID, Visibility: event.Staff, Payload: screenedPayload(p, v, DraftReply, t.Title)})
 		}
 		if v.Hold {
 			return evs, nil // published on approval (PublishPost)
 		}
-		up := tx.Topic.UpdateOneID(topicID).AddReplyCount(1).SetLastPostedAt(now).SetLastPosterID(a.ID)
 		if firstPost {
-			up.AddParticipantCount(1)
+			if err := tx.Topic.Update().Where(topic.ID(topicID)).AddParticipantCount(1).Exec(ctx); err != nil {
+				return nil, err
+			}
 		}
-		if err := up.Exec(ctx); err != nil {
-			return nil, err
-		}
-		if err := tx.Forum.UpdateOneID(f.ID).AddPostCount(1).SetLastPostedAt(now).Exec(ctx); err != nil {
+		if err := tx.Forum.Update().Where(forum.ID(f.ID)).AddPostCount(1).SetLastPostedAt(now).Exec(ctx); err != nil {
 			return nil, err
 		}
 		return append(evs, event.Event{Type: event.PostCreated, ActorID: a.ID, ForumID: f.ID, TopicID: topicID, PostID: p.ID,
-			Visibility: forumVisibility(f), Payload: postPayload(p, rf, t.Title)}), nil
+			GroupID: groupID, Visibility: forumVisibility(f), Payload: postPayload(p, rf, t.Title)}), nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// topicForWrite loads a topic with its forum (and the forum's group) and
+// checks the actor may see it: Topic without the tags and the reader's
+// state, which a write does not need.
+func (s *Service) topicForWrite(ctx context.Context, a authz.Actor, id int) (*ent.Topic, error) {
+	t, err := s.db.Topic.Query().Where(topic.ID(id)).WithForum(withGroup).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, notFound("topic")
+	}
+	if err != nil {
+		return nil, apperr.Internal("get topic", err)
+	}
+	if !authz.CanReadForum(a, t.Edges.Forum) || !authz.CanSeeTopic(a, t) {
+		return nil, notFound("topic")
+	}
+	return t, nil
+}
+
+// bumped is what bumpTopic read back.
+type bumped struct {
+	number int  // the new post's number
+	closed bool // locked, closed, archived or deleted
+}
+
+// bumpTopic takes a topic's next post number and, when count is set,
+// counts a reply by userID at now, in one statement (UPDATE … RETURNING;
+// SQLite has it since 3.35).
+func (s *Service) bumpTopic(ctx context.Context, tx *ent.Tx, topicID, userID int, now time.Time, count bool) (bumped, error) {
+	ph := func(i int) string {
+		if s.postgres {
+			return "$" + strconv.Itoa(i)
+		}
+		return "?"
+	}
+	q := "UPDATE " + topic.Table + " SET " + topic.FieldHighestPostNumber + " = " + topic.FieldHighestPostNumber + " + 1, " +
+		topic.FieldUpdatedAt + " = " + ph(1)
+	args := []any{topic.UpdateDefaultUpdatedAt()} // as ent's updates set it
+	if count {
+		q += ", " + topic.FieldReplyCount + " = " + topic.FieldReplyCount + " + 1, " +
+			topic.FieldLastPostedAt + " = " + ph(2) + ", " + topic.FieldLastPosterID + " = " + ph(3)
+		args = append(args, now, userID)
+	}
+	args = append(args, topicID)
+	q += " WHERE " + topic.FieldID + " = " + ph(len(args)) + " RETURNING " + topic.FieldHighestPostNumber + ", " +
+		topic.FieldLocked + " OR " + topic.FieldClosed + " OR " + topic.FieldArchived + " OR " + topic.FieldDeletedAt + " IS NOT NULL"
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return bumped{}, fmt.Errorf("bump topic: %w", err)
+	}
+	defer rows.Close()
+	var b bumped
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return bumped{}, fmt.Errorf("bump topic: %w", err)
+		}
+		return bumped{}, notFound("topic")
+	}
+	if err := rows.Scan(&b.number, &b.closed); err != nil {
+		return bumped{}, fmt.Errorf("bump topic: %w", err)
+	}
+	return b, rows.Close()
 }
 
 // PostPage is a window of a topic's posts in post-number order.

@@ -26,6 +26,10 @@ type Consumer struct {
 // Name implements event.Consumer.
 func (Consumer) Name() string { return ConsumerName }
 
+// Linger implements event.Lingerer: the graph is a slow-moving view, so it
+// takes its events in larger batches, in fewer transactions.
+func (Consumer) Linger() time.Duration { return 250 * time.Millisecond }
+
 // Handle implements event.Consumer; the relay uses HandleTx.
 func (Consumer) Handle(context.Context, []event.Event) error {
 	return fmt.Errorf("graph: use HandleTx")

@@ -42,6 +42,8 @@ type Service struct {
 	postgres bool
 	notify   func()
 	now      func() time.Time
+	// membershipChanged: Options.MembershipChanged.
+	membershipChanged func(userID int)
 }
 
 // Options configure a Service.
@@ -49,6 +51,10 @@ type Options struct {
 	// Committed is called after every transaction that recorded events.
 	Committed func()
 	Now       func() time.Time
+	// MembershipChanged is called after a commit that changed userID's
+	// memberships or roles (0: many users', say a deleted group), so that
+	// caches of who may do what on this node can drop them at once.
+	MembershipChanged func(userID int)
 }
 
 // New returns a Service over db.
@@ -59,7 +65,11 @@ func New(db *database.DB, opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{db: db.Client, postgres: db.Dialect == database.Postgres, notify: opts.Committed, now: opts.Now}
+	if opts.MembershipChanged == nil {
+		opts.MembershipChanged = func(int) {}
+	}
+	return &Service{db: db.Client, postgres: db.Dialect == database.Postgres, notify: opts.Committed, now: opts.Now,
+		membershipChanged: opts.MembershipChanged}
 }
 
 // tx runs fn in a transaction; the events it returns are recorded last, and
@@ -87,6 +97,15 @@ func (s *Service) tx(ctx context.Context, op string, fn func(tx *ent.Tx) ([]even
 	}
 	if len(evs) > 0 {
 		s.notify()
+	}
+	for _, e := range evs {
+		switch e.Type {
+		case event.GroupMemberJoined, event.GroupMemberLeft, event.GroupMemberRemoved, event.GroupMemberBanned,
+			event.GroupMemberUnbanned, event.GroupMemberRoleChanged, event.GroupRequestApproved:
+			s.membershipChanged(e.UserID)
+		case event.GroupDeleted:
+			s.membershipChanged(0)
+		}
 	}
 	return nil
 }

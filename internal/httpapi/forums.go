@@ -19,6 +19,10 @@ func (s *server) actor(c echo.Context) (authz.Actor, error) {
 		return a, nil
 	}
 	p, _ := principalOf(c)
+	if p.Actor != nil { // loaded (and cached) with the principal
+		c.Set(actorKey, *p.Actor)
+		return *p.Actor, nil
+	}
 	a, err := s.Forums.Actor(c.Request().Context(), p.User)
 	if err != nil {
 		return authz.Actor{}, err

@@ -113,7 +113,18 @@ func (s *server) createPost(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.renderPost(c, a, p, http.StatusCreated)
+	// A new post has no reactions or bookmarks yet, and its author is
+	// the caller: only the user it replies to may need loading.
+	users := map[int]*ent.User{}
+	if me := mustPrincipal(c).User; me != nil && me.ID == p.UserID {
+		users[me.ID] = me
+	}
+	if p.ReplyToUserID != nil || users[p.UserID] == nil {
+		if users, err = s.usersOf(c.Request().Context(), p.UserID, intOrZero(p.ReplyToUserID)); err != nil {
+			return err
+		}
+	}
+	return c.JSON(http.StatusCreated, postView(p, users, nil, false, nil))
 }
 
 func (s *server) getPost(c echo.Context) error {

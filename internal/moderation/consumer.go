@@ -18,6 +18,11 @@ type Consumer struct{ S *Service }
 // Name implements event.Consumer.
 func (Consumer) Name() string { return "moderation" }
 
+// Linger implements event.Lingerer: a batch re-evaluates the trust level
+// of every user in it once, so under a stream of posts larger batches
+// cost much less; the review queue and promotions wait this long.
+func (Consumer) Linger() time.Duration { return 250 * time.Millisecond }
+
 // Handle implements event.Consumer; the relay uses HandleTx.
 func (Consumer) Handle(context.Context, []event.Event) error {
 	return fmt.Errorf("moderation: use HandleTx")

@@ -55,6 +55,10 @@ type Options struct {
 	// DisconnectUser closes a suspended user's sockets on this node at once
 	// (other nodes do so when the user.suspended event reaches them).
 	DisconnectUser func(userID int)
+	// UserChanged is called after a commit that changed what userID may do
+	// (silenced, suspended, their trust level), so that caches of who may
+	// do what on this node can drop the user at once.
+	UserChanged func(userID int)
 }
 
 // Service implements moderation.
@@ -66,6 +70,7 @@ type Service struct {
 	notify    func()
 	now       func() time.Time
 	kick      func(int)
+	changed   func(int) // Options.UserChanged
 
 	mu       sync.Mutex
 	compiled *compiledSettings // cache of the rules, keyed by the row's update time
@@ -84,9 +89,12 @@ func New(db *database.DB, posts Posts, opts Options) *Service {
 	if opts.DisconnectUser == nil {
 		opts.DisconnectUser = func(int) {}
 	}
+	if opts.UserChanged == nil {
+		opts.UserChanged = func(int) {}
+	}
 	db.Client.AuditEntry.Use(appendOnly)
 	return &Service{db: db.Client, postgres: db.Dialect == database.Postgres, posts: posts, resources: opts.Resources,
-		notify: opts.Committed, now: opts.Now, kick: opts.DisconnectUser}
+		notify: opts.Committed, now: opts.Now, kick: opts.DisconnectUser, changed: opts.UserChanged}
 }
 
 // ErrAuditImmutable is returned for any attempt to change the audit log.
@@ -129,6 +137,12 @@ func (s *Service) tx(ctx context.Context, op string, fn func(tx *ent.Tx) ([]even
 	}
 	if len(evs) > 0 {
 		s.notify()
+	}
+	for _, e := range evs {
+		switch e.Type {
+		case event.UserSilenced, event.UserUnsilenced, event.UserSuspended, event.UserUnsuspended, event.UserTrustChanged:
+			s.changed(e.UserID)
+		}
 	}
 	return nil
 }

@@ -160,28 +160,29 @@ func fieldOf(title bool) string {
 }
 
 // rateLimit counts the actor's recent posts and topics in the database, so
-// the limit holds across every node.
+// the limit holds across every node. Each check reads one row: the Nth
+// newest post (topic) by its (user_id, created_at) index, where N is the
+// limit; if it is inside the window, the limit is reached and frees up
+// when that post leaves the window.
 func (s *Service) rateLimit(ctx context.Context, db *ent.Client, a authz.Actor, d forum.Draft, rl RateLimit, now time.Time) error {
 	since := now.Add(-time.Minute)
-	recent, err := db.Post.Query().Where(post.UserID(a.ID), post.CreatedAtGT(since)).
-		Order(ent.Desc(post.FieldCreatedAt)).Limit(rl.PostsPerMinute).All(ctx)
+	nth, err := db.Post.Query().Where(post.UserID(a.ID), post.CreatedAtGT(since)).
+		Order(ent.Desc(post.FieldCreatedAt)).Offset(rl.PostsPerMinute - 1).Limit(1).Select(post.FieldCreatedAt).All(ctx)
 	if err != nil {
 		return apperr.Internal("rate limit", err)
 	}
-	if len(recent) >= rl.PostsPerMinute {
-		oldest := recent[len(recent)-1].CreatedAt
-		return apperr.RateLimited(max(oldest.Add(time.Minute).Sub(now), time.Second))
+	if len(nth) > 0 {
+		return apperr.RateLimited(max(nth[0].CreatedAt.Add(time.Minute).Sub(now), time.Second))
 	}
 	if d.Kind == forum.DraftTopic {
 		day := now.Add(-24 * time.Hour)
-		ts, err := db.Topic.Query().Where(topic.UserID(a.ID), topic.CreatedAtGT(day)).
-			Order(ent.Desc(topic.FieldCreatedAt)).Limit(rl.TopicsPerDay).All(ctx)
+		nth, err := db.Topic.Query().Where(topic.UserID(a.ID), topic.CreatedAtGT(day)).
+			Order(ent.Desc(topic.FieldCreatedAt)).Offset(rl.TopicsPerDay - 1).Limit(1).Select(topic.FieldCreatedAt).All(ctx)
 		if err != nil {
 			return apperr.Internal("rate limit", err)
 		}
-		if len(ts) >= rl.TopicsPerDay {
-			oldest := ts[len(ts)-1].CreatedAt
-			return apperr.RateLimited(max(oldest.Add(24*time.Hour).Sub(now), time.Second))
+		if len(nth) > 0 {
+			return apperr.RateLimited(max(nth[0].CreatedAt.Add(24*time.Hour).Sub(now), time.Second))
 		}
 	}
 	return nil

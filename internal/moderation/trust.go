@@ -146,6 +146,12 @@ func (s *Service) promote(ctx context.Context, tx *ent.Tx, st TrustSettings, use
 	if u.TrustLevelLocked || u.TrustLevel >= 4 || u.Status != user.StatusActive {
 		return nil, nil
 	}
+	// Promotion needs the next level's requirements met; the days visited
+	// are on the user's row, so most checks end here without counting the
+	// user's posts and reads.
+	if u.TrustLevel >= len(st.Levels) || u.DaysVisited < st.Levels[u.TrustLevel].DaysVisited {
+		return nil, nil
+	}
 	act, err := activity(ctx, c, u)
 	if err != nil {
 		return nil, err

@@ -111,6 +111,10 @@ func (rq *request) authenticate() error {
 		case err == nil:
 			rq.user, rq.token, rq.secret = p.User, p.Token, ck.Value
 			rq.csrf = account.CSRFToken(ck.Value)
+			if p.Actor != nil { // loaded (and cached) with the principal
+				rq.actor = *p.Actor
+				return nil
+			}
 		case apperr.Is(err, apperr.KindUnauthenticated):
 			rq.clearSession()
 		default:

@@ -1,0 +1,70 @@
+package forum_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+
+	"github.com/crn-dev/crn/ent"
+	"github.com/crn-dev/crn/internal/database"
+	"github.com/crn-dev/crn/internal/database/dbtest"
+	"github.com/crn-dev/crn/internal/forum"
+	"github.com/crn-dev/crn/internal/markup"
+)
+
+// statementCounter counts the statements an ent client sends, from ent's
+// debug driver's log lines (one per Exec or Query, in or out of a transaction).
+type statementCounter struct{ n atomic.Int64 }
+
+func (c *statementCounter) log(args ...any) {
+	line := fmt.Sprint(args...)
+	if strings.Contains(line, "query=") {
+		c.n.Add(1)
+	}
+}
+
+// A reply by a member who has posted in the topic before runs a fixed,
+// small number of statements (docs/BENCHMARKS.md, "Statements per
+// request"): the topic with its forum, then in the transaction one UPDATE
+// … RETURNING for the number and the topic's counters, the post, the
+// member's topic state (read and upsert), the forum's counters and the
+// event (on PostgreSQL with pg_current_xact_id first).
+func TestCreatePostStatements(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		f := w.forum("Counted", forum.ForumInput{})
+		tv, _ := w.topic("alice", f, "Count the statements")
+		w.reply("bob", tv.ID, "first reply, which adds bob to the participants", 0)
+
+		counter := &statementCounter{}
+		drv := dialect.Debug(entsql.OpenDB(map[database.Dialect]string{database.SQLite: dialect.SQLite, database.Postgres: dialect.Postgres}[db.Dialect], db.SQL), counter.log)
+		counted := &database.DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db.SQL, Dialect: db.Dialect}
+		r := markup.New(markup.Options{UserURL: func(u string) string { return "/u/" + u }, TagURL: func(t string) string { return "/tags/" + t }})
+		s := forum.New(counted, r, forum.Options{Now: w.clock.now})
+		bob := w.actor("bob")
+
+		p, err := s.CreatePost(ctx, bob, tv.ID, forum.PostInput{Body: "second reply"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 7 // topic, forum; UPDATE topics … RETURNING; INSERT post; SELECT + upsert topic_users; UPDATE forums
+		if db.Dialect == database.Postgres {
+			want += 2 // pg_current_xact_id, INSERT event
+		} else {
+			want++ // INSERT event
+		}
+		if got := counter.n.Load(); got != int64(want) {
+			t.Errorf("CreatePost ran %d statements, want %d", got, want)
+		}
+		if p.PostNumber != 3 {
+			t.Fatalf("post number %d, want 3", p.PostNumber)
+		}
+		t.Logf("%s: %d statements (plus BEGIN and COMMIT)", db.Dialect, counter.n.Load())
+	})
+}
