@@ -31,6 +31,7 @@ type pending struct {
 // arriving from the hub wait in pending, so that a resumed backlog and the
 // live stream reach the client in order and without duplicates.
 type sub struct {
+	gone    bool // unsubscribed: the hub may still hold it for a moment
 	live    bool
 	last    int64
 	pending []pending
@@ -175,11 +176,11 @@ func (c *conn) enqueue(frame []byte) bool {
 
 // deliver is called by the hub for a committed event on ch; it reports
 // whether the frame was queued for the client.
-func (c *conn) deliver(ch string, id int64, frame []byte) bool {
+// The hub passes the subscription it holds, so no map is looked up per frame.
+func (c *conn) deliver(s *sub, id int64, frame []byte) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s := c.subs[ch]
-	if s == nil || id <= s.last {
+	if s.gone || id <= s.last {
 		return false
 	}
 	if !s.live {
@@ -206,7 +207,10 @@ func (c *conn) channels() []string {
 
 func (c *conn) unsubscribe(ch string) {
 	c.mu.Lock()
-	delete(c.subs, ch)
+	if s := c.subs[ch]; s != nil {
+		s.gone = true
+		delete(c.subs, ch)
+	}
 	c.mu.Unlock()
 	c.hub.removeSub(ch, c)
 }
@@ -342,7 +346,7 @@ func (c *conn) subscribe(ctx context.Context, in inbound) {
 			continue
 		}
 		c.mu.Lock()
-		_, dup := c.subs[name]
+		s, dup := c.subs[name]
 		if !dup {
 			if room <= 0 {
 				c.mu.Unlock()
@@ -350,11 +354,12 @@ func (c *conn) subscribe(ctx context.Context, in inbound) {
 				continue
 			}
 			room--
-			c.subs[name] = &sub{}
+			s = &sub{}
+			c.subs[name] = s
 		}
 		c.mu.Unlock()
 		if !dup {
-			c.hub.addSub(name, c)
+			c.hub.addSub(name, c, s)
 		}
 		accepted = append(accepted, name)
 	}

@@ -78,8 +78,14 @@ type shard struct {
 // only to read one pointer, while a ramp of subscriptions does not rebuild
 // the slice once per subscriber.
 type subscriberSet struct {
-	members map[*conn]struct{}
-	snap    []*conn // nil when members changed since it was built
+	members map[*conn]*sub
+	snap    []subscriber // nil when members changed since it was built
+}
+
+// subscriber is one connection's subscription to a channel.
+type subscriber struct {
+	c *conn
+	s *sub // guarded by c.mu
 }
 
 // Hub fans broker messages out to this node's connections. Fan-out takes a
@@ -210,8 +216,8 @@ func (h *Hub) onMessage(m pubsub.Message) {
 	// One frame per event and channel, shared by every subscriber's queue.
 	frame := mustJSON(eventFrame{Type: "event", Channel: m.Channel, ID: m.ID, Event: m.Event, Data: m.Data})
 	var n int64
-	for _, c := range h.subscribers(m.Channel) {
-		if deliverable(m.Channel, meta, c.who()) && c.deliver(m.Channel, m.ID, frame) {
+	for _, sub := range h.subscribers(m.Channel) {
+		if deliverable(m.Channel, meta, sub.c.who()) && sub.c.deliver(sub.s, m.ID, frame) {
 			n++
 		}
 	}
@@ -307,18 +313,18 @@ func (h *Hub) refreshGroups(userID int) {
 
 // onEphemeral forwards typing and presence frames to the channel's subscribers.
 func (h *Hub) onEphemeral(e pubsub.Ephemeral) {
-	for _, c := range h.subscribers(e.Channel) {
-		c.enqueue(e.Data)
+	for _, sub := range h.subscribers(e.Channel) {
+		sub.c.enqueue(e.Data)
 	}
 }
 
 // subscribers returns the channel's local subscribers; the caller must not
 // modify the slice.
-func (h *Hub) subscribers(ch string) []*conn {
+func (h *Hub) subscribers(ch string) []subscriber {
 	s := h.shardOf(ch)
 	s.mu.RLock()
 	set := s.subs[ch]
-	var snap []*conn
+	var snap []subscriber
 	if set != nil {
 		snap = set.snap
 	}
@@ -332,24 +338,24 @@ func (h *Hub) subscribers(ch string) []*conn {
 		return nil
 	}
 	if set.snap == nil {
-		set.snap = make([]*conn, 0, len(set.members))
-		for c := range set.members {
-			set.snap = append(set.snap, c)
+		set.snap = make([]subscriber, 0, len(set.members))
+		for c, sb := range set.members {
+			set.snap = append(set.snap, subscriber{c, sb})
 		}
 	}
 	return set.snap
 }
 
-func (h *Hub) addSub(ch string, c *conn) {
+func (h *Hub) addSub(ch string, c *conn, sb *sub) {
 	s := h.shardOf(ch)
 	s.mu.Lock()
 	set := s.subs[ch]
 	if set == nil {
-		set = &subscriberSet{members: map[*conn]struct{}{}}
+		set = &subscriberSet{members: map[*conn]*sub{}}
 		s.subs[ch] = set
 	}
-	if _, ok := set.members[c]; !ok {
-		set.members[c] = struct{}{}
+	if set.members[c] != sb {
+		set.members[c] = sb
 		set.snap = nil
 	}
 	s.mu.Unlock()
