@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,6 +30,13 @@ type directPublisher struct {
 	broker *pubsub.Redis
 	client *redis.Client
 	next   atomic.Int64
+
+	// The broker drops an id not above the last one published on its
+	// channel, as it must after a relay crash; concurrent publishers must
+	// therefore take an id and publish it in one step per channel, as the
+	// relay does by publishing in commit order.
+	mu      sync.Mutex
+	ordered map[int]*sync.Mutex // by topic
 }
 
 // addDirectFlags declares the flags that select direct publishing.
@@ -54,7 +62,7 @@ func newDirectPublisher(ctx context.Context, url, prefix string) (*directPublish
 		client.Close()
 		return nil, fmt.Errorf("-publish-redis: %w", err)
 	}
-	d := &directPublisher{broker: pubsub.NewRedis(client, prefix, pubsub.DefaultRetention), client: client}
+	d := &directPublisher{broker: pubsub.NewRedis(client, prefix, pubsub.DefaultRetention), client: client, ordered: map[int]*sync.Mutex{}}
 	// Above every outbox id and every earlier run's: the broker drops an id
 	// not above the channel's last one.
 	d.next.Store(time.Now().UnixMicro())
@@ -63,6 +71,15 @@ func newDirectPublisher(ctx context.Context, url, prefix string) (*directPublish
 
 // publish is an eventSource.
 func (d *directPublisher) publish(ctx context.Context, _, topic int) (int64, error) {
+	d.mu.Lock()
+	order := d.ordered[topic]
+	if order == nil {
+		order = &sync.Mutex{}
+		d.ordered[topic] = order
+	}
+	d.mu.Unlock()
+	order.Lock()
+	defer order.Unlock()
 	id := d.next.Add(1)
 	data := `{"visibility":"public","topic_id":` + strconv.Itoa(topic) + `,"post_id":` + strconv.FormatInt(id, 10) + `}`
 	err := d.broker.Publish(ctx, pubsub.Message{Channel: "topic:" + strconv.Itoa(topic), ID: id,
