@@ -21,6 +21,7 @@ database, and the posts go to the first node.`
 // fanoutConfig is the fanout command's flags.
 type fanoutConfig struct {
 	base, nodes, sources, token, user, password, serverPID, pprof, pprofOut string
+	publishRedis, redisPrefix                                               string
 	subs, events, workers, topic                                            int
 	perSec                                                                  float64
 	gap, eventTimeout, settle, timeout, limit, pprofFor                     time.Duration
@@ -43,6 +44,7 @@ func runFanout(ctx context.Context, args []string, out, errw io.Writer) error {
 	fs.DurationVar(&c.settle, "settle", 2*time.Second, "pause between the last subscription and the first post")
 	fs.StringVar(&c.serverPID, "server-pid", "", "crn's process id(s), one per node, to read RSS from /proc")
 	addProfileFlags(fs, &c.pprof, &c.pprofOut, &c.pprofFor)
+	addDirectFlags(fs, &c.publishRedis, &c.redisPrefix)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -81,14 +83,30 @@ func runFanout(ctx context.Context, args []string, out, errw io.Writer) error {
 		}
 		c.topic = ts[0].id
 	}
-	if c.token == "" {
-		if c.token, err = rest.login(ctx, c.user, c.password); err != nil {
+	channel := "topic:" + strconv.Itoa(c.topic)
+	var source eventSource
+	if c.publishRedis != "" {
+		d, err := newDirectPublisher(ctx, c.publishRedis, c.redisPrefix)
+		if err != nil {
 			return err
 		}
+		defer d.Close()
+		source = d.publish
+		fmt.Fprintf(out, "crn-load fanout: %d subscribers to %s on %s; %d events published straight into the Redis broker (no REST, no outbox)\n",
+			c.subs, channel, strings.Join(nodes, ", "), c.events)
+	} else {
+		if c.token == "" {
+			if c.token, err = rest.login(ctx, c.user, c.password); err != nil {
+				return err
+			}
+		}
+		source = func(ctx context.Context, _, topic int) (int64, error) {
+			id, err := rest.createPost(ctx, c.token, topic, "crn-load fanout event")
+			return int64(id), err
+		}
+		fmt.Fprintf(out, "crn-load fanout: %d subscribers to %s on %s; %d events posted to %s\n",
+			c.subs, channel, strings.Join(nodes, ", "), c.events, nodes[0])
 	}
-	channel := "topic:" + strconv.Itoa(c.topic)
-	fmt.Fprintf(out, "crn-load fanout: %d subscribers to %s on %s; %d events posted to %s\n",
-		c.subs, channel, strings.Join(nodes, ", "), c.events, nodes[0])
 	reportOpenFiles(out, c.subs, pids)
 
 	f := newFleet(sources, true, c.events)
@@ -116,19 +134,19 @@ func runFanout(ctx context.Context, args []string, out, errw io.Writer) error {
 	var posted []sent
 	postErrs := counts{}
 	timedOut := 0
-	for i := range c.events {
+	for range c.events {
 		if ctx.Err() != nil {
 			break
 		}
 		want := f.delivered.Load() + f.open.Load()
 		t0 := time.Since(f.start)
-		id, err := rest.createPost(ctx, c.token, c.topic, fmt.Sprintf("crn-load fanout event %d of %d", i+1, c.events))
+		id, err := source(ctx, 0, c.topic)
 		rtt := time.Since(f.start) - t0
 		if err != nil {
 			postErrs[dialReason(nil, err)]++
 			continue
 		}
-		s := sent{post: int64(id), t0: t0, rtt: rtt}
+		s := sent{post: id, t0: t0, rtt: rtt}
 		if !waitFor(ctx, c.eventTimeout, func() bool { return f.delivered.Load() >= want }) {
 			timedOut++
 		}

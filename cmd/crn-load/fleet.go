@@ -54,6 +54,7 @@ type fleet struct {
 
 	open      atomic.Int64 // connections currently open
 	delivered atomic.Int64 // post.created frames received in all
+	stopping  atomic.Bool  // the run is over: closed connections are not lost
 
 	mu     sync.Mutex
 	subs   []*subscriber
@@ -90,6 +91,7 @@ type rampOptions struct {
 // tried or the ramp's deadline has passed.
 func (f *fleet) ramp(ctx context.Context, ctxRead context.Context, o rampOptions, target func(i int) target) time.Duration {
 	began := time.Now()
+	context.AfterFunc(ctxRead, func() { f.stopping.Store(true) })
 	ctx, cancel := context.WithTimeout(ctx, o.deadline)
 	defer cancel()
 	lim := rate.NewLimiter(rate.Limit(o.perSec), max(1, min(o.workers, int(o.perSec/10)+1)))
@@ -104,7 +106,7 @@ func (f *fleet) ramp(ctx context.Context, ctxRead context.Context, o rampOptions
 					return
 				}
 				tried.Add(1)
-				f.connect(ctx, ctxRead, i, o.timeout, target(i))
+				f.connect(ctx, i, o.timeout, target(i))
 			}
 		})
 	}
@@ -144,7 +146,7 @@ func (f *fleet) fail(reason string, n int) {
 }
 
 // connect opens connection i, subscribes it and starts its reader.
-func (f *fleet) connect(ctx, ctxRead context.Context, i int, timeout time.Duration, t target) {
+func (f *fleet) connect(ctx context.Context, i int, timeout time.Duration, t target) {
 	hctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	opts := &websocket.DialOptions{HTTPClient: f.clients[i%len(f.clients)], CompressionMode: websocket.CompressionDisabled}
@@ -170,7 +172,7 @@ func (f *fleet) connect(ctx, ctxRead context.Context, i int, timeout time.Durati
 	f.subs = append(f.subs, s)
 	f.mu.Unlock()
 	f.open.Add(1)
-	f.readers.Go(func() { f.read(ctxRead, s) })
+	f.readers.Go(func() { f.read(s) })
 }
 
 // subscribe sends a subscribe frame and waits for its answer.
@@ -208,36 +210,70 @@ func subscribe(ctx context.Context, ws *websocket.Conn, channels []string) error
 	return errors.New("subscribe: no answer")
 }
 
-// read consumes the connection's frames until it closes.
-func (f *fleet) read(ctx context.Context, s *subscriber) {
+// framePool holds the buffers frames are read into: a frame is parsed as
+// soon as it has arrived, so a few buffers serve every connection.
+var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
+
+// read consumes the connection's frames until it closes (close ends it).
+// It reads without a context that can be cancelled, since coder/websocket
+// arms a context.AfterFunc per read for those (registered on one context
+// shared by every reader, that cost more than the read), and into a
+// pooled buffer instead of a new one per frame.
+func (f *fleet) read(s *subscriber) {
 	defer f.open.Add(-1)
+	ctx := context.Background()
 	for {
+		_, r, err := s.ws.Reader(ctx)
+		if err != nil {
+			f.lose(err)
+			return
+		}
 		if !f.record {
-			_, r, err := s.ws.Reader(ctx)
-			if err == nil {
-				_, err = io.Copy(io.Discard, r)
-			}
-			if err != nil {
-				f.lose(ctx, err)
+			if _, err := io.Copy(io.Discard, r); err != nil {
+				f.lose(err)
 				return
 			}
 			continue
 		}
-		_, b, err := s.ws.Read(ctx)
+		bp := framePool.Get().(*[]byte)
+		b, err := readFrame(r, (*bp)[:0])
+		if err == nil {
+			if id, ok := postCreatedID(b); ok {
+				s.got = append(s.got, arrival{post: id, at: time.Since(f.start)})
+				f.delivered.Add(1)
+			}
+		}
+		if cap(b) <= 64<<10 {
+			*bp = b[:0]
+			framePool.Put(bp)
+		}
 		if err != nil {
-			f.lose(ctx, err)
+			f.lose(err)
 			return
 		}
-		if id, ok := postCreatedID(b); ok {
-			s.got = append(s.got, arrival{post: id, at: time.Since(f.start)})
-			f.delivered.Add(1)
+	}
+}
+
+// readFrame appends what r holds, up to its end, to b.
+func readFrame(r io.Reader, b []byte) ([]byte, error) {
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
 		}
 	}
 }
 
 // lose counts a connection that ended before the run did.
-func (f *fleet) lose(ctx context.Context, err error) {
-	if ctx.Err() != nil {
+func (f *fleet) lose(err error) {
+	if f.stopping.Load() {
 		return // the run is over: closing is ours
 	}
 	reason := "closed: " + dialReason(nil, err)
@@ -252,6 +288,7 @@ func (f *fleet) lose(ctx context.Context, err error) {
 // close drops every connection (without a close handshake: the run is
 // over) and waits for the readers, after which subs may be read.
 func (f *fleet) close() {
+	f.stopping.Store(true)
 	f.mu.Lock()
 	subs := f.subs
 	f.mu.Unlock()
@@ -311,12 +348,18 @@ func postCreatedID(b []byte) (int64, bool) {
 	if i := bytes.Index(b, dataMark); i >= 0 {
 		rest := b[i+len(dataMark):]
 		if j := bytes.Index(rest, postIDMark); j >= 0 {
-			num := rest[j+len(postIDMark):]
-			k := 0
-			for k < len(num) && num[k] >= '0' && num[k] <= '9' {
-				k++
+			var id int64
+			for _, d := range rest[j+len(postIDMark):] {
+				if d < '0' || d > '9' {
+					break
+				}
+				if id > (1<<62)/10 {
+					id = -1 // too long for a post id: let the decoder judge
+					break
+				}
+				id = id*10 + int64(d-'0')
 			}
-			if id, err := strconv.ParseInt(string(num[:k]), 10, 64); err == nil && id > 0 {
+			if id > 0 {
 				return id, true
 			}
 		}

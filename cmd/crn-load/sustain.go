@@ -24,6 +24,7 @@ latency, and whether the server's memory grew.`
 // sustainConfig is the sustain command's flags.
 type sustainConfig struct {
 	base, sources, topicList, tokenList, password, serverPID, pprof, pprofOut string
+	publishRedis, redisPrefix                                                 string
 	subs, topics, posters, postWorkers, workers                               int
 	perSec, rate                                                              float64
 	allTopics                                                                 bool
@@ -57,6 +58,7 @@ func runSustain(ctx context.Context, args []string, out, errw io.Writer) error {
 	fs.StringVar(&c.serverPID, "server-pid", "", "crn's process id, to read its RSS from /proc")
 	addRampFlags(fs, &c.sources, &c.perSec, &c.workers, &c.timeout, &c.limit)
 	addProfileFlags(fs, &c.pprof, &c.pprofOut, &c.pprofFor)
+	addDirectFlags(fs, &c.publishRedis, &c.redisPrefix)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -81,9 +83,29 @@ func runSustain(ctx context.Context, args []string, out, errw io.Writer) error {
 	defer cancel()
 
 	rest := newAPI(c.base, c.postWorkers)
-	topics, tokens, err := sustainActors(ctx, rest, c, out)
-	if err != nil {
-		return err
+	var topics []int
+	var tokens []string
+	var source eventSource
+	if c.publishRedis != "" {
+		d, err := newDirectPublisher(ctx, c.publishRedis, c.redisPrefix)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		source = d.publish
+		if topics, err = sustainTopics(ctx, rest, c); err != nil {
+			return err
+		}
+		tokens = []string{"(events published straight into the Redis broker: no REST, no outbox)"}
+		fmt.Fprintln(out, "events are published straight into the Redis broker at", c.publishRedis, "(no REST, no outbox)")
+	} else {
+		if topics, tokens, err = sustainActors(ctx, rest, c, out); err != nil {
+			return err
+		}
+		source = func(ctx context.Context, n, topic int) (int64, error) {
+			id, err := rest.createPost(ctx, tokens[n%len(tokens)], topic, "crn-load sustain event "+strconv.Itoa(n))
+			return int64(id), err
+		}
 	}
 	k := len(topics)
 	fmt.Fprintf(out, "crn-load sustain: %d subscribers over %d topic(s) %v, %.0f posts/s for %s as %d user(s), to %s\n",
@@ -155,12 +177,12 @@ func runSustain(ctx context.Context, args []string, out, errw io.Writer) error {
 				t0 := time.Since(f.start)
 				// A POST in flight when the duration ends is let finish, so
 				// that every post made is known and counted.
-				id, err := rest.createPost(ctx, tokens[n%len(tokens)], topics[ti], "crn-load sustain event "+strconv.Itoa(n))
+				id, err := source(ctx, n, topics[ti])
 				if err != nil {
 					errs[w][dialReason(nil, err)]++
 					continue
 				}
-				logs[w] = append(logs[w], published{post: int64(id), topic: ti, t0: t0})
+				logs[w] = append(logs[w], published{post: id, topic: ti, t0: t0})
 				posted.Add(1)
 			}
 		})
@@ -240,7 +262,7 @@ sampling:
 	fmt.Fprintln(out, "result:")
 	fmt.Fprintf(out, "  posts: %d in %s = %.0f/s (target %.0f/s)", len(all), postedIn.Round(time.Millisecond), reached, c.rate)
 	if reached < 0.95*c.rate {
-		fmt.Fprintf(out, "  -- TARGET RATE NOT REACHED: the REST write path topped out at %.0f/s with %d POSTs in flight", reached, c.postWorkers)
+		fmt.Fprintf(out, "  -- TARGET RATE NOT REACHED: the event source topped out at %.0f/s with %d POSTs in flight", reached, c.postWorkers)
 	}
 	fmt.Fprintf(out, "\n  POST errors: %s\n", postErrs)
 	fmt.Fprintf(out, "  deliveries %d of %d expected (%.2f%%), duplicates %d; connections lost: %s\n",
@@ -363,4 +385,18 @@ func slope(pts [][2]float64) float64 {
 		return 0
 	}
 	return (n*sxy - sx*sy) / d
+}
+
+// sustainTopics returns the topics to publish to: -topic, or the first
+// -topics open public topics.
+func sustainTopics(ctx context.Context, rest *api, c sustainConfig) ([]int, error) {
+	topics, err := intList(c.topicList)
+	if err != nil || len(topics) > 0 {
+		return topics, err
+	}
+	found, err := rest.publicTopics(ctx, c.topics)
+	for _, t := range found {
+		topics = append(topics, t.id)
+	}
+	return topics, err
 }

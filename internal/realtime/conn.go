@@ -31,6 +31,7 @@ type pending struct {
 // arriving from the hub wait in pending, so that a resumed backlog and the
 // live stream reach the client in order and without duplicates.
 type sub struct {
+	gone    bool // unsubscribed: the hub may still hold it for a moment
 	live    bool
 	last    int64
 	pending []pending
@@ -43,8 +44,20 @@ type conn struct {
 	// replaced when they change (Hub.refreshGroups), so read it with who().
 	actor atomic.Pointer[authz.Actor]
 	ip    string
-	send  chan []byte
 	done  chan struct{} // closed when the connection starts closing
+	// closing is set just before done is closed: the writer reads it after
+	// every wake-up instead of selecting on done.
+	closing atomic.Bool
+
+	out outQueue
+
+	// writing is when the write in progress began (hub clock, see
+	// Hub.now), 0 between writes: the hub's watchdog closes a connection
+	// whose write has been stuck for longer than the write timeout.
+	writing atomic.Int64
+	pinging atomic.Bool // a keep-alive ping is waiting for its pong
+	// nextPing is when the watchdog pings next (hub clock); guarded by Hub.mu.
+	nextPing int64
 	// closed is closed once the close handshake has finished, writerDone
 	// when the writer has stopped; Accept waits for both before it cancels
 	// the connection's context, which would drop the TCP connection before
@@ -80,8 +93,9 @@ func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, actor authz.Actor, 
 	}
 	c := &conn{
 		hub: h, ws: ws, ip: ip,
-		send: make(chan []byte, h.opts.SendQueue), done: make(chan struct{}),
+		done:   make(chan struct{}),
 		closed: make(chan struct{}), writerDone: make(chan struct{}),
+		out:     outQueue{wake: make(chan struct{}, 1)},
 		limiter: rate.NewLimiter(rate.Limit(h.opts.InboundRate), h.opts.InboundBurst),
 		subs:    map[string]*sub{},
 	}
@@ -94,7 +108,7 @@ func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, actor authz.Actor, 
 	if !actor.Guest() {
 		h.join(ctx, "online", actor.ID)
 	}
-	go c.writeLoop(ctx)
+	go c.writeLoop()
 	c.readLoop(ctx)
 	c.close(websocket.StatusNormalClosure, "")
 	<-c.writerDone
@@ -116,11 +130,9 @@ func (c *conn) who() authz.Actor { return *c.actor.Load() }
 // close ends the connection once, with code and reason.
 func (c *conn) close(code websocket.StatusCode, reason string) {
 	c.closeOnce.Do(func() {
-		close(c.done)
+		c.stopWriter()
 		if code == CloseTooSlow {
-			c.hub.stats.mu.Lock()
-			c.hub.stats.ClosedTooSlow++
-			c.hub.stats.mu.Unlock()
+			c.hub.stats.closedTooSlow.Add(1)
 		}
 		go func() { // the close handshake may wait on the peer
 			_ = c.ws.Close(code, reason)
@@ -129,38 +141,58 @@ func (c *conn) close(code websocket.StatusCode, reason string) {
 	})
 }
 
-// enqueue hands a frame to the writer without ever blocking: a full queue
-// means the client cannot keep up, and it is closed to resume later.
-func (c *conn) enqueue(frame []byte) {
-	select {
-	case <-c.done:
-	case c.send <- frame:
-	default:
-		c.close(CloseTooSlow, "send queue overflow; reconnect and resume with since")
-	}
+// abort drops the connection without a close handshake: its writer is
+// stuck, so a close frame could not go out anyway.
+func (c *conn) abort() {
+	c.closeOnce.Do(func() {
+		c.stopWriter()
+		c.hub.stats.closedStuck.Add(1)
+		go func() {
+			_ = c.ws.CloseNow() // unblocks the stuck write
+			close(c.closed)
+		}()
+	})
 }
 
-// deliver is called by the hub for a committed event on ch.
-func (c *conn) deliver(ch string, id int64, frame []byte) {
+// stopWriter tells the writer to stop; called once, by close or abort.
+func (c *conn) stopWriter() {
+	c.closing.Store(true)
+	close(c.done)
+	c.out.signal()
+}
+
+// enqueue hands a frame to the writer without ever blocking: a full queue
+// means the client cannot keep up, and it is closed to resume later. It
+// reports whether the frame was queued.
+func (c *conn) enqueue(frame []byte) bool {
+	switch c.out.push(frame, c.hub.opts.SendQueue, &c.closing) {
+	case pushed:
+		return true
+	case pushFull:
+		c.close(CloseTooSlow, "send queue overflow; reconnect and resume with since")
+	}
+	return false
+}
+
+// deliver is called by the hub for a committed event on ch; it reports
+// whether the frame was queued for the client.
+// The hub passes the subscription it holds, so no map is looked up per frame.
+func (c *conn) deliver(s *sub, id int64, frame []byte) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s := c.subs[ch]
-	if s == nil || id <= s.last {
-		return
+	if s.gone || id <= s.last {
+		return false
 	}
 	if !s.live {
 		if len(s.pending) >= maxPending {
 			c.close(CloseTooSlow, "too many events while resuming; reconnect and resume with since")
-			return
+			return false
 		}
 		s.pending = append(s.pending, pending{id, frame})
-		return
+		return false
 	}
 	s.last = id
-	c.enqueue(frame)
-	c.hub.stats.mu.Lock()
-	c.hub.stats.Delivered++
-	c.hub.stats.mu.Unlock()
+	return c.enqueue(frame)
 }
 
 func (c *conn) channels() []string {
@@ -175,43 +207,56 @@ func (c *conn) channels() []string {
 
 func (c *conn) unsubscribe(ch string) {
 	c.mu.Lock()
-	delete(c.subs, ch)
+	if s := c.subs[ch]; s != nil {
+		s.gone = true
+		delete(c.subs, ch)
+	}
 	c.mu.Unlock()
 	c.hub.removeSub(ch, c)
 }
 
-func (c *conn) writeLoop(ctx context.Context) {
+// writeLoop writes queued frames until the connection closes. It waits on
+// one channel only and takes every frame queued by the time it wakes in one
+// batch. Writes carry no context of their own (a context with a deadline
+// per write cost a timer and a goroutine hand-off per frame): the hub's
+// watchdog bounds them instead, and pings go out from the watchdog too.
+func (c *conn) writeLoop() {
 	defer close(c.writerDone)
-	ping := time.NewTicker(c.hub.opts.PingInterval)
-	defer ping.Stop()
+	var batch [][]byte
 	for {
-		select {
-		case <-c.done:
-			return
-		case f := <-c.send:
-			// Frames queued by now go out under the same deadline (a
-			// context per frame cost 12% of the CPU of a large fan-out);
-			// later ones get a fresh deadline, so a client that keeps
-			// up with a long busy stream is never cut off by it.
-			wctx, cancel := context.WithTimeout(ctx, c.hub.opts.WriteTimeout)
-			err := c.ws.Write(wctx, websocket.MessageText, f)
-			for n := len(c.send); err == nil && n > 0; n-- {
-				err = c.ws.Write(wctx, websocket.MessageText, <-c.send)
+		batch = c.out.take(batch)
+		if len(batch) == 0 {
+			if c.closing.Load() {
+				return
 			}
-			cancel()
+			<-c.out.wake
+			continue
+		}
+		for i, f := range batch {
+			if c.closing.Load() {
+				return
+			}
+			c.writing.Store(c.hub.now())
+			err := c.ws.Write(context.Background(), websocket.MessageText, f)
+			c.writing.Store(0)
+			batch[i] = nil
 			if err != nil {
 				c.close(websocket.StatusGoingAway, "write failed")
 				return
 			}
-		case <-ping.C:
-			pctx, cancel := context.WithTimeout(ctx, c.hub.opts.WriteTimeout)
-			err := c.ws.Ping(pctx)
-			cancel()
-			if err != nil {
-				c.close(websocket.StatusGoingAway, "ping timed out")
-				return
-			}
 		}
+	}
+}
+
+// ping sends a keep-alive ping and waits for its pong; the watchdog starts
+// it every PingInterval on its own goroutine, so frames never wait for a
+// round trip.
+func (c *conn) ping() {
+	defer c.pinging.Store(false)
+	ctx, cancel := context.WithTimeout(context.Background(), c.hub.opts.WriteTimeout)
+	defer cancel()
+	if err := c.ws.Ping(ctx); err != nil {
+		c.close(websocket.StatusGoingAway, "ping timed out")
 	}
 }
 
@@ -301,7 +346,7 @@ func (c *conn) subscribe(ctx context.Context, in inbound) {
 			continue
 		}
 		c.mu.Lock()
-		_, dup := c.subs[name]
+		s, dup := c.subs[name]
 		if !dup {
 			if room <= 0 {
 				c.mu.Unlock()
@@ -309,11 +354,12 @@ func (c *conn) subscribe(ctx context.Context, in inbound) {
 				continue
 			}
 			room--
-			c.subs[name] = &sub{}
+			s = &sub{}
+			c.subs[name] = s
 		}
 		c.mu.Unlock()
 		if !dup {
-			c.hub.addSub(name, c)
+			c.hub.addSub(name, c, s)
 		}
 		accepted = append(accepted, name)
 	}
@@ -386,17 +432,30 @@ func (c *conn) catchUp(ctx context.Context, ch string, since int64, resume bool)
 // enqueueWait hands a frame to the writer, waiting for room up to the write
 // timeout; a client that does not drain its queue by then is too slow.
 func (c *conn) enqueueWait(ctx context.Context, frame []byte) bool {
-	t := time.NewTimer(c.hub.opts.WriteTimeout)
-	defer t.Stop()
-	select {
-	case c.send <- frame:
-		return true
-	case <-c.done:
-	case <-ctx.Done():
-	case <-t.C:
-		c.close(CloseTooSlow, "could not send the backlog in time; reconnect and resume with since")
+	var t *time.Timer
+	for {
+		room, res := c.out.pushOrWait(frame, c.hub.opts.SendQueue, &c.closing)
+		switch res {
+		case pushed:
+			return true
+		case pushClosed:
+			return false
+		}
+		if t == nil {
+			t = time.NewTimer(c.hub.opts.WriteTimeout)
+			defer t.Stop()
+		}
+		select {
+		case <-room:
+		case <-c.done:
+			return false
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+			c.close(CloseTooSlow, "could not send the backlog in time; reconnect and resume with since")
+			return false
+		}
 	}
-	return false
 }
 
 // originPatterns turns configured origins (URLs or host patterns) into the

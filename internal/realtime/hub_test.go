@@ -357,8 +357,10 @@ func TestConnectionsPerIP(t *testing.T) {
 // A client that stops reading is closed with 4008; others keep receiving.
 func TestSlowClientIsClosedOthersUnaffected(t *testing.T) {
 	// A deep queue: the reading client must never fall behind, even under
-	// the race detector; the stalled one still overflows it.
-	r := newRig(t, realtime.Options{SendQueue: 2048})
+	// the race detector; the stalled one still overflows it. A long write
+	// timeout: on a loaded machine the stalled writer must not be dropped
+	// as stuck before its queue overflows.
+	r := newRig(t, realtime.Options{SendQueue: 2048, WriteTimeout: 2 * time.Minute})
 	slow, fast := r.dial(1), r.dial(2)
 	slow.subscribe([]string{"topic:9"}, nil)
 	fast.subscribe([]string{"topic:9"}, nil)
@@ -557,5 +559,33 @@ func (c *client) expect2(a, b string) frame {
 		if f.Type == a || f.Type == b {
 			return f
 		}
+	}
+}
+
+// A client whose socket stops taking bytes is dropped once a write has
+// been stuck for the write timeout, even if its queue never overflows.
+func TestStuckWriterIsDropped(t *testing.T) {
+	r := newRig(t, realtime.Options{SendQueue: 1 << 20, WriteTimeout: 300 * time.Millisecond})
+	stuck := r.dial(1)
+	stuck.subscribe([]string{"topic:9"}, nil)
+	data, _ := json.Marshal(map[string]any{"visibility": "public", "blob": strings.Repeat("x", 32<<10)})
+	for i := int64(1); r.hub.Connections() > 0; i++ {
+		if i > 100_000 {
+			t.Fatal("the stuck connection was never dropped")
+		}
+		if err := r.broker.Publish(context.Background(), pubsub.Message{Channel: "topic:9", ID: i, Event: "post.created", Data: data}); err != nil {
+			t.Fatal(err)
+		}
+		if i%64 == 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if r.hub.ClosedTooSlow() != 0 {
+		t.Fatal("closed for an overflowing queue, not for a stuck write")
+	}
+	// Dropped without a close frame: the client reads what was buffered,
+	// then the end of the connection.
+	if code := rawCloseCode(stuck); code != -1 {
+		t.Fatalf("closed with %v, want no close frame", code)
 	}
 }
