@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -67,6 +68,18 @@ var echoCodes = map[int]string{
 	http.StatusServiceUnavailable:    "unavailable",
 }
 
+// clientGone reports whether err is what a query returns when the request's
+// client went away mid-query: the context's own error, or a connection the
+// driver gave up on because of the cancellation (database/sql's
+// driver.ErrBadConn, which pgx's stdlib returns for a query interrupted by
+// its context). The same errors while the client is still there are 500s.
+func clientGone(c echo.Context, err error) bool {
+	if c.Request().Context().Err() == nil {
+		return false
+	}
+	return errors.Is(err, context.Canceled) || errors.Is(err, driver.ErrBadConn)
+}
+
 // errorHandler renders every error as ErrorBody and logs internal causes
 // with the request id; causes never reach the client.
 func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
@@ -74,7 +87,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if c.Response().Committed {
 			return
 		}
-		if errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil {
+		if clientGone(c, err) {
 			// The client went away; nobody reads an answer. 499 (nginx's
 			// "client closed request") keeps these out of the 5xx counts.
 			c.Response().WriteHeader(statusClientClosed)

@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -27,6 +29,13 @@ func TestErrorHandler(t *testing.T) {
 	cancel()
 	if rec := run(gone, apperr.Internal("list", context.Canceled)); rec.Code != statusClientClosed {
 		t.Fatalf("cancelled by the client: %d", rec.Code)
+	}
+	// So is a connection the driver dropped because the query was cancelled.
+	if rec := run(gone, apperr.Internal("list", fmt.Errorf("query: %w", driver.ErrBadConn))); rec.Code != statusClientClosed {
+		t.Fatalf("bad connection after the client left: %d", rec.Code)
+	}
+	if rec := run(context.Background(), apperr.Internal("list", driver.ErrBadConn)); rec.Code != 500 {
+		t.Fatalf("bad connection with the client there: %d", rec.Code)
 	}
 	// The same error while the client is still there is a 500 in the error shape.
 	rec := run(context.Background(), apperr.Internal("list", errors.New("disk on fire")))
