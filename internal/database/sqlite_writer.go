@@ -2,7 +2,10 @@ package database
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
+	"time"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -17,13 +20,26 @@ import (
 // transaction first waits its turn on a channel, which hands the turn over
 // the moment the previous transaction ends; the busy handler is left for
 // writers outside this process and for writes outside transactions.
+//
+// The wait is bounded (turnWait): a transaction that never ends, or code that
+// opens a second transaction while its goroutine holds one, would otherwise
+// stop every writer for good; past the bound BeginTx fails with ErrWriterBusy
+// instead, as SQLite's own busy_timeout would.
 type sqliteDriver struct {
 	*entsql.Driver
-	turn chan struct{} // holds a token while a transaction is open
+	turn     chan struct{} // holds a token while a transaction is open
+	turnWait time.Duration
 }
 
+// ErrWriterBusy is returned by BeginTx on SQLite when the writer's turn did
+// not come within the bound.
+var ErrWriterBusy = errors.New("database: SQLite writer busy")
+
+// defaultTurnWait is twice SQLite's busy_timeout.
+const defaultTurnWait = 10 * time.Second
+
 func newSQLiteDriver(drv *entsql.Driver) *sqliteDriver {
-	return &sqliteDriver{Driver: drv, turn: make(chan struct{}, 1)}
+	return &sqliteDriver{Driver: drv, turn: make(chan struct{}, 1), turnWait: defaultTurnWait}
 }
 
 // Tx implements dialect.Driver.
@@ -33,8 +49,16 @@ func (d *sqliteDriver) Tx(ctx context.Context) (dialect.Tx, error) { return d.Be
 func (d *sqliteDriver) BeginTx(ctx context.Context, opts *entsql.TxOptions) (dialect.Tx, error) {
 	select {
 	case d.turn <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	default:
+		t := time.NewTimer(d.turnWait)
+		defer t.Stop()
+		select {
+		case d.turn <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-t.C:
+			return nil, fmt.Errorf("%w: no turn within %s (a transaction left open, or one opened inside another)", ErrWriterBusy, d.turnWait)
+		}
 	}
 	tx, err := d.Driver.BeginTx(ctx, opts)
 	if err != nil {
