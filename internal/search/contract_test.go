@@ -26,16 +26,9 @@ import (
 //   - Chinese text is found by any contiguous part of two characters or
 //     more, and by its parts in another order; English words by their stem.
 
-// contractOptions says which optional behaviours a backend has.
-type contractOptions struct {
-	// Tolerant backends find English words of five letters or more
-	// despite one typo (exprot finds export).
-	Tolerant bool
-}
-
 // runContract runs the Index contract against a backend. open returns a
 // fresh, empty index for one subtest and arranges its cleanup.
-func runContract(t *testing.T, open func(t *testing.T) Index, opts contractOptions) {
+func runContract(t *testing.T, open func(t *testing.T) Index) {
 	t.Run("UpsertThenFound", func(t *testing.T) {
 		ix := open(t)
 		mustUpsert(t, ix, contractFixture()["topic-1"])
@@ -101,10 +94,9 @@ func runContract(t *testing.T, open func(t *testing.T) Index, opts contractOptio
 		wantContains(t, "customers", mustSearch(t, ix, Query{Text: "customers", Access: accessGuest}), "topic-1")
 	})
 
+	// Both backends find English words of five letters or more despite one
+	// typo (exprot finds export).
 	t.Run("Typo", func(t *testing.T) {
-		if !opts.Tolerant {
-			t.Skip("backend is not typo tolerant")
-		}
 		ix := openContractFixture(t, open)
 		wantContains(t, "exprot", mustSearch(t, ix, Query{Text: "exprot", Access: accessGuest}), "topic-1")
 		wantContains(t, "custmer", mustSearch(t, ix, Query{Text: "custmer", Access: accessGuest}), "topic-1")

@@ -24,7 +24,7 @@ func TestEmbeddedContract(t *testing.T) {
 		e := openTestEmbedded(t, t.TempDir())
 		t.Cleanup(func() { _ = e.Close() })
 		return e
-	}, contractOptions{Tolerant: true})
+	})
 }
 
 func TestEmbeddedReopenKeepsData(t *testing.T) {

@@ -110,7 +110,7 @@ func TestMeiliClientNoCompression(t *testing.T) {
 }
 
 func TestMeiliContract(t *testing.T) {
-	runContract(t, func(t *testing.T) Index { return openTestMeili(t) }, contractOptions{Tolerant: true})
+	runContract(t, func(t *testing.T) Index { return openTestMeili(t) })
 }
 
 func TestMeiliQueryText(t *testing.T) {

@@ -108,7 +108,7 @@ func TestBrowserGroups(t *testing.T) {
 	var managed bool // the management subtest ran: the axe list may include its pages
 	t.Run("an owner edits the group and changes a member's role", func(t *testing.T) {
 		if resourcePath == "" {
-			t.Skip("needs the member who joined and their resource")
+			t.Fatal("an earlier step failed: this one needs the member who joined and their resource")
 		}
 		// The settings form, filled and sent from the keyboard.
 		owner.open(public)
@@ -193,7 +193,7 @@ func TestBrowserGroups(t *testing.T) {
 			t.Fatal(err)
 		}
 		if resourcePath == "" {
-			t.Skip("needs the shared resource")
+			t.Fatal("an earlier step failed: this one needs the shared resource")
 		}
 		guest := newPerson(t, browser, srv)
 		pages := []struct {
