@@ -19012,6 +19012,8 @@ type PostMutation struct {
 	pending             *bool
 	hidden_at           *time.Time
 	hidden_reason       *string
+	body_hash           *int64
+	addbody_hash        *int64
 	clearedFields       map[string]struct{}
 	topic               *int
 	clearedtopic        bool
@@ -19985,6 +19987,62 @@ func (m *PostMutation) ResetHiddenReason() {
 	m.hidden_reason = nil
 }
 
+// SetBodyHash sets the "body_hash" field.
+func (m *PostMutation) SetBodyHash(i int64) {
+	m.body_hash = &i
+	m.addbody_hash = nil
+}
+
+// BodyHash returns the value of the "body_hash" field in the mutation.
+func (m *PostMutation) BodyHash() (r int64, exists bool) {
+	v := m.body_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBodyHash returns the old "body_hash" field's value of the Post entity.
+// If the Post object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PostMutation) OldBodyHash(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBodyHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBodyHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBodyHash: %w", err)
+	}
+	return oldValue.BodyHash, nil
+}
+
+// AddBodyHash adds i to the "body_hash" field.
+func (m *PostMutation) AddBodyHash(i int64) {
+	if m.addbody_hash != nil {
+		*m.addbody_hash += i
+	} else {
+		m.addbody_hash = &i
+	}
+}
+
+// AddedBodyHash returns the value that was added to the "body_hash" field in this mutation.
+func (m *PostMutation) AddedBodyHash() (r int64, exists bool) {
+	v := m.addbody_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetBodyHash resets all changes to the "body_hash" field.
+func (m *PostMutation) ResetBodyHash() {
+	m.body_hash = nil
+	m.addbody_hash = nil
+}
+
 // ClearTopic clears the "topic" edge to the Topic entity.
 func (m *PostMutation) ClearTopic() {
 	m.clearedtopic = true
@@ -20140,7 +20198,7 @@ func (m *PostMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PostMutation) Fields() []string {
-	fields := make([]string, 0, 18)
+	fields := make([]string, 0, 19)
 	if m.topic != nil {
 		fields = append(fields, post.FieldTopicID)
 	}
@@ -20195,6 +20253,9 @@ func (m *PostMutation) Fields() []string {
 	if m.hidden_reason != nil {
 		fields = append(fields, post.FieldHiddenReason)
 	}
+	if m.body_hash != nil {
+		fields = append(fields, post.FieldBodyHash)
+	}
 	return fields
 }
 
@@ -20239,6 +20300,8 @@ func (m *PostMutation) Field(name string) (ent.Value, bool) {
 		return m.HiddenAt()
 	case post.FieldHiddenReason:
 		return m.HiddenReason()
+	case post.FieldBodyHash:
+		return m.BodyHash()
 	}
 	return nil, false
 }
@@ -20284,6 +20347,8 @@ func (m *PostMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldHiddenAt(ctx)
 	case post.FieldHiddenReason:
 		return m.OldHiddenReason(ctx)
+	case post.FieldBodyHash:
+		return m.OldBodyHash(ctx)
 	}
 	return nil, fmt.Errorf("unknown Post field %s", name)
 }
@@ -20419,6 +20484,13 @@ func (m *PostMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetHiddenReason(v)
 		return nil
+	case post.FieldBodyHash:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBodyHash(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Post field %s", name)
 }
@@ -20445,6 +20517,9 @@ func (m *PostMutation) AddedFields() []string {
 	if m.adddeleted_by_id != nil {
 		fields = append(fields, post.FieldDeletedByID)
 	}
+	if m.addbody_hash != nil {
+		fields = append(fields, post.FieldBodyHash)
+	}
 	return fields
 }
 
@@ -20465,6 +20540,8 @@ func (m *PostMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedReactionCount()
 	case post.FieldDeletedByID:
 		return m.AddedDeletedByID()
+	case post.FieldBodyHash:
+		return m.AddedBodyHash()
 	}
 	return nil, false
 }
@@ -20515,6 +20592,13 @@ func (m *PostMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddDeletedByID(v)
+		return nil
+	case post.FieldBodyHash:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddBodyHash(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Post numeric field %s", name)
@@ -20641,6 +20725,9 @@ func (m *PostMutation) ResetField(name string) error {
 		return nil
 	case post.FieldHiddenReason:
 		m.ResetHiddenReason()
+		return nil
+	case post.FieldBodyHash:
+		m.ResetBodyHash()
 		return nil
 	}
 	return fmt.Errorf("unknown Post field %s", name)

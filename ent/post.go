@@ -56,6 +56,8 @@ type Post struct {
 	HiddenAt *time.Time `json:"hidden_at,omitempty"`
 	// HiddenReason holds the value of the "hidden_reason" field.
 	HiddenReason string `json:"hidden_reason,omitempty"`
+	// BodyHash holds the value of the "body_hash" field.
+	BodyHash int64 `json:"body_hash,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the PostQuery when eager-loading is set.
 	Edges        PostEdges `json:"edges"`
@@ -115,7 +117,7 @@ func (*Post) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case post.FieldPending:
 			values[i] = new(sql.NullBool)
-		case post.FieldID, post.FieldTopicID, post.FieldUserID, post.FieldPostNumber, post.FieldReplyToPostID, post.FieldReplyToUserID, post.FieldVersion, post.FieldReactionCount, post.FieldDeletedByID:
+		case post.FieldID, post.FieldTopicID, post.FieldUserID, post.FieldPostNumber, post.FieldReplyToPostID, post.FieldReplyToUserID, post.FieldVersion, post.FieldReactionCount, post.FieldDeletedByID, post.FieldBodyHash:
 			values[i] = new(sql.NullInt64)
 		case post.FieldSource, post.FieldHTML, post.FieldExcerpt, post.FieldHiddenReason:
 			values[i] = new(sql.NullString)
@@ -258,6 +260,12 @@ func (_m *Post) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.HiddenReason = value.String
 			}
+		case post.FieldBodyHash:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field body_hash", values[i])
+			} else if value.Valid {
+				_m.BodyHash = value.Int64
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -374,6 +382,9 @@ func (_m *Post) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("hidden_reason=")
 	builder.WriteString(_m.HiddenReason)
+	builder.WriteString(", ")
+	builder.WriteString("body_hash=")
+	builder.WriteString(fmt.Sprintf("%v", _m.BodyHash))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -229,6 +229,20 @@ func (_c *PostCreate) SetNillableHiddenReason(v *string) *PostCreate {
 	return _c
 }
 
+// SetBodyHash sets the "body_hash" field.
+func (_c *PostCreate) SetBodyHash(v int64) *PostCreate {
+	_c.mutation.SetBodyHash(v)
+	return _c
+}
+
+// SetNillableBodyHash sets the "body_hash" field if the given value is not nil.
+func (_c *PostCreate) SetNillableBodyHash(v *int64) *PostCreate {
+	if v != nil {
+		_c.SetBodyHash(*v)
+	}
+	return _c
+}
+
 // SetTopic sets the "topic" edge to the Topic entity.
 func (_c *PostCreate) SetTopic(v *Topic) *PostCreate {
 	return _c.SetTopicID(v.ID)
@@ -319,6 +333,10 @@ func (_c *PostCreate) defaults() {
 		v := post.DefaultHiddenReason
 		_c.mutation.SetHiddenReason(v)
 	}
+	if _, ok := _c.mutation.BodyHash(); !ok {
+		v := post.DefaultBodyHash
+		_c.mutation.SetBodyHash(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -365,6 +383,9 @@ func (_c *PostCreate) check() error {
 		if err := post.HiddenReasonValidator(v); err != nil {
 			return &ValidationError{Name: "hidden_reason", err: fmt.Errorf(`ent: validator failed for field "Post.hidden_reason": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.BodyHash(); !ok {
+		return &ValidationError{Name: "body_hash", err: errors.New(`ent: missing required field "Post.body_hash"`)}
 	}
 	if len(_c.mutation.TopicIDs()) == 0 {
 		return &ValidationError{Name: "topic", err: errors.New(`ent: missing required edge "Post.topic"`)}
@@ -462,6 +483,10 @@ func (_c *PostCreate) createSpec() (*Post, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.HiddenReason(); ok {
 		_spec.SetField(post.FieldHiddenReason, field.TypeString, value)
 		_node.HiddenReason = value
+	}
+	if value, ok := _c.mutation.BodyHash(); ok {
+		_spec.SetField(post.FieldBodyHash, field.TypeInt64, value)
+		_node.BodyHash = value
 	}
 	if nodes := _c.mutation.TopicIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -787,6 +812,24 @@ func (u *PostUpsert) UpdateHiddenReason() *PostUpsert {
 	return u
 }
 
+// SetBodyHash sets the "body_hash" field.
+func (u *PostUpsert) SetBodyHash(v int64) *PostUpsert {
+	u.Set(post.FieldBodyHash, v)
+	return u
+}
+
+// UpdateBodyHash sets the "body_hash" field to the value that was provided on create.
+func (u *PostUpsert) UpdateBodyHash() *PostUpsert {
+	u.SetExcluded(post.FieldBodyHash)
+	return u
+}
+
+// AddBodyHash adds v to the "body_hash" field.
+func (u *PostUpsert) AddBodyHash(v int64) *PostUpsert {
+	u.Add(post.FieldBodyHash, v)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -1097,6 +1140,27 @@ func (u *PostUpsertOne) SetHiddenReason(v string) *PostUpsertOne {
 func (u *PostUpsertOne) UpdateHiddenReason() *PostUpsertOne {
 	return u.Update(func(s *PostUpsert) {
 		s.UpdateHiddenReason()
+	})
+}
+
+// SetBodyHash sets the "body_hash" field.
+func (u *PostUpsertOne) SetBodyHash(v int64) *PostUpsertOne {
+	return u.Update(func(s *PostUpsert) {
+		s.SetBodyHash(v)
+	})
+}
+
+// AddBodyHash adds v to the "body_hash" field.
+func (u *PostUpsertOne) AddBodyHash(v int64) *PostUpsertOne {
+	return u.Update(func(s *PostUpsert) {
+		s.AddBodyHash(v)
+	})
+}
+
+// UpdateBodyHash sets the "body_hash" field to the value that was provided on create.
+func (u *PostUpsertOne) UpdateBodyHash() *PostUpsertOne {
+	return u.Update(func(s *PostUpsert) {
+		s.UpdateBodyHash()
 	})
 }
 
@@ -1576,6 +1640,27 @@ func (u *PostUpsertBulk) SetHiddenReason(v string) *PostUpsertBulk {
 func (u *PostUpsertBulk) UpdateHiddenReason() *PostUpsertBulk {
 	return u.Update(func(s *PostUpsert) {
 		s.UpdateHiddenReason()
+	})
+}
+
+// SetBodyHash sets the "body_hash" field.
+func (u *PostUpsertBulk) SetBodyHash(v int64) *PostUpsertBulk {
+	return u.Update(func(s *PostUpsert) {
+		s.SetBodyHash(v)
+	})
+}
+
+// AddBodyHash adds v to the "body_hash" field.
+func (u *PostUpsertBulk) AddBodyHash(v int64) *PostUpsertBulk {
+	return u.Update(func(s *PostUpsert) {
+		s.AddBodyHash(v)
+	})
+}
+
+// UpdateBodyHash sets the "body_hash" field to the value that was provided on create.
+func (u *PostUpsertBulk) UpdateBodyHash() *PostUpsertBulk {
+	return u.Update(func(s *PostUpsert) {
+		s.UpdateBodyHash()
 	})
 }
 

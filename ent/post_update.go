@@ -277,6 +277,27 @@ func (_u *PostUpdate) SetNillableHiddenReason(v *string) *PostUpdate {
 	return _u
 }
 
+// SetBodyHash sets the "body_hash" field.
+func (_u *PostUpdate) SetBodyHash(v int64) *PostUpdate {
+	_u.mutation.ResetBodyHash()
+	_u.mutation.SetBodyHash(v)
+	return _u
+}
+
+// SetNillableBodyHash sets the "body_hash" field if the given value is not nil.
+func (_u *PostUpdate) SetNillableBodyHash(v *int64) *PostUpdate {
+	if v != nil {
+		_u.SetBodyHash(*v)
+	}
+	return _u
+}
+
+// AddBodyHash adds value to the "body_hash" field.
+func (_u *PostUpdate) AddBodyHash(v int64) *PostUpdate {
+	_u.mutation.AddBodyHash(v)
+	return _u
+}
+
 // SetTopic sets the "topic" edge to the Topic entity.
 func (_u *PostUpdate) SetTopic(v *Topic) *PostUpdate {
 	return _u.SetTopicID(v.ID)
@@ -466,6 +487,12 @@ func (_u *PostUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.HiddenReason(); ok {
 		_spec.SetField(post.FieldHiddenReason, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.BodyHash(); ok {
+		_spec.SetField(post.FieldBodyHash, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedBodyHash(); ok {
+		_spec.AddField(post.FieldBodyHash, field.TypeInt64, value)
 	}
 	if _u.mutation.TopicCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -809,6 +836,27 @@ func (_u *PostUpdateOne) SetNillableHiddenReason(v *string) *PostUpdateOne {
 	return _u
 }
 
+// SetBodyHash sets the "body_hash" field.
+func (_u *PostUpdateOne) SetBodyHash(v int64) *PostUpdateOne {
+	_u.mutation.ResetBodyHash()
+	_u.mutation.SetBodyHash(v)
+	return _u
+}
+
+// SetNillableBodyHash sets the "body_hash" field if the given value is not nil.
+func (_u *PostUpdateOne) SetNillableBodyHash(v *int64) *PostUpdateOne {
+	if v != nil {
+		_u.SetBodyHash(*v)
+	}
+	return _u
+}
+
+// AddBodyHash adds value to the "body_hash" field.
+func (_u *PostUpdateOne) AddBodyHash(v int64) *PostUpdateOne {
+	_u.mutation.AddBodyHash(v)
+	return _u
+}
+
 // SetTopic sets the "topic" edge to the Topic entity.
 func (_u *PostUpdateOne) SetTopic(v *Topic) *PostUpdateOne {
 	return _u.SetTopicID(v.ID)
@@ -1028,6 +1076,12 @@ func (_u *PostUpdateOne) sqlSave(ctx context.Context) (_node *Post, err error) {
 	}
 	if value, ok := _u.mutation.HiddenReason(); ok {
 		_spec.SetField(post.FieldHiddenReason, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.BodyHash(); ok {
+		_spec.SetField(post.FieldBodyHash, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedBodyHash(); ok {
+		_spec.AddField(post.FieldBodyHash, field.TypeInt64, value)
 	}
 	if _u.mutation.TopicCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -635,6 +635,10 @@ func init() {
 	post.DefaultHiddenReason = postDescHiddenReason.Default.(string)
 	// post.HiddenReasonValidator is a validator for the "hidden_reason" field. It is called by the builders before save.
 	post.HiddenReasonValidator = postDescHiddenReason.Validators[0].(func(string) error)
+	// postDescBodyHash is the schema descriptor for body_hash field.
+	postDescBodyHash := postFields[18].Descriptor()
+	// post.DefaultBodyHash holds the default value on creation for the body_hash field.
+	post.DefaultBodyHash = postDescBodyHash.Default.(int64)
 	postrevisionFields := schema.PostRevision{}.Fields()
 	_ = postrevisionFields
 	// postrevisionDescTitle is the schema descriptor for title field.

@@ -690,6 +690,7 @@ var (
 		{Name: "pending", Type: field.TypeBool, Default: false},
 		{Name: "hidden_at", Type: field.TypeTime, Nullable: true},
 		{Name: "hidden_reason", Type: field.TypeString, Size: 400, Default: ""},
+		{Name: "body_hash", Type: field.TypeInt64, Default: 0},
 		{Name: "user_id", Type: field.TypeInt},
 		{Name: "topic_id", Type: field.TypeInt},
 	}
@@ -701,13 +702,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "posts_users_author",
-				Columns:    []*schema.Column{PostsColumns[17]},
+				Columns:    []*schema.Column{PostsColumns[18]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "posts_topics_posts",
-				Columns:    []*schema.Column{PostsColumns[18]},
+				Columns:    []*schema.Column{PostsColumns[19]},
 				RefColumns: []*schema.Column{TopicsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -716,12 +717,17 @@ var (
 			{
 				Name:    "post_topic_id_post_number",
 				Unique:  true,
-				Columns: []*schema.Column{PostsColumns[18], PostsColumns[1]},
+				Columns: []*schema.Column{PostsColumns[19], PostsColumns[1]},
 			},
 			{
 				Name:    "post_user_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{PostsColumns[17], PostsColumns[10]},
+				Columns: []*schema.Column{PostsColumns[18], PostsColumns[10]},
+			},
+			{
+				Name:    "post_user_id_body_hash",
+				Unique:  false,
+				Columns: []*schema.Column{PostsColumns[18], PostsColumns[17]},
 			},
 		},
 	}

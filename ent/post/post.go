@@ -50,6 +50,8 @@ const (
 	FieldHiddenAt = "hidden_at"
 	// FieldHiddenReason holds the string denoting the hidden_reason field in the database.
 	FieldHiddenReason = "hidden_reason"
+	// FieldBodyHash holds the string denoting the body_hash field in the database.
+	FieldBodyHash = "body_hash"
 	// EdgeTopic holds the string denoting the topic edge name in mutations.
 	EdgeTopic = "topic"
 	// EdgeAuthor holds the string denoting the author edge name in mutations.
@@ -102,6 +104,7 @@ var Columns = []string{
 	FieldPending,
 	FieldHiddenAt,
 	FieldHiddenReason,
+	FieldBodyHash,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -131,6 +134,8 @@ var (
 	DefaultHiddenReason string
 	// HiddenReasonValidator is a validator for the "hidden_reason" field. It is called by the builders before save.
 	HiddenReasonValidator func(string) error
+	// DefaultBodyHash holds the default value on creation for the "body_hash" field.
+	DefaultBodyHash int64
 )
 
 // OrderOption defines the ordering options for the Post queries.
@@ -224,6 +229,11 @@ func ByHiddenAt(opts ...sql.OrderTermOption) OrderOption {
 // ByHiddenReason orders the results by the hidden_reason field.
 func ByHiddenReason(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldHiddenReason, opts...).ToFunc()
+}
+
+// ByBodyHash orders the results by the body_hash field.
+func ByBodyHash(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldBodyHash, opts...).ToFunc()
 }
 
 // ByTopicField orders the results by topic field.

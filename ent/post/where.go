@@ -140,6 +140,11 @@ func HiddenReason(v string) predicate.Post {
 	return predicate.Post(sql.FieldEQ(FieldHiddenReason, v))
 }
 
+// BodyHash applies equality check predicate on the "body_hash" field. It's identical to BodyHashEQ.
+func BodyHash(v int64) predicate.Post {
+	return predicate.Post(sql.FieldEQ(FieldBodyHash, v))
+}
+
 // TopicIDEQ applies the EQ predicate on the "topic_id" field.
 func TopicIDEQ(v int) predicate.Post {
 	return predicate.Post(sql.FieldEQ(FieldTopicID, v))
@@ -918,6 +923,46 @@ func HiddenReasonEqualFold(v string) predicate.Post {
 // HiddenReasonContainsFold applies the ContainsFold predicate on the "hidden_reason" field.
 func HiddenReasonContainsFold(v string) predicate.Post {
 	return predicate.Post(sql.FieldContainsFold(FieldHiddenReason, v))
+}
+
+// BodyHashEQ applies the EQ predicate on the "body_hash" field.
+func BodyHashEQ(v int64) predicate.Post {
+	return predicate.Post(sql.FieldEQ(FieldBodyHash, v))
+}
+
+// BodyHashNEQ applies the NEQ predicate on the "body_hash" field.
+func BodyHashNEQ(v int64) predicate.Post {
+	return predicate.Post(sql.FieldNEQ(FieldBodyHash, v))
+}
+
+// BodyHashIn applies the In predicate on the "body_hash" field.
+func BodyHashIn(vs ...int64) predicate.Post {
+	return predicate.Post(sql.FieldIn(FieldBodyHash, vs...))
+}
+
+// BodyHashNotIn applies the NotIn predicate on the "body_hash" field.
+func BodyHashNotIn(vs ...int64) predicate.Post {
+	return predicate.Post(sql.FieldNotIn(FieldBodyHash, vs...))
+}
+
+// BodyHashGT applies the GT predicate on the "body_hash" field.
+func BodyHashGT(v int64) predicate.Post {
+	return predicate.Post(sql.FieldGT(FieldBodyHash, v))
+}
+
+// BodyHashGTE applies the GTE predicate on the "body_hash" field.
+func BodyHashGTE(v int64) predicate.Post {
+	return predicate.Post(sql.FieldGTE(FieldBodyHash, v))
+}
+
+// BodyHashLT applies the LT predicate on the "body_hash" field.
+func BodyHashLT(v int64) predicate.Post {
+	return predicate.Post(sql.FieldLT(FieldBodyHash, v))
+}
+
+// BodyHashLTE applies the LTE predicate on the "body_hash" field.
+func BodyHashLTE(v int64) predicate.Post {
+	return predicate.Post(sql.FieldLTE(FieldBodyHash, v))
 }
 
 // HasTopic applies the HasEdge predicate on the "topic" edge.

@@ -220,7 +220,9 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	}
 	a.Forums = forum.New(a.DB, renderer, fopts)
 	modResources := &moderatedResources{} // filled in once resources exist
+	postBuckets := newPostBuckets(cfg, a.Redis, opts.Now)
 	a.Moderation = moderation.New(a.DB, a.Forums, moderation.Options{Committed: committed, Now: opts.Now, Resources: modResources,
+		RateBuckets: postBuckets,
 		DisconnectUser: func(id int) {
 			if a.Hub != nil {
 				a.Hub.DisconnectUser(id)
@@ -280,6 +282,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.Metrics = reg
 	authLimiter := newAuthLimiter(cfg, a.Redis, reg)
+	registerBucketErrors(reg, postBuckets)
 	pages, err := webui.New(webui.Deps{
 		Config: cfg, Log: log, Accounts: a.Accounts, Forums: a.Forums, Notifications: a.Notifications,
 		Discovery: a.Discovery, Realtime: a.Hub, Markup: renderer, AuthLimiter: authLimiter,

@@ -78,6 +78,7 @@ func New(db *database.DB, r Renderer, opts Options) *Service {
 	}
 	s := &Service{db: db.Client, postgres: db.Dialect == database.Postgres, render: r, limits: opts.Limits, notify: opts.Committed, now: opts.Now, screener: opts.Screen}
 	s.views = newViewCounter(db.Client)
+	db.Client.Post.Use(hashBodies)
 	return s
 }
 

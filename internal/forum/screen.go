@@ -49,22 +49,6 @@ type Verdict struct {
 	Reasons []string
 }
 
-// Admitter is an optional part of a Screener. Admit runs first in the
-// transaction that stores a new topic or reply, so limits that count what
-// the author has stored (rate limits) hold under concurrent requests and
-// across nodes: past a limit it returns an error and nothing is stored.
-type Admitter interface {
-	Admit(ctx context.Context, tx *ent.Tx, a authz.Actor, d Draft) error
-}
-
-// admit runs the screener's Admit, if it has one.
-func (s *Service) admit(ctx context.Context, tx *ent.Tx, a authz.Actor, d Draft) error {
-	if ad, ok := s.screener.(Admitter); ok && !a.Staff() {
-		return ad.Admit(ctx, tx, a, d)
-	}
-	return nil
-}
-
 // screen runs the screener, if any; without one every draft passes as is.
 func (s *Service) screen(ctx context.Context, a authz.Actor, d Draft) (Verdict, error) {
 	if s.screener == nil || a.Staff() {

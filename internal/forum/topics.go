@@ -81,9 +81,6 @@ func (s *Service) CreateTopic(ctx context.Context, a authz.Actor, forumID int, i
 	var t *ent.Topic
 	var p *ent.Post
 	err = s.tx(ctx, "create topic", func(tx *ent.Tx) ([]event.Event, error) {
-		if err := s.admit(ctx, tx, a, Draft{Kind: DraftTopic, ForumID: f.ID}); err != nil {
-			return nil, err
-		}
 		now := s.now()
 		tagIDs, err := ensureTags(ctx, tx, tags)
 		if err != nil {

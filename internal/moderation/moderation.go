@@ -20,6 +20,7 @@ import (
 	"github.com/crn-dev/crn/internal/authz"
 	"github.com/crn-dev/crn/internal/database"
 	"github.com/crn-dev/crn/internal/event"
+	"github.com/crn-dev/crn/internal/ratelimit"
 )
 
 // Posts is what moderation needs from the forum service for actions the
@@ -59,6 +60,10 @@ type Options struct {
 	// (silenced, suspended, their trust level), so that caches of who may
 	// do what on this node can drop the user at once.
 	UserChanged func(userID int)
+	// RateBuckets count members' posts and topics against the rate limits;
+	// nil keeps them in process memory, which is right for a single node.
+	// Nodes that share a database share ratelimit.RedisBuckets.
+	RateBuckets ratelimit.Buckets
 }
 
 // Service implements moderation.
@@ -71,9 +76,12 @@ type Service struct {
 	now       func() time.Time
 	kick      func(int)
 	changed   func(int) // Options.UserChanged
+	buckets   ratelimit.Buckets
 
-	mu       sync.Mutex
-	compiled *compiledSettings // cache of the rules, keyed by the row's update time
+	mu          sync.Mutex
+	compiled    *compiledSettings // cache of the rules, keyed by the row's update time
+	checkedAt   time.Time         // when compiled was last found current
+	settingsGen int               // changes committed through this Service
 }
 
 // New returns a Service over db. It installs a hook on db that refuses to
@@ -92,9 +100,12 @@ func New(db *database.DB, posts Posts, opts Options) *Service {
 	if opts.UserChanged == nil {
 		opts.UserChanged = func(int) {}
 	}
+	if opts.RateBuckets == nil {
+		opts.RateBuckets = ratelimit.NewMemoryBuckets(opts.Now)
+	}
 	db.Client.AuditEntry.Use(appendOnly)
 	return &Service{db: db.Client, postgres: db.Dialect == database.Postgres, posts: posts, resources: opts.Resources,
-		notify: opts.Committed, now: opts.Now, kick: opts.DisconnectUser, changed: opts.UserChanged}
+		notify: opts.Committed, now: opts.Now, kick: opts.DisconnectUser, changed: opts.UserChanged, buckets: opts.RateBuckets}
 }
 
 // ErrAuditImmutable is returned for any attempt to change the audit log.
@@ -140,6 +151,8 @@ func (s *Service) tx(ctx context.Context, op string, fn func(tx *ent.Tx) ([]even
 	}
 	for _, e := range evs {
 		switch e.Type {
+		case event.AutomodUpdated:
+			s.dropSettings()
 		case event.UserSilenced, event.UserUnsilenced, event.UserSuspended, event.UserUnsuspended, event.UserTrustChanged:
 			s.changed(e.UserID)
 		}

@@ -365,6 +365,17 @@ func TestWatchedWordsHoldsAndRateLimits(t *testing.T) {
 		w.reply("bob", tv.ID, "Have you tried turning it off and on?")
 		_, err = w.f.CreatePost(w.ctx, w.actor("bob"), other.ID, forum.PostInput{Body: "have you tried  turning it off and on?"})
 		wantKind(t, err, apperr.KindConflict, "duplicate_post")
+		// What counts is the text as it is now: after an edit, the new
+		// text is a duplicate and the old one is free again.
+		edited := w.reply("bob", tv.ID, "The export works again since the update")
+		if _, err := w.f.EditPost(w.ctx, w.actor("bob"), edited.ID, "Exports still fail for date ranges here"); err != nil {
+			t.Fatal(err)
+		}
+		_, err = w.f.CreatePost(w.ctx, w.actor("bob"), other.ID, forum.PostInput{Body: "EXPORTS still fail for date ranges here"})
+		wantKind(t, err, apperr.KindConflict, "duplicate_post")
+		if _, err := w.f.CreatePost(w.ctx, w.actor("bob"), other.ID, forum.PostInput{Body: "The export works again since the update"}); err != nil {
+			t.Fatalf("the text a post had before its edit: %v", err)
+		}
 		// New users: links are limited, first posts can be held.
 		st.NewUsers.HoldFirstPosts = 1
 		if _, err := w.m.PutSettings(w.ctx, adm, st, ""); err != nil {

@@ -3,16 +3,17 @@ package moderation
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/crn-dev/crn/ent"
 	"github.com/crn-dev/crn/ent/post"
-	"github.com/crn-dev/crn/ent/topic"
 	"github.com/crn-dev/crn/internal/apperr"
 	"github.com/crn-dev/crn/internal/authz"
 	"github.com/crn-dev/crn/internal/forum"
+	"github.com/crn-dev/crn/internal/ratelimit"
 )
 
 // Screener adapts the service to forum.Screener.
@@ -21,34 +22,6 @@ type Screener struct{ S *Service }
 // Screen implements forum.Screener.
 func (sc Screener) Screen(ctx context.Context, a authz.Actor, d forum.Draft) (forum.Verdict, error) {
 	return sc.S.Screen(ctx, a, d)
-}
-
-// Admit implements forum.Admitter.
-func (sc Screener) Admit(ctx context.Context, tx *ent.Tx, a authz.Actor, d forum.Draft) error {
-	return sc.S.Admit(ctx, tx, a, d)
-}
-
-// rateLockKey is the first half of the PostgreSQL advisory lock that
-// serialises one author's writes while their rate is counted; the second
-// half is the user id.
-const rateLockKey = 0x6d6f64 // "mod"
-
-// Admit enforces the rate limits inside the transaction that stores a new
-// topic or reply. On PostgreSQL it first takes a transaction-scoped lock on
-// the author, so concurrent requests from one account are counted one after
-// the other (SQLite has one writer at a time already); other authors are
-// not held up.
-func (s *Service) Admit(ctx context.Context, tx *ent.Tx, a authz.Actor, d forum.Draft) error {
-	if s.postgres {
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1, $2)", rateLockKey, a.ID); err != nil {
-			return apperr.Internal("rate limit", err)
-		}
-	}
-	c, err := s.loadWith(ctx, tx.Client())
-	if err != nil {
-		return err
-	}
-	return s.rateLimit(ctx, tx.Client(), a, d, c.settings.RateLimits[min(max(a.TrustLevel, 0), 4)], s.now())
 }
 
 var (
@@ -67,12 +40,6 @@ func (s *Service) Screen(ctx context.Context, a authz.Actor, d forum.Draft) (for
 	st := c.settings
 	level := min(max(a.TrustLevel, 0), 4)
 	now := s.now()
-	if d.Kind != forum.DraftEdit {
-		// A quick check before the work; Admit decides in the transaction.
-		if err := s.rateLimit(ctx, s.db, a, d, st.RateLimits[level], now); err != nil {
-			return v, err
-		}
-	}
 	points := 0
 	act := func(action, reason string) {
 		switch action {
@@ -149,6 +116,12 @@ func (s *Service) Screen(ctx context.Context, a authz.Actor, d forum.Draft) (for
 		}
 		act(st.Spam.Action, fmt.Sprintf("spam score %d", points))
 	}
+	// Last, so a draft refused above spends nothing of the author's rate.
+	if d.Kind != forum.DraftEdit {
+		if err := s.rateLimit(ctx, a, d, st.RateLimits[level]); err != nil {
+			return v, err
+		}
+	}
 	return v, nil
 }
 
@@ -159,47 +132,47 @@ func fieldOf(title bool) string {
 	return "body"
 }
 
-// rateLimit counts the actor's recent posts and topics in the database, so
-// the limit holds across every node. Each check reads one row: the Nth
-// newest post (topic) by its (user_id, created_at) index, where N is the
-// limit; if it is inside the window, the limit is reached and frees up
-// when that post leaves the window.
-func (s *Service) rateLimit(ctx context.Context, db *ent.Client, a authz.Actor, d forum.Draft, rl RateLimit, now time.Time) error {
-	since := now.Add(-time.Minute)
-	nth, err := db.Post.Query().Where(post.UserID(a.ID), post.CreatedAtGT(since)).
-		Order(ent.Desc(post.FieldCreatedAt)).Offset(rl.PostsPerMinute - 1).Limit(1).Select(post.FieldCreatedAt).All(ctx)
-	if err != nil {
-		return apperr.Internal("rate limit", err)
-	}
-	if len(nth) > 0 {
-		return apperr.RateLimited(max(nth[0].CreatedAt.Add(time.Minute).Sub(now), time.Second))
+// rateLimit takes one post (and for a topic, one topic) from the author's
+// token buckets: PostsPerMinute at once and then one every minute/N, and
+// the same for TopicsPerDay. The buckets live in process memory on a single
+// node and in Redis when nodes share one, where each check is one atomic
+// call (see internal/ratelimit): exact under concurrent requests and across
+// nodes, and its cost does not grow with the limit, where counting stored
+// posts read up to N index entries per check. The topic bucket is checked
+// first, so a refused topic costs no post. When Redis cannot answer, the
+// post goes through (a failing Redis must not stop the community talking)
+// and crn_ratelimit_backend_errors_total counts it.
+func (s *Service) rateLimit(ctx context.Context, a authz.Actor, d forum.Draft, rl RateLimit) error {
+	take := func(key string, r ratelimit.Rate) error {
+		ok, retry, err := s.buckets.Take(ctx, key+strconv.Itoa(a.ID), r)
+		if err != nil {
+			slog.WarnContext(ctx, "rate limit unavailable; letting the post through", "user_id", a.ID, "err", err)
+			return nil
+		}
+		if !ok {
+			return apperr.RateLimited(max(retry, time.Second))
+		}
+		return nil
 	}
 	if d.Kind == forum.DraftTopic {
-		day := now.Add(-24 * time.Hour)
-		nth, err := db.Topic.Query().Where(topic.UserID(a.ID), topic.CreatedAtGT(day)).
-			Order(ent.Desc(topic.FieldCreatedAt)).Offset(rl.TopicsPerDay - 1).Limit(1).Select(topic.FieldCreatedAt).All(ctx)
-		if err != nil {
-			return apperr.Internal("rate limit", err)
-		}
-		if len(nth) > 0 {
-			return apperr.RateLimited(max(nth[0].CreatedAt.Add(24*time.Hour).Sub(now), time.Second))
+		if err := take("topics:", ratelimit.PerDay(rl.TopicsPerDay)); err != nil {
+			return err
 		}
 	}
-	return nil
+	return take("posts:", ratelimit.PerMinute(rl.PostsPerMinute))
 }
 
-// duplicateScan bounds how many recent posts a duplicate check reads.
-const duplicateScan = 50
-
 // duplicate reports whether the user posted the same text (ignoring case
-// and spacing) since the given time.
+// and spacing) since the given time: one index lookup on (user_id,
+// body_hash), then a comparison of the texts, so a hash collision is never
+// taken for a duplicate.
 func (s *Service) duplicate(ctx context.Context, userID int, body string, since time.Time) (bool, error) {
 	norm := normalize(body)
 	if len([]rune(norm)) < 10 {
 		return false, nil // "thanks!" twice is not spam
 	}
-	ps, err := s.db.Post.Query().Where(post.UserID(userID), post.CreatedAtGT(since), post.DeletedAtIsNil()).
-		Order(ent.Desc(post.FieldCreatedAt)).Limit(duplicateScan).Select(post.FieldSource).All(ctx)
+	ps, err := s.db.Post.Query().Where(post.UserID(userID), post.BodyHash(forum.BodyHash(body)),
+		post.CreatedAtGT(since), post.DeletedAtIsNil()).Limit(5).Select(post.FieldSource).All(ctx)
 	if err != nil {
 		return false, apperr.Internal("duplicate check", err)
 	}

@@ -331,6 +331,11 @@ func settingsRow(ctx context.Context, c *ent.Client) (*ent.ModerationSettings, e
 	return row, err
 }
 
+// settingsRecheck is how long the cached rules are used before the stored
+// row's update time is read again: a change made on another node applies
+// there within this time, one made through this Service at once.
+const settingsRecheck = time.Second
+
 // load returns the rules in force, compiled, from a cache that is
 // refreshed whenever the stored row changes (on any node).
 func (s *Service) load(ctx context.Context) (*compiledSettings, error) {
@@ -339,34 +344,66 @@ func (s *Service) load(ctx context.Context) (*compiledSettings, error) {
 
 // loadWith is load through c; inside a transaction pass tx.Client(), since
 // on SQLite a second connection may wait for the one the transaction holds.
+// Every screened post asks for the rules, so the cache is trusted for
+// settingsRecheck before one cheap read of the row's update time.
 func (s *Service) loadWith(ctx context.Context, c *ent.Client) (*compiledSettings, error) {
+	s.mu.Lock()
+	cached, checked := s.compiled, s.checkedAt
+	s.mu.Unlock()
+	if cached != nil && time.Since(checked) < settingsRecheck {
+		return cached, nil
+	}
+	if cached != nil {
+		at, err := c.ModerationSettings.Query().Order(ent.Asc(moderationsettings.FieldID)).
+			Select(moderationsettings.FieldUpdatedAt).First(ctx)
+		if err != nil && !ent.IsNotFound(err) {
+			return nil, apperr.Internal("load moderation settings", err)
+		}
+		if err == nil && at.UpdatedAt.Equal(cached.at) {
+			s.mu.Lock()
+			if s.compiled == cached {
+				s.checkedAt = time.Now()
+			}
+			s.mu.Unlock()
+			return cached, nil
+		}
+	}
+	s.mu.Lock()
+	gen := s.settingsGen
+	s.mu.Unlock()
 	row, err := settingsRow(ctx, c)
 	if err != nil {
 		return nil, apperr.Internal("load moderation settings", err)
 	}
-	if row == nil {
-		return &compiledSettings{settings: DefaultSettings()}, nil
-	}
-	s.mu.Lock()
-	cached := s.compiled
-	s.mu.Unlock()
-	if cached != nil && cached.at.Equal(row.UpdatedAt) {
-		return cached, nil
-	}
 	st := DefaultSettings()
-	b, _ := json.Marshal(row.Settings)
-	if err := json.Unmarshal(b, &st); err != nil {
-		return nil, apperr.Internal("load moderation settings", err)
+	var at time.Time
+	if row != nil {
+		at = row.UpdatedAt
+		b, _ := json.Marshal(row.Settings)
+		if err := json.Unmarshal(b, &st); err != nil {
+			return nil, apperr.Internal("load moderation settings", err)
+		}
 	}
 	rules, problems := validate(st)
 	if len(problems) > 0 {
 		return nil, apperr.Internal("load moderation settings", fmt.Errorf("stored settings are invalid: %v", problems))
 	}
-	fresh := &compiledSettings{at: row.UpdatedAt, settings: st, rules: rules}
+	fresh := &compiledSettings{at: at, settings: st, rules: rules}
 	s.mu.Lock()
-	s.compiled = fresh
+	if s.settingsGen == gen { // no change committed here since the read
+		s.compiled, s.checkedAt = fresh, time.Now()
+	}
 	s.mu.Unlock()
 	return fresh, nil
+}
+
+// dropSettings forgets the cached rules after this Service committed a
+// change to them.
+func (s *Service) dropSettings() {
+	s.mu.Lock()
+	s.compiled = nil
+	s.settingsGen++
+	s.mu.Unlock()
 }
 
 // Settings returns the rules in force (admins).

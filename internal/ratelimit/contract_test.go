@@ -20,6 +20,9 @@ import (
 type backend struct {
 	shared bool // several instances with one name share one budget
 	new    func(t *testing.T, node int, name string, perMinute, burst int, now func() time.Time) Limiter
+	// client and prefix: the Redis backend's, for suites built on it.
+	client func(node int) *redis.Client
+	prefix string
 }
 
 func memoryBackend() backend {
@@ -64,7 +67,7 @@ func redisBackend(t *testing.T) backend {
 		}
 	})
 	// Each subtest gets keys of its own, so subtests never see each other's buckets.
-	return backend{shared: true, new: func(t *testing.T, node int, name string, perMinute, burst int, now func() time.Time) Limiter {
+	return backend{shared: true, client: client, prefix: prefix, new: func(t *testing.T, node int, name string, perMinute, burst int, now func() time.Time) Limiter {
 		return NewRedis(client(node), prefix+t.Name()+":", name, perMinute, burst, now)
 	}}
 }
