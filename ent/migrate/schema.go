@@ -725,9 +725,9 @@ var (
 				Columns: []*schema.Column{PostsColumns[18], PostsColumns[10]},
 			},
 			{
-				Name:    "post_user_id_body_hash",
+				Name:    "post_user_id_body_hash_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{PostsColumns[18], PostsColumns[17]},
+				Columns: []*schema.Column{PostsColumns[18], PostsColumns[17], PostsColumns[10]},
 			},
 		},
 	}

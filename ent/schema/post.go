@@ -62,7 +62,7 @@ func (Post) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("topic_id", "post_number").Unique(),
 		index.Fields("user_id", "created_at"),
-		index.Fields("user_id", "body_hash"),
+		index.Fields("user_id", "body_hash", "created_at"),
 	}
 }
 

@@ -12,7 +12,7 @@ ALTER TABLE `new_posts` RENAME TO `posts`;
 CREATE UNIQUE INDEX `post_topic_id_post_number` ON `posts` (`topic_id`, `post_number`);
 -- create index "post_user_id_created_at" to table: "posts"
 CREATE INDEX `post_user_id_created_at` ON `posts` (`user_id`, `created_at`);
--- create index "post_user_id_body_hash" to table: "posts"
-CREATE INDEX `post_user_id_body_hash` ON `posts` (`user_id`, `body_hash`);
+-- create index "post_user_id_body_hash_created_at" to table: "posts"
+CREATE INDEX `post_user_id_body_hash_created_at` ON `posts` (`user_id`, `body_hash`, `created_at`);
 -- enable back the enforcement of foreign-keys constraints
 PRAGMA foreign_keys = on;
