@@ -10,8 +10,9 @@ import (
 	"runtime"
 	"strings"
 
-	// The pure-Go SQLite driver registers itself as "sqlite"; no cgo needed.
-	_ "modernc.org/sqlite"
+	// The pure-Go SQLite driver (it also registers itself as "sqlite",
+	// which migrations open); no cgo needed.
+	"modernc.org/sqlite"
 )
 
 // defaultSQLiteFile is the database file's name inside Options.DataDir.
@@ -47,10 +48,7 @@ func openSQLite(target string, opts Options) (*sql.DB, string, error) {
 		return nil, "", fmt.Errorf("parse query of %q: %w", target, err)
 	}
 	dsn := sqliteDSN(path, extra, true)
-	pool, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, "", fmt.Errorf("sql open: %w", err)
-	}
+	pool := sql.OpenDB(stmtCacheConnector{dsn: dsn, drv: &sqlite.Driver{}})
 	// WAL lets any number of readers run next to one writer, so a pool of
 	// several connections serves concurrent reads. Writers still go one at a
 	// time: _txlock=immediate makes every transaction take the write lock at
