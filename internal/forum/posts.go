@@ -137,8 +137,15 @@ func (s *Service) CreatePost(ctx context.Context, a authz.Actor, topicID int, in
 		groupID = *f.GroupID
 	}
 	var p *ent.Post
-	err = s.txWith(ctx, "create post", false, func(tx *ent.Tx) ([]event.Event, error) {
-		now := s.now()
+	// Row locks are held until the commit on PostgreSQL: the forum's row,
+	// which every reply in the forum updates, is locked by the last
+	// statement before the commit (see txLast).
+	now := s.now()
+	err = s.txLast(ctx, "create post", false, func(tx *ent.Tx) ([]event.Event, error) {
+		rf, err := resolveRefs(ctx, tx, r)
+		if err != nil {
+			return nil, err
+		}
 		// Take the topic's next number (and count the reply, unless it is
 		// held). The update takes the row lock (on PostgreSQL) or holds
 		// the write lock (SQLite), so concurrent replies get distinct
@@ -150,10 +157,6 @@ func (s *Service) CreatePost(ctx context.Context, a authz.Actor, topicID int, in
 		if !a.Moderates(f.ID) && cur.closed {
 			return nil, apperr.Forbidden("topic_locked", "this topic is locked, closed or archived")
 		}
-		rf, err := resolveRefs(ctx, tx, r)
-		if err != nil {
-			return nil, err
-		}
 		c := tx.Post.Create().SetTopicID(topicID).SetUserID(a.ID).SetPostNumber(cur.number).
 			SetSource(in.Body).SetHTML(r.HTML).SetExcerpt(r.Excerpt).SetCreatedAt(now).SetPending(v.Hold)
 		if parent != nil {
@@ -162,6 +165,8 @@ func (s *Service) CreatePost(ctx context.Context, a authz.Actor, topicID int, in
 		if p, err = c.Save(ctx); err != nil {
 			return nil, err
 		}
+		// Read under the topic's lock, so two replies of one author at
+		// once count them as a participant once.
 		tu, err := tx.TopicUser.Query().Where(topicuser.UserID(a.ID), topicuser.TopicID(topicID)).
 			Select(topicuser.FieldPosted).Only(ctx)
 		if err != nil && !ent.IsNotFound(err) {
@@ -188,11 +193,13 @@ func (s *Service) CreatePost(ctx context.Context, a authz.Actor, topicID int, in
 				return nil, err
 			}
 		}
-		if err := tx.Forum.Update().Where(forum.ID(f.ID)).AddPostCount(1).SetLastPostedAt(now).Exec(ctx); err != nil {
-			return nil, err
-		}
 		return append(evs, event.Event{Type: event.PostCreated, ActorID: a.ID, ForumID: f.ID, TopicID: topicID, PostID: p.ID,
 			GroupID: groupID, Visibility: forumVisibility(f), Payload: postPayload(p, rf, t.Title)}), nil
+	}, func(tx *ent.Tx) error {
+		if v.Hold {
+			return nil
+		}
+		return tx.Forum.Update().Where(forum.ID(f.ID)).AddPostCount(1).SetLastPostedAt(now).Exec(ctx)
 	})
 	if err != nil {
 		return nil, err
