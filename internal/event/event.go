@@ -20,20 +20,23 @@ type Type string
 
 // The event types. Payload keys are documented in docs/events.md.
 const (
-	ForumCreated    Type = "forum.created"
-	ForumUpdated    Type = "forum.updated"
-	ForumDeleted    Type = "forum.deleted"
-	TopicCreated    Type = "topic.created"
-	TopicUpdated    Type = "topic.updated" // title, tags, pin, lock, close, archive
-	TopicMoved      Type = "topic.moved"
-	TopicAccepted   Type = "topic.answer_accepted"
-	PostCreated     Type = "post.created"
-	PostEdited      Type = "post.edited"
-	PostDeleted     Type = "post.deleted"
-	PostRestored    Type = "post.restored"
-	ReactionAdded   Type = "reaction.added"
-	ReactionRemoved Type = "reaction.removed"
-	TopicRead       Type = "topic.read" // a user's read position moved; visible to that user only
+	ForumCreated Type = "forum.created"
+	ForumUpdated Type = "forum.updated"
+	ForumDeleted Type = "forum.deleted"
+	// ForumCountsUpdated: new replies were added to the forum's counters,
+	// shortly after their post.created (forum.CountsConsumer).
+	ForumCountsUpdated Type = "forum.counts_updated"
+	TopicCreated       Type = "topic.created"
+	TopicUpdated       Type = "topic.updated" // title, tags, pin, lock, close, archive
+	TopicMoved         Type = "topic.moved"
+	TopicAccepted      Type = "topic.answer_accepted"
+	PostCreated        Type = "post.created"
+	PostEdited         Type = "post.edited"
+	PostDeleted        Type = "post.deleted"
+	PostRestored       Type = "post.restored"
+	ReactionAdded      Type = "reaction.added"
+	ReactionRemoved    Type = "reaction.removed"
+	TopicRead          Type = "topic.read" // a user's read position moved; visible to that user only
 
 	NotificationCreated Type = "notification.created" // written by the notification consumer; visible to its recipient only
 

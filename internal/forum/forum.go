@@ -142,13 +142,6 @@ func (s *Service) tx(ctx context.Context, op string, fn func(tx *ent.Tx) ([]even
 // txWith is tx; stampGroups false says fn has set the GroupID of its
 // events about group forums already, which saves a query.
 func (s *Service) txWith(ctx context.Context, op string, stampGroups bool, fn func(tx *ent.Tx) ([]event.Event, error)) error {
-	return s.txLast(ctx, op, stampGroups, fn, nil)
-}
-
-// txLast is txWith with a last step, run after the events are recorded and
-// right before the commit: an update of a row many writers share (a
-// forum's counters) holds its lock only for that statement and the commit.
-func (s *Service) txLast(ctx context.Context, op string, stampGroups bool, fn func(tx *ent.Tx) ([]event.Event, error), last func(tx *ent.Tx) error) error {
 	tx, err := s.db.Tx(ctx)
 	if err != nil {
 		return apperr.Internal(op, err)
@@ -169,9 +162,6 @@ func (s *Service) txLast(ctx context.Context, op string, stampGroups bool, fn fu
 	}
 	if err == nil {
 		err = event.Record(ctx, tx, s.postgres, evs...)
-	}
-	if err == nil && last != nil {
-		err = last(tx)
 	}
 	if err != nil {
 		if rerr := tx.Rollback(); rerr != nil {

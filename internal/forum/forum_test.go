@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/crn-dev/crn/ent"
 	"github.com/crn-dev/crn/ent/post"
 	"github.com/crn-dev/crn/ent/user"
@@ -236,6 +238,9 @@ func TestModeratorsActOnlyInTheirForums(t *testing.T) {
 			t.Fatal(e.Code)
 		}
 		w.reply("mod", tx.ID, "moderator note", 0)
+		// The counts consumer adds the reply to x; a move right after
+		// it, before the consumer ran, would leave x at -1 until it ran.
+		runCounts(t, db)
 		// Moving needs moderation rights in both forums.
 		_, err = w.s.UpdateTopic(ctx, mod, tx.ID, forum.TopicPatch{ForumID: &y.ID})
 		wantKind(t, err, apperr.KindForbidden)
@@ -551,12 +556,97 @@ func TestConcurrentRepliesGetDistinctNumbers(t *testing.T) {
 				t.Fatalf("post numbers %v, want 1 to 17", nums)
 			}
 		}
-		fr, err := db.Client.Forum.Get(ctx, f.ID)
+		if fr := db.Client.Forum.GetX(ctx, f.ID); fr.PostCount != 1 {
+			t.Fatalf("forum post count %d before the counts consumer ran, want 1 (the opening post)", fr.PostCount)
+		}
+		runCounts(t, db)
+		if fr := db.Client.Forum.GetX(ctx, f.ID); fr.PostCount != 17 {
+			t.Fatalf("forum post count %d, want 17", fr.PostCount)
+		}
+	})
+}
+
+// runCounts runs forum.CountsConsumer through a relay until it has
+// delivered every event in the outbox.
+func runCounts(t *testing.T, db *database.DB) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := forum.CountsConsumer{Postgres: db.Dialect == database.Postgres}
+	r := event.NewRelay(db.Client, slog.New(slog.DiscardHandler), event.RelayOptions{PollInterval: 5 * time.Millisecond}, c)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = r.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	last, err := db.Client.Event.Query().Aggregate(ent.Max("id")).Int(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		pos, err := event.Position(ctx, db.Client, c.Name())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if fr.PostCount != 17 {
-			t.Fatalf("forum post count %d, want 17", fr.PostCount)
+		if pos >= int64(last) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("counts consumer at %d of %d after 10s", pos, last)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A forum's counters follow its new replies through the outbox, exactly
+// once each: the latest reply's time, counts_updated events with the
+// forum's visibility, and a new relay adds nothing twice.
+func TestForumCountsFollowReplies(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		open := w.forum("Open", forum.ForumInput{})
+		members := w.forum("Members", forum.ForumInput{ReadVisibility: ptr("members")})
+		t1, _ := w.topic("alice", open, "First")
+		t2, _ := w.topic("alice", members, "Second")
+		for range 3 {
+			w.clock.add(time.Minute)
+			if _, err := w.s.CreatePost(ctx, w.actor("bob"), t1.ID, forum.PostInput{Body: "a reply"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.clock.add(time.Minute)
+		last, err := w.s.CreatePost(ctx, w.actor("carol"), t2.ID, forum.PostInput{Body: "a reply in the members forum"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runCounts(t, db)
+		fo, fm := db.Client.Forum.GetX(ctx, open.ID), db.Client.Forum.GetX(ctx, members.ID)
+		if fo.PostCount != 4 || fm.PostCount != 2 || fo.TopicCount != 1 || fm.TopicCount != 1 {
+			t.Fatalf("counts: open %d posts %d topics, members %d posts %d topics", fo.PostCount, fo.TopicCount, fm.PostCount, fm.TopicCount)
+		}
+		if fm.LastPostedAt == nil || !fm.LastPostedAt.Equal(last.CreatedAt) {
+			t.Fatalf("members forum last posted %v, want the reply's %v", fm.LastPostedAt, last.CreatedAt)
+		}
+		if fo.LastPostedAt == nil || !fo.LastPostedAt.Before(*fm.LastPostedAt) {
+			t.Fatalf("open forum last posted %v, want its last reply's, before %v", fo.LastPostedAt, fm.LastPostedAt)
+		}
+		evs, err := db.Client.Event.Query().Where(func(s *sql.Selector) { s.Where(sql.EQ(s.C("type"), string(event.ForumCountsUpdated))) }).All(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vis := map[int]string{}
+		added := 0
+		for _, e := range evs {
+			vis[*e.ForumID] = e.Visibility
+			added += int(e.Payload["posts_added"].(float64))
+		}
+		if vis[open.ID] != event.Public || vis[members.ID] != event.Members || added != 4 {
+			t.Fatalf("counts_updated events: visibility %v, %d posts added; want public, members and 4", vis, added)
+		}
+		// Delivered again by a new relay: the position holds, nothing moves.
+		runCounts(t, db)
+		if db.Client.Forum.GetX(ctx, open.ID).PostCount != 4 {
+			t.Fatal("a second relay counted the replies again")
 		}
 	})
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/crn-dev/crn/ent"
-	"github.com/crn-dev/crn/ent/forum"
 	"github.com/crn-dev/crn/ent/post"
 	"github.com/crn-dev/crn/ent/postrevision"
 	"github.com/crn-dev/crn/ent/topic"
@@ -137,11 +136,8 @@ func (s *Service) CreatePost(ctx context.Context, a authz.Actor, topicID int, in
 		groupID = *f.GroupID
 	}
 	var p *ent.Post
-	// Row locks are held until the commit on PostgreSQL: the forum's row,
-	// which every reply in the forum updates, is locked by the last
-	// statement before the commit (see txLast).
 	now := s.now()
-	err = s.txLast(ctx, "create post", false, func(tx *ent.Tx) ([]event.Event, error) {
+	err = s.txWith(ctx, "create post", false, func(tx *ent.Tx) ([]event.Event, error) {
 		rf, err := resolveRefs(ctx, tx, r)
 		if err != nil {
 			return nil, err
@@ -193,13 +189,12 @@ func (s *Service) CreatePost(ctx context.Context, a authz.Actor, topicID int, in
 				return nil, err
 			}
 		}
+		// The forum's counters follow from this event (CountsConsumer).
+		payload := postPayload(p, rf, t.Title)
+		payload[countsDeferred] = true
+		payload["posted_at"] = now.UTC().Format(time.RFC3339Nano)
 		return append(evs, event.Event{Type: event.PostCreated, ActorID: a.ID, ForumID: f.ID, TopicID: topicID, PostID: p.ID,
-			GroupID: groupID, Visibility: forumVisibility(f), Payload: postPayload(p, rf, t.Title)}), nil
-	}, func(tx *ent.Tx) error {
-		if v.Hold {
-			return nil
-		}
-		return tx.Forum.Update().Where(forum.ID(f.ID)).AddPostCount(1).SetLastPostedAt(now).Exec(ctx)
+			GroupID: groupID, Visibility: forumVisibility(f), Payload: payload}), nil
 	})
 	if err != nil {
 		return nil, err

@@ -119,7 +119,7 @@ func channelsOf(e event.Event) []string {
 		return []string{topic, forum}
 	case event.PostEdited, event.PostDeleted, event.PostRestored, event.ReactionAdded, event.ReactionRemoved, event.TopicAccepted:
 		return []string{topic}
-	case event.ForumCreated, event.ForumUpdated, event.ForumDeleted:
+	case event.ForumCreated, event.ForumUpdated, event.ForumDeleted, event.ForumCountsUpdated:
 		return []string{forum}
 	case event.TopicRead, event.NotificationCreated:
 		return []string{"user:" + strconv.Itoa(e.UserID)}
