@@ -156,10 +156,22 @@ func nonZero(v int) *int {
 // of one (pg_current_xact_id). No lock is taken: concurrent writers commit
 // in parallel. (SQLite serialises writers already.)
 func Record(ctx context.Context, tx *ent.Tx, postgres bool, evs ...Event) error {
+	return record(ctx, tx, postgres, evs)
+}
+
+// RecordAfterWrite is Record for a transaction that has already changed a
+// row before it: PostgreSQL gave it a transaction id then, so the round
+// trip that makes sure of one is skipped. (A write hot path saves a
+// statement while it holds its row locks.)
+func RecordAfterWrite(ctx context.Context, tx *ent.Tx, evs ...Event) error {
+	return record(ctx, tx, false, evs)
+}
+
+func record(ctx context.Context, tx *ent.Tx, needXID bool, evs []Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
-	if postgres {
+	if needXID {
 		if _, err := tx.ExecContext(ctx, "SELECT pg_current_xact_id()"); err != nil {
 			return fmt.Errorf("record events: transaction id: %w", err)
 		}

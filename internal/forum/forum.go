@@ -142,6 +142,12 @@ func (s *Service) tx(ctx context.Context, op string, fn func(tx *ent.Tx) ([]even
 // txWith is tx; stampGroups false says fn has set the GroupID of its
 // events about group forums already, which saves a query.
 func (s *Service) txWith(ctx context.Context, op string, stampGroups bool, fn func(tx *ent.Tx) ([]event.Event, error)) error {
+	return s.txRun(ctx, op, stampGroups, false, fn)
+}
+
+// txRun is txWith; wrote says fn always changes a row before it returns
+// events, so they are recorded with event.RecordAfterWrite.
+func (s *Service) txRun(ctx context.Context, op string, stampGroups, wrote bool, fn func(tx *ent.Tx) ([]event.Event, error)) error {
 	tx, err := s.db.Tx(ctx)
 	if err != nil {
 		return apperr.Internal(op, err)
@@ -160,7 +166,9 @@ func (s *Service) txWith(ctx context.Context, op string, stampGroups bool, fn fu
 	if err == nil && stampGroups {
 		err = groupEvents(ctx, tx, evs)
 	}
-	if err == nil {
+	if err == nil && wrote {
+		err = event.RecordAfterWrite(ctx, tx, evs...)
+	} else if err == nil {
 		err = event.Record(ctx, tx, s.postgres, evs...)
 	}
 	if err != nil {

@@ -137,7 +137,8 @@ func (s *Service) CreatePost(ctx context.Context, a authz.Actor, topicID int, in
 	}
 	var p *ent.Post
 	now := s.now()
-	err = s.txWith(ctx, "create post", false, func(tx *ent.Tx) ([]event.Event, error) {
+	// Every path that returns events has bumped the topic first.
+	err = s.txRun(ctx, "create post", false, true, func(tx *ent.Tx) ([]event.Event, error) {
 		rf, err := resolveRefs(ctx, tx, r)
 		if err != nil {
 			return nil, err
