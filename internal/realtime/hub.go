@@ -213,8 +213,8 @@ func (h *Hub) onMessage(m pubsub.Message) {
 	if m.Channel == SystemChannel {
 		return // nobody subscribes to it
 	}
-	// One frame per event and channel, shared by every subscriber's queue.
-	frame := mustJSON(eventFrame{Type: "event", Channel: m.Channel, ID: m.ID, Event: m.Event, Data: m.Data})
+	// One frame per event and channel, shared by every subscriber.
+	frame := mustFrame(eventFrame{Type: "event", Channel: m.Channel, ID: m.ID, Event: m.Event, Data: m.Data})
 	var n int64
 	for _, sub := range h.subscribers(m.Channel) {
 		if deliverable(m.Channel, meta, sub.c.who()) && sub.c.deliver(sub.s, m.ID, frame) {
@@ -313,8 +313,13 @@ func (h *Hub) refreshGroups(userID int) {
 
 // onEphemeral forwards typing and presence frames to the channel's subscribers.
 func (h *Hub) onEphemeral(e pubsub.Ephemeral) {
-	for _, sub := range h.subscribers(e.Channel) {
-		sub.c.enqueue(e.Data)
+	subs := h.subscribers(e.Channel)
+	if len(subs) == 0 {
+		return
+	}
+	frame := textFrame(e.Data)
+	for _, sub := range subs {
+		sub.c.enqueue(frame)
 	}
 }
 
@@ -394,7 +399,7 @@ func (h *Hub) recheck(conns []*conn) {
 			parsed, _ := parseChannel(ch)
 			if !allowed(ctx, h.access, c.who(), parsed) {
 				c.unsubscribe(ch)
-				c.enqueue(mustJSON(errorFrame{Type: "error", Code: "subscription_revoked", Message: "you may no longer read " + ch}))
+				c.enqueue(mustFrame(errorFrame{Type: "error", Code: "subscription_revoked", Message: "you may no longer read " + ch}))
 			}
 		}
 	}
@@ -430,7 +435,7 @@ func (h *Hub) resyncAll(reason string) {
 	h.mu.Unlock()
 	for _, c := range conns {
 		for _, ch := range c.channels() {
-			c.enqueue(mustJSON(resyncFrame{Type: "resync", Channel: ch, Reason: reason}))
+			c.enqueue(mustFrame(resyncFrame{Type: "resync", Channel: ch, Reason: reason}))
 		}
 	}
 }
