@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/crn-dev/crn/internal/event"
 	"github.com/crn-dev/crn/internal/presence"
 	"github.com/crn-dev/crn/internal/pubsub"
 )
@@ -215,13 +217,7 @@ func (h *Hub) onMessage(m pubsub.Message) {
 	}
 	// One frame per event and channel, shared by every subscriber.
 	frame := mustFrame(eventFrame{Type: "event", Channel: m.Channel, ID: m.ID, Event: m.Event, Data: m.Data})
-	var n int64
-	for _, sub := range h.subscribers(m.Channel) {
-		if deliverable(m.Channel, meta, sub.c.who()) && sub.c.deliver(sub.s, m.ID, frame) {
-			n++
-		}
-	}
-	h.stats.delivered.Add(n)
+	h.fanOut(h.subscribers(m.Channel), m.Channel, m.ID, meta, frame)
 	switch m.Event {
 	case "forum.updated", "forum.deleted", "topic.moved", "group.updated", "group.deleted":
 		go h.recheck(nil) // visibility may have narrowed under existing subscriptions
@@ -244,6 +240,41 @@ func (h *Hub) onMessage(m pubsub.Message) {
 			go h.refreshGroups(who.UserID)
 		}
 	}
+}
+
+// fanOutChunk is the fewest subscribers worth a goroutine of their own.
+const fanOutChunk = 512
+
+// fanOut delivers an event's frame to subs. Most frames are written
+// straight to their socket (see conn.enqueue), so a large fan-out is split
+// over up to GOMAXPROCS goroutines; it returns when every part is done, so
+// the next event of the channel reaches each connection after this one.
+func (h *Hub) fanOut(subs []subscriber, ch string, id int64, meta fanoutMeta, frame []byte) {
+	// Who may receive a public event does not depend on the subscriber
+	// (outside the moderation channel): skip loading every actor.
+	everyone := ch != "moderation" && (meta.Visibility == "" || meta.Visibility == event.Public)
+	deliver := func(part []subscriber) {
+		var n int64
+		for _, sub := range part {
+			if (everyone || deliverable(ch, meta, sub.c.who())) && sub.c.deliver(sub.s, id, frame) {
+				n++
+			}
+		}
+		h.stats.delivered.Add(n)
+	}
+	parts := min(runtime.GOMAXPROCS(0), len(subs)/fanOutChunk)
+	if parts <= 1 {
+		deliver(subs)
+		return
+	}
+	var wg sync.WaitGroup
+	size := (len(subs) + parts - 1) / parts
+	for i := size; i < len(subs); i += size {
+		part := subs[i:min(i+size, len(subs))]
+		wg.Go(func() { deliver(part) })
+	}
+	deliver(subs[:size])
+	wg.Wait()
 }
 
 // connsOf returns this node's connections of a user.
