@@ -111,6 +111,7 @@ func runFanout(ctx context.Context, args []string, out, errw io.Writer) error {
 	reportOpenFiles(out, c.subs, pids)
 
 	f := newFleet(sources, true, c.events, c.readPause)
+	defer f.close()
 	readCtx, stopReading := context.WithCancel(ctx)
 	defer stopReading()
 	took := f.ramp(ctx, readCtx, rampOptions{n: c.subs, perSec: c.perSec, workers: c.workers, timeout: c.timeout, deadline: c.limit, progress: out},

@@ -64,7 +64,8 @@ type fleet struct {
 	failed counts // could not connect or subscribe, by reason
 	lost   counts // connected, then closed before the end, by reason
 
-	readers *readers
+	readers   *readers
+	closeOnce sync.Once
 }
 
 func newFleet(sources []netip.Addr, record bool, expect int, readPause time.Duration) *fleet {
@@ -241,10 +242,13 @@ func (f *fleet) lose(s *subscriber, reason string) {
 }
 
 // close stops the readers and drops every connection (without a close
-// handshake: the run is over), after which subs may be read.
+// handshake: the run is over), after which subs may be read. Only the
+// first call does anything.
 func (f *fleet) close() {
-	f.stopping.Store(true)
-	f.readers.close()
+	f.closeOnce.Do(func() {
+		f.stopping.Store(true)
+		f.readers.close()
+	})
 }
 
 // dialReason names why a handshake or read failed, coarsely enough to count.

@@ -84,6 +84,7 @@ func runIdle(ctx context.Context, args []string, out, errw io.Writer) error {
 	reportOpenFiles(out, c.conns, pids)
 
 	f := newFleet(sources, false, 0, 0)
+	defer f.close()
 	before := sampleRSS(pids, f.start)
 	g0, h0 := serverGauges(ctx, rest.client, base)
 	if len(pids) > 0 {

@@ -119,6 +119,7 @@ func runSustain(ctx context.Context, args []string, out, errw io.Writer) error {
 		perSub = maxPosts
 	}
 	f := newFleet(sources, true, min(perSub+perSub/8, 1<<16), c.readPause)
+	defer f.close()
 	subsOn := make([]int, k)
 	readCtx, stopReading := context.WithCancel(ctx)
 	defer stopReading()
