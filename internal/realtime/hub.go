@@ -242,38 +242,41 @@ func (h *Hub) onMessage(m pubsub.Message) {
 	}
 }
 
-// fanOutChunk is the fewest subscribers worth a goroutine of their own.
-const fanOutChunk = 512
+// fanOutChunk is how many subscribers a fan-out goroutine takes at a time;
+// a list of fewer than two chunks is delivered on the hub's goroutine.
+const fanOutChunk = 64
 
 // fanOut delivers an event's frame to subs. Most frames are written
-// straight to their socket (see conn.enqueue), so a large fan-out is split
-// over up to GOMAXPROCS goroutines; it returns when every part is done, so
-// the next event of the channel reaches each connection after this one.
+// straight to their socket (see conn.enqueue), so a large fan-out is
+// shared by up to GOMAXPROCS goroutines, which take chunks of the list as
+// they go: one that the OS preempts holds up one chunk, not half the list.
+// It returns when every chunk is done, so the next event of the channel
+// reaches each connection after this one.
 func (h *Hub) fanOut(subs []subscriber, ch string, id int64, meta fanoutMeta, frame []byte) {
 	// Who may receive a public event does not depend on the subscriber
 	// (outside the moderation channel): skip loading every actor.
 	everyone := ch != "moderation" && (meta.Visibility == "" || meta.Visibility == event.Public)
-	deliver := func(part []subscriber) {
+	var next atomic.Int64
+	deliver := func() {
 		var n int64
-		for _, sub := range part {
-			if (everyone || deliverable(ch, meta, sub.c.who())) && sub.c.deliver(sub.s, id, frame) {
-				n++
+		for {
+			i := int(next.Add(fanOutChunk)) - fanOutChunk
+			if i >= len(subs) {
+				break
+			}
+			for _, sub := range subs[i:min(i+fanOutChunk, len(subs))] {
+				if (everyone || deliverable(ch, meta, sub.c.who())) && sub.c.deliver(sub.s, id, frame) {
+					n++
+				}
 			}
 		}
 		h.stats.delivered.Add(n)
 	}
-	parts := min(runtime.GOMAXPROCS(0), len(subs)/fanOutChunk)
-	if parts <= 1 {
-		deliver(subs)
-		return
-	}
 	var wg sync.WaitGroup
-	size := (len(subs) + parts - 1) / parts
-	for i := size; i < len(subs); i += size {
-		part := subs[i:min(i+size, len(subs))]
-		wg.Go(func() { deliver(part) })
+	for range min(runtime.GOMAXPROCS(0), len(subs)/fanOutChunk) - 1 {
+		wg.Go(deliver)
 	}
-	deliver(subs[:size])
+	deliver()
 	wg.Wait()
 }
 
