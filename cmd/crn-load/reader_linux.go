@@ -37,7 +37,15 @@ type readers struct {
 type epollWorker struct {
 	epfd int
 	mu   sync.Mutex
-	subs map[int32]*subscriber
+	subs []*subscriber // by file descriptor
+}
+
+// set records s (nil: none) as the subscriber on fd; under w.mu.
+func (w *epollWorker) set(fd int, s *subscriber) {
+	if fd >= len(w.subs) {
+		w.subs = append(w.subs, make([]*subscriber, fd+1-len(w.subs)+1024)...)
+	}
+	w.subs[fd] = s
 }
 
 // pollEvery bounds how long a worker waits before it looks at stop.
@@ -53,7 +61,7 @@ func newReaders(f *fleet, pause time.Duration) *readers {
 		if err != nil {
 			panic("epoll_create1: " + err.Error()) // only when the process is out of files at start
 		}
-		w := &epollWorker{epfd: fd, subs: map[int32]*subscriber{}}
+		w := &epollWorker{epfd: fd}
 		r.workers = append(r.workers, w)
 		r.wg.Go(func() { r.run(w) })
 	}
@@ -94,12 +102,12 @@ func (r *readers) add(s *subscriber, ws *wsConn) error {
 	}
 	w := r.workers[int(r.next.Add(1))%len(r.workers)]
 	w.mu.Lock()
-	w.subs[int32(fd)] = s
+	w.set(fd, s)
 	w.mu.Unlock()
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(fd)}
 	if err := syscall.EpollCtl(w.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		w.mu.Lock()
-		delete(w.subs, int32(fd))
+		w.set(fd, nil)
 		w.mu.Unlock()
 		syscall.Close(fd)
 		return err
@@ -124,7 +132,7 @@ func (r *readers) run(w *epollWorker) {
 		subs = subs[:0]
 		w.mu.Lock()
 		for _, ev := range events[:n] {
-			subs = append(subs, w.subs[ev.Fd])
+			subs = append(subs, w.subs[ev.Fd]) // registered before it was added to epoll
 		}
 		w.mu.Unlock()
 		var got int64
@@ -171,7 +179,7 @@ func (r *readers) drop(w *epollWorker, s *subscriber, reason string) {
 	}
 	_ = syscall.EpollCtl(w.epfd, syscall.EPOLL_CTL_DEL, s.sock.fd, nil)
 	w.mu.Lock()
-	delete(w.subs, int32(s.sock.fd))
+	w.set(s.sock.fd, nil)
 	w.mu.Unlock()
 	syscall.Close(s.sock.fd)
 	s.sock.fd = -1
@@ -183,10 +191,12 @@ func (r *readers) close() {
 	r.wg.Wait()
 	for _, w := range r.workers {
 		for fd, s := range w.subs {
-			r.f.lose(s, "")
-			syscall.Close(int(fd))
+			if s != nil {
+				r.f.lose(s, "")
+				syscall.Close(fd)
+			}
 		}
-		clear(w.subs)
+		w.subs = nil
 		syscall.Close(w.epfd)
 	}
 }
