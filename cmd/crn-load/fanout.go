@@ -24,7 +24,7 @@ type fanoutConfig struct {
 	publishRedis, redisPrefix                                               string
 	subs, events, workers, topic                                            int
 	perSec                                                                  float64
-	gap, eventTimeout, settle, timeout, limit, pprofFor                     time.Duration
+	gap, eventTimeout, settle, timeout, limit, pprofFor, readPause          time.Duration
 }
 
 func runFanout(ctx context.Context, args []string, out, errw io.Writer) error {
@@ -41,6 +41,7 @@ func runFanout(ctx context.Context, args []string, out, errw io.Writer) error {
 	fs.DurationVar(&c.gap, "gap", 200*time.Millisecond, "pause between one event's deliveries and the next post")
 	fs.DurationVar(&c.eventTimeout, "event-timeout", 5*time.Second, "how long to wait for an event to reach every subscriber")
 	addRampFlags(fs, &c.sources, &c.perSec, &c.workers, &c.timeout, &c.limit)
+	addReadPauseFlag(fs, &c.readPause)
 	fs.DurationVar(&c.settle, "settle", 2*time.Second, "pause between the last subscription and the first post")
 	fs.StringVar(&c.serverPID, "server-pid", "", "crn's process id(s), one per node, to read RSS from /proc")
 	addProfileFlags(fs, &c.pprof, &c.pprofOut, &c.pprofFor)
@@ -109,7 +110,8 @@ func runFanout(ctx context.Context, args []string, out, errw io.Writer) error {
 	}
 	reportOpenFiles(out, c.subs, pids)
 
-	f := newFleet(sources, true, c.events)
+	f := newFleet(sources, true, c.events, c.readPause)
+	defer f.close()
 	readCtx, stopReading := context.WithCancel(ctx)
 	defer stopReading()
 	took := f.ramp(ctx, readCtx, rampOptions{n: c.subs, perSec: c.perSec, workers: c.workers, timeout: c.timeout, deadline: c.limit, progress: out},
@@ -216,6 +218,11 @@ func addRampFlags(fs *flag.FlagSet, sources *string, perSec *float64, workers *i
 	fs.IntVar(workers, "workers", 64, "handshakes in flight at once")
 	fs.DurationVar(timeout, "timeout", 15*time.Second, "per handshake and subscription")
 	fs.DurationVar(limit, "ramp-deadline", 0, "give up opening after this long (0: three times subs/ramp, plus a minute)")
+}
+
+// addReadPauseFlag declares the flag that batches the readers' wake-ups.
+func addReadPauseFlag(fs *flag.FlagSet, pause *time.Duration) {
+	fs.DurationVar(pause, "read-pause", 250*time.Microsecond, "after a pass over the sockets that were ready, readers pause this long before waiting again, to read a fan-out's frames in batches (a frame's arrival is taken when it is read: at most this much late); 0 reads every frame as soon as it is woken for it")
 }
 
 // waitFor polls done every millisecond for at most d.

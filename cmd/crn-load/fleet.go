@@ -17,7 +17,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/coder/websocket"
 	"golang.org/x/time/rate"
 )
 
@@ -35,22 +34,26 @@ type arrival struct {
 }
 
 // subscriber is one open WebSocket and, when the fleet records, the
-// post.created frames it received. got belongs to the reading goroutine
-// until the fleet's wait has returned.
+// post.created frames it received. Its fields belong to the goroutine that
+// reads it until the fleet's close has returned.
 type subscriber struct {
 	index int // which connection of the ramp it is
-	ws    *websocket.Conn
 	got   []arrival
+
+	sock    sockRef // the socket, as the readers hold it
+	partial []byte  // the start of a frame not yet complete
+	done    bool    // closed, or lost
 }
 
 // fleet is the client side of a run: many WebSockets opened at a bounded
-// rate from a rotating set of loopback source addresses, each read by its
-// own goroutine (which also answers the server's pings).
+// rate from a rotating set of loopback source addresses, then read by a
+// few workers that wait on all of them at once (see readers), which also
+// answer the server's pings.
 type fleet struct {
 	start   time.Time
-	clients []*http.Client // one per source address
-	record  bool           // keep post.created arrivals, or discard every frame
-	expect  int            // arrivals to make room for per subscriber
+	dialers []*net.Dialer // one per source address
+	record  bool          // keep post.created arrivals, or discard every frame
+	expect  int           // arrivals to make room for per subscriber
 
 	open      atomic.Int64 // connections currently open
 	delivered atomic.Int64 // post.created frames received in all
@@ -61,18 +64,16 @@ type fleet struct {
 	failed counts // could not connect or subscribe, by reason
 	lost   counts // connected, then closed before the end, by reason
 
-	readers sync.WaitGroup
+	readers   *readers
+	closeOnce sync.Once
 }
 
-func newFleet(sources []netip.Addr, record bool, expect int) *fleet {
+func newFleet(sources []netip.Addr, record bool, expect int, readPause time.Duration) *fleet {
 	f := &fleet{start: time.Now(), record: record, expect: expect, failed: counts{}, lost: counts{}}
 	for _, src := range sources {
-		f.clients = append(f.clients, &http.Client{Transport: &http.Transport{
-			DialContext:         newDialer(src).DialContext,
-			MaxIdleConnsPerHost: 4,
-			IdleConnTimeout:     10 * time.Second,
-		}})
+		f.dialers = append(f.dialers, newDialer(src))
 	}
+	f.readers = newReaders(f, readPause)
 	return f
 }
 
@@ -145,26 +146,21 @@ func (f *fleet) fail(reason string, n int) {
 	f.mu.Unlock()
 }
 
-// connect opens connection i, subscribes it and starts its reader.
+// connect opens connection i, subscribes it and hands it to the readers.
 func (f *fleet) connect(ctx context.Context, i int, timeout time.Duration, t target) {
 	hctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	opts := &websocket.DialOptions{HTTPClient: f.clients[i%len(f.clients)], CompressionMode: websocket.CompressionDisabled}
-	if t.token != "" {
-		opts.HTTPHeader = http.Header{"Authorization": {"Bearer " + t.token}}
-	}
-	ws, res, err := websocket.Dial(hctx, t.url, opts)
+	ws, res, err := dialWS(hctx, f.dialers[i%len(f.dialers)], t.url, t.token)
 	if err != nil {
 		f.fail(dialReason(res, err), 1)
 		return
 	}
-	ws.SetReadLimit(1 << 20)
-	if err := subscribe(hctx, ws, t.channels); err != nil {
-		ws.CloseNow()
+	if err := ws.subscribe(hctx, t.channels); err != nil {
+		ws.conn.Close()
 		f.fail(err.Error(), 1)
 		return
 	}
-	s := &subscriber{index: i, ws: ws}
+	s := &subscriber{index: i}
 	if f.record {
 		s.got = make([]arrival, 0, f.expect)
 	}
@@ -172,130 +168,87 @@ func (f *fleet) connect(ctx context.Context, i int, timeout time.Duration, t tar
 	f.subs = append(f.subs, s)
 	f.mu.Unlock()
 	f.open.Add(1)
-	f.readers.Go(func() { f.read(s) })
+	if err := f.readers.add(s, ws); err != nil {
+		f.lose(s, "closed: "+dialReason(nil, err))
+	}
 }
 
-// subscribe sends a subscribe frame and waits for its answer.
-func subscribe(ctx context.Context, ws *websocket.Conn, channels []string) error {
-	if len(channels) == 0 {
-		return nil
+// consume handles the frames that have arrived on s, by at (since the
+// fleet started): data is what was received after s.partial, which it
+// updates. send writes a frame back (pongs). It returns the post.created
+// frames recorded, and false once s is done (closed by the server, or
+// broken: the reason is counted).
+func (f *fleet) consume(s *subscriber, data []byte, at time.Duration, send func([]byte) error) (int64, bool) {
+	if len(s.partial) > 0 {
+		s.partial = append(s.partial, data...)
+		data = s.partial
 	}
-	frame, _ := json.Marshal(map[string]any{"type": "subscribe", "ref": "s", "channels": channels})
-	if err := ws.Write(ctx, websocket.MessageText, frame); err != nil {
-		return errors.New("subscribe: " + dialReason(nil, err))
-	}
-	for range 10 { // the answer comes first; allow a few unrelated frames
-		_, b, err := ws.Read(ctx)
-		if err != nil {
-			return errors.New("subscribe: " + dialReason(nil, err))
-		}
-		var m struct {
-			Type     string   `json:"type"`
-			Code     string   `json:"code"`
-			Channels []string `json:"channels"`
-		}
-		if json.Unmarshal(b, &m) != nil {
-			continue
-		}
-		switch m.Type {
-		case "error":
-			return errors.New("subscribe refused: " + m.Code)
-		case "subscribed":
-			if len(m.Channels) != len(channels) {
-				return errors.New("subscribe: not every channel accepted")
-			}
-			return nil
-		}
-	}
-	return errors.New("subscribe: no answer")
-}
-
-// framePool holds the buffers frames are read into: a frame is parsed as
-// soon as it has arrived, so a few buffers serve every connection.
-var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
-
-// read consumes the connection's frames until it closes (close ends it).
-// It reads without a context that can be cancelled, since coder/websocket
-// arms a context.AfterFunc per read for those (registered on one context
-// shared by every reader, that cost more than the read), and into a
-// pooled buffer instead of a new one per frame.
-func (f *fleet) read(s *subscriber) {
-	defer f.open.Add(-1)
-	ctx := context.Background()
+	var n int64
 	for {
-		_, r, err := s.ws.Reader(ctx)
+		op, payload, size, err := parseFrame(data)
 		if err != nil {
-			f.lose(err)
-			return
+			f.lose(s, "closed: "+err.Error())
+			return n, false
 		}
-		if !f.record {
-			if _, err := io.Copy(io.Discard, r); err != nil {
-				f.lose(err)
-				return
+		if size == 0 {
+			break
+		}
+		data = data[size:]
+		switch op {
+		case opText:
+			if !f.record {
+				break
 			}
-			continue
-		}
-		bp := framePool.Get().(*[]byte)
-		b, err := readFrame(r, (*bp)[:0])
-		if err == nil {
-			if id, ok := postCreatedID(b); ok {
-				s.got = append(s.got, arrival{post: id, at: time.Since(f.start)})
-				f.delivered.Add(1)
+			if id, ok := postCreatedID(payload); ok {
+				s.got = append(s.got, arrival{post: id, at: at})
+				n++
 			}
-		}
-		if cap(b) <= 64<<10 {
-			*bp = b[:0]
-			framePool.Put(bp)
-		}
-		if err != nil {
-			f.lose(err)
-			return
+		case opPing:
+			if err := send(clientFrame(opPong, payload)); err != nil {
+				f.lose(s, "closed: "+dialReason(nil, err))
+				return n, false
+			}
+		case opClose:
+			f.lose(s, "closed by server: "+strconv.Itoa(closeCode(payload)))
+			return n, false
 		}
 	}
-}
-
-// readFrame appends what r holds, up to its end, to b.
-func readFrame(r io.Reader, b []byte) ([]byte, error) {
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
+	// Keep the start of an incomplete frame (rare: crn's frames are small).
+	switch {
+	case len(data) == 0:
+		s.partial = s.partial[:0]
+	case len(s.partial) > 0:
+		s.partial = s.partial[:copy(s.partial, data)]
+	default:
+		s.partial = append(s.partial[:0], data...)
 	}
+	return n, true
 }
 
-// lose counts a connection that ended before the run did.
-func (f *fleet) lose(err error) {
+// lose counts a connection that ended before the run did, and marks it
+// done.
+func (f *fleet) lose(s *subscriber, reason string) {
+	if s.done {
+		return
+	}
+	s.done = true
+	f.open.Add(-1)
 	if f.stopping.Load() {
 		return // the run is over: closing is ours
-	}
-	reason := "closed: " + dialReason(nil, err)
-	if code := websocket.CloseStatus(err); code != -1 {
-		reason = "closed by server: " + strconv.Itoa(int(code))
 	}
 	f.mu.Lock()
 	f.lost[reason]++
 	f.mu.Unlock()
 }
 
-// close drops every connection (without a close handshake: the run is
-// over) and waits for the readers, after which subs may be read.
+// close stops the readers and drops every connection (without a close
+// handshake: the run is over), after which subs may be read. Only the
+// first call does anything.
 func (f *fleet) close() {
-	f.stopping.Store(true)
-	f.mu.Lock()
-	subs := f.subs
-	f.mu.Unlock()
-	for _, s := range subs {
-		s.ws.CloseNow()
-	}
-	f.readers.Wait()
+	f.closeOnce.Do(func() {
+		f.stopping.Store(true)
+		f.readers.close()
+	})
 }
 
 // dialReason names why a handshake or read failed, coarsely enough to count.

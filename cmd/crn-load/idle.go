@@ -83,7 +83,8 @@ func runIdle(ctx context.Context, args []string, out, errw io.Writer) error {
 		c.conns, c.url, channel, len(sources), c.perSec)
 	reportOpenFiles(out, c.conns, pids)
 
-	f := newFleet(sources, false, 0)
+	f := newFleet(sources, false, 0, 0)
+	defer f.close()
 	before := sampleRSS(pids, f.start)
 	g0, h0 := serverGauges(ctx, rest.client, base)
 	if len(pids) > 0 {

@@ -28,7 +28,7 @@ type sustainConfig struct {
 	subs, topics, posters, postWorkers, workers                               int
 	perSec, rate                                                              float64
 	allTopics                                                                 bool
-	duration, sample, drain, settle, timeout, limit, pprofFor                 time.Duration
+	duration, sample, drain, settle, timeout, limit, pprofFor, readPause      time.Duration
 }
 
 // published is one post made during the run.
@@ -57,6 +57,7 @@ func runSustain(ctx context.Context, args []string, out, errw io.Writer) error {
 	fs.DurationVar(&c.settle, "settle", 2*time.Second, "pause between the last subscription and the first post")
 	fs.StringVar(&c.serverPID, "server-pid", "", "crn's process id, to read its RSS from /proc")
 	addRampFlags(fs, &c.sources, &c.perSec, &c.workers, &c.timeout, &c.limit)
+	addReadPauseFlag(fs, &c.readPause)
 	addProfileFlags(fs, &c.pprof, &c.pprofOut, &c.pprofFor)
 	addDirectFlags(fs, &c.publishRedis, &c.redisPrefix)
 	if err := fs.Parse(args); err != nil {
@@ -117,7 +118,8 @@ func runSustain(ctx context.Context, args []string, out, errw io.Writer) error {
 	if c.allTopics {
 		perSub = maxPosts
 	}
-	f := newFleet(sources, true, min(perSub+perSub/8, 1<<16))
+	f := newFleet(sources, true, min(perSub+perSub/8, 1<<16), c.readPause)
+	defer f.close()
 	subsOn := make([]int, k)
 	readCtx, stopReading := context.WithCancel(ctx)
 	defer stopReading()

@@ -38,8 +38,9 @@ type sub struct {
 }
 
 type conn struct {
-	hub *Hub
-	ws  *websocket.Conn
+	hub  *Hub
+	ws   *websocket.Conn
+	sock *sock // under ws: crn writes its frames here itself
 	// actor is who the connection serves; its group memberships are
 	// replaced when they change (Hub.refreshGroups), so read it with who().
 	actor atomic.Pointer[authz.Actor]
@@ -86,13 +87,14 @@ func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, actor authz.Actor, 
 			"code": "too_many_connections", "message": "too many live connections from your address, or the server is shutting down"}}))
 		return
 	}
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: originPatterns(h.opts.AllowedOrigins)})
+	hw := &hijackTo{ResponseWriter: w}
+	ws, err := websocket.Accept(hw, r, &websocket.AcceptOptions{OriginPatterns: originPatterns(h.opts.AllowedOrigins)})
 	if err != nil {
 		h.release(ip)
 		return // Accept has answered the request already
 	}
 	c := &conn{
-		hub: h, ws: ws, ip: ip,
+		hub: h, ws: ws, sock: hw.sock, ip: ip,
 		done:   make(chan struct{}),
 		closed: make(chan struct{}), writerDone: make(chan struct{}),
 		out:     outQueue{wake: make(chan struct{}, 1)},
@@ -161,11 +163,16 @@ func (c *conn) stopWriter() {
 	c.out.signal()
 }
 
-// enqueue hands a frame to the writer without ever blocking: a full queue
-// means the client cannot keep up, and it is closed to resume later. It
-// reports whether the frame was queued.
+// enqueue sends a frame (see textFrame) without ever blocking: written at
+// once when the connection has nothing queued and its socket has room,
+// otherwise queued for the writer. A full queue means the client cannot
+// keep up, and it is closed to resume later. It reports whether the frame
+// was written or queued.
 func (c *conn) enqueue(frame []byte) bool {
-	switch c.out.push(frame, c.hub.opts.SendQueue, &c.closing) {
+	switch c.out.push(frame, c.hub.opts.SendQueue, &c.closing, true) {
+	case pushDirect:
+		c.out.directDone(frame, c.sock.tryWrite(frame, &c.closing))
+		return true
 	case pushed:
 		return true
 	case pushFull:
@@ -177,21 +184,27 @@ func (c *conn) enqueue(frame []byte) bool {
 // deliver is called by the hub for a committed event on ch; it reports
 // whether the frame was queued for the client.
 // The hub passes the subscription it holds, so no map is looked up per frame.
+// The frame is sent after the connection's lock is released: events of one
+// channel reach deliver one at a time, so they still go out in order.
 func (c *conn) deliver(s *sub, id int64, frame []byte) bool {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if s.gone || id <= s.last {
+		c.mu.Unlock()
 		return false
 	}
 	if !s.live {
-		if len(s.pending) >= maxPending {
-			c.close(CloseTooSlow, "too many events while resuming; reconnect and resume with since")
-			return false
+		full := len(s.pending) >= maxPending
+		if !full {
+			s.pending = append(s.pending, pending{id, frame})
 		}
-		s.pending = append(s.pending, pending{id, frame})
+		c.mu.Unlock()
+		if full {
+			c.close(CloseTooSlow, "too many events while resuming; reconnect and resume with since")
+		}
 		return false
 	}
 	s.last = id
+	c.mu.Unlock()
 	return c.enqueue(frame)
 }
 
@@ -215,37 +228,54 @@ func (c *conn) unsubscribe(ch string) {
 	c.hub.removeSub(ch, c)
 }
 
-// writeLoop writes queued frames until the connection closes. It waits on
-// one channel only and takes every frame queued by the time it wakes in one
-// batch. Writes carry no context of their own (a context with a deadline
-// per write cost a timer and a goroutine hand-off per frame): the hub's
-// watchdog bounds them instead, and pings go out from the watchdog too.
+// writeLoop writes the frames handed to it until the connection closes:
+// those queued while the socket was busy or full (see outQueue). It waits
+// on one channel only and takes every frame queued by the time it wakes in
+// one batch. Its writes block while the socket is full and carry no
+// context of their own (a context with a deadline per write cost a timer
+// and a goroutine hand-off per frame): the hub's watchdog bounds them
+// instead, and pings go out from the watchdog too.
 func (c *conn) writeLoop() {
 	defer close(c.writerDone)
 	var batch [][]byte
 	for {
-		batch = c.out.take(batch)
-		if len(batch) == 0 {
+		var flush bool
+		batch, flush = c.out.take(batch)
+		if len(batch) == 0 && !flush {
 			if c.closing.Load() {
 				return
 			}
 			<-c.out.wake
 			continue
 		}
+		if flush && !c.write(nil) { // the tail of a frame tryWrite began
+			return
+		}
 		for i, f := range batch {
-			if c.closing.Load() {
+			if !c.write(f) {
 				return
 			}
-			c.writing.Store(c.hub.now())
-			err := c.ws.Write(context.Background(), websocket.MessageText, f)
-			c.writing.Store(0)
 			batch[i] = nil
-			if err != nil {
-				c.close(websocket.StatusGoingAway, "write failed")
-				return
-			}
 		}
 	}
+}
+
+// write writes one frame (nil: only a pending tail) for the writer; false
+// when the connection is closing or now closed.
+func (c *conn) write(f []byte) bool {
+	if c.closing.Load() {
+		return false
+	}
+	c.writing.Store(c.hub.now())
+	err := c.sock.writeFrame(f, &c.closing)
+	c.writing.Store(0)
+	if err != nil {
+		if !errors.Is(err, errCloseSent) {
+			c.close(websocket.StatusGoingAway, "write failed")
+		}
+		return false
+	}
+	return true
 }
 
 // ping sends a keep-alive ping and waits for its pong; the watchdog starts
@@ -292,20 +322,20 @@ func (c *conn) readLoop(ctx context.Context) {
 }
 
 func (c *conn) fail(ref, code, msg string) {
-	c.enqueue(mustJSON(errorFrame{Type: "error", Code: code, Message: msg, Ref: ref}))
+	c.enqueue(mustFrame(errorFrame{Type: "error", Code: code, Message: msg, Ref: ref}))
 }
 
 func (c *conn) handle(ctx context.Context, in inbound) {
 	switch in.Type {
 	case "ping":
-		c.enqueue(mustJSON(pongFrame{Type: "pong", Ref: in.Ref}))
+		c.enqueue(mustFrame(pongFrame{Type: "pong", Ref: in.Ref}))
 	case "subscribe":
 		c.subscribe(ctx, in)
 	case "unsubscribe":
 		for _, ch := range in.Channels {
 			c.unsubscribe(ch)
 		}
-		c.enqueue(mustJSON(subscribedFrame{Type: "unsubscribed", Channels: nonNil(in.Channels), Ref: in.Ref}))
+		c.enqueue(mustFrame(subscribedFrame{Type: "unsubscribed", Channels: nonNil(in.Channels), Ref: in.Ref}))
 	case "presence":
 		c.heartbeat(ctx, in)
 	case "typing":
@@ -363,7 +393,7 @@ func (c *conn) subscribe(ctx context.Context, in inbound) {
 		}
 		accepted = append(accepted, name)
 	}
-	c.enqueue(mustJSON(subscribedFrame{Type: "subscribed", Channels: nonNil(accepted), Ref: in.Ref}))
+	c.enqueue(mustFrame(subscribedFrame{Type: "subscribed", Channels: nonNil(accepted), Ref: in.Ref}))
 	for _, name := range accepted {
 		since, resume := in.Since[name]
 		c.catchUp(ctx, name, since, resume)
@@ -382,15 +412,15 @@ func (c *conn) catchUp(ctx context.Context, ch string, since int64, resume bool)
 		switch {
 		case err != nil:
 			c.hub.log.Warn("reading backlog", "channel", ch, "err", err)
-			c.enqueue(mustJSON(resyncFrame{Type: "resync", Channel: ch, Reason: "backlog unavailable; refetch over REST"}))
+			c.enqueue(mustFrame(resyncFrame{Type: "resync", Channel: ch, Reason: "backlog unavailable; refetch over REST"}))
 		case !complete:
-			c.enqueue(mustJSON(resyncFrame{Type: "resync", Channel: ch, Reason: "events since your last id are past the retention window; refetch over REST"}))
+			c.enqueue(mustFrame(resyncFrame{Type: "resync", Channel: ch, Reason: "events since your last id are past the retention window; refetch over REST"}))
 		}
 		for _, m := range msgs {
 			var meta fanoutMeta
 			_ = json.Unmarshal(m.Data, &meta)
 			if m.ID > since && deliverable(ch, meta, c.who()) {
-				backlog = append(backlog, pending{m.ID, mustJSON(eventFrame{Type: "event", Channel: ch, ID: m.ID, Event: m.Event, Data: m.Data})})
+				backlog = append(backlog, pending{m.ID, mustFrame(eventFrame{Type: "event", Channel: ch, ID: m.ID, Event: m.Event, Data: m.Data})})
 			}
 		}
 	}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/crn-dev/crn/internal/event"
 	"github.com/crn-dev/crn/internal/presence"
 	"github.com/crn-dev/crn/internal/pubsub"
 )
@@ -213,15 +215,9 @@ func (h *Hub) onMessage(m pubsub.Message) {
 	if m.Channel == SystemChannel {
 		return // nobody subscribes to it
 	}
-	// One frame per event and channel, shared by every subscriber's queue.
-	frame := mustJSON(eventFrame{Type: "event", Channel: m.Channel, ID: m.ID, Event: m.Event, Data: m.Data})
-	var n int64
-	for _, sub := range h.subscribers(m.Channel) {
-		if deliverable(m.Channel, meta, sub.c.who()) && sub.c.deliver(sub.s, m.ID, frame) {
-			n++
-		}
-	}
-	h.stats.delivered.Add(n)
+	// One frame per event and channel, shared by every subscriber.
+	frame := mustFrame(eventFrame{Type: "event", Channel: m.Channel, ID: m.ID, Event: m.Event, Data: m.Data})
+	h.fanOut(h.subscribers(m.Channel), m.Channel, m.ID, meta, frame)
 	switch m.Event {
 	case "forum.updated", "forum.deleted", "topic.moved", "group.updated", "group.deleted":
 		go h.recheck(nil) // visibility may have narrowed under existing subscriptions
@@ -244,6 +240,44 @@ func (h *Hub) onMessage(m pubsub.Message) {
 			go h.refreshGroups(who.UserID)
 		}
 	}
+}
+
+// fanOutChunk is how many subscribers a fan-out goroutine takes at a time;
+// a list of fewer than two chunks is delivered on the hub's goroutine.
+const fanOutChunk = 64
+
+// fanOut delivers an event's frame to subs. Most frames are written
+// straight to their socket (see conn.enqueue), so a large fan-out is
+// shared by up to GOMAXPROCS goroutines, which take chunks of the list as
+// they go: one that the OS preempts holds up one chunk, not half the list.
+// It returns when every chunk is done, so the next event of the channel
+// reaches each connection after this one.
+func (h *Hub) fanOut(subs []subscriber, ch string, id int64, meta fanoutMeta, frame []byte) {
+	// Who may receive a public event does not depend on the subscriber
+	// (outside the moderation channel): skip loading every actor.
+	everyone := ch != "moderation" && (meta.Visibility == "" || meta.Visibility == event.Public)
+	var next atomic.Int64
+	deliver := func() {
+		var n int64
+		for {
+			i := int(next.Add(fanOutChunk)) - fanOutChunk
+			if i >= len(subs) {
+				break
+			}
+			for _, sub := range subs[i:min(i+fanOutChunk, len(subs))] {
+				if (everyone || deliverable(ch, meta, sub.c.who())) && sub.c.deliver(sub.s, id, frame) {
+					n++
+				}
+			}
+		}
+		h.stats.delivered.Add(n)
+	}
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(subs)/fanOutChunk) - 1 {
+		wg.Go(deliver)
+	}
+	deliver()
+	wg.Wait()
 }
 
 // connsOf returns this node's connections of a user.
@@ -313,8 +347,13 @@ func (h *Hub) refreshGroups(userID int) {
 
 // onEphemeral forwards typing and presence frames to the channel's subscribers.
 func (h *Hub) onEphemeral(e pubsub.Ephemeral) {
-	for _, sub := range h.subscribers(e.Channel) {
-		sub.c.enqueue(e.Data)
+	subs := h.subscribers(e.Channel)
+	if len(subs) == 0 {
+		return
+	}
+	frame := textFrame(e.Data)
+	for _, sub := range subs {
+		sub.c.enqueue(frame)
 	}
 }
 
@@ -394,7 +433,7 @@ func (h *Hub) recheck(conns []*conn) {
 			parsed, _ := parseChannel(ch)
 			if !allowed(ctx, h.access, c.who(), parsed) {
 				c.unsubscribe(ch)
-				c.enqueue(mustJSON(errorFrame{Type: "error", Code: "subscription_revoked", Message: "you may no longer read " + ch}))
+				c.enqueue(mustFrame(errorFrame{Type: "error", Code: "subscription_revoked", Message: "you may no longer read " + ch}))
 			}
 		}
 	}
@@ -430,7 +469,7 @@ func (h *Hub) resyncAll(reason string) {
 	h.mu.Unlock()
 	for _, c := range conns {
 		for _, ch := range c.channels() {
-			c.enqueue(mustJSON(resyncFrame{Type: "resync", Channel: ch, Reason: reason}))
+			c.enqueue(mustFrame(resyncFrame{Type: "resync", Channel: ch, Reason: reason}))
 		}
 	}
 }

@@ -73,13 +73,14 @@ type rig struct {
 // the actor (absent: a guest).
 func newRig(t *testing.T, opts realtime.Options) *rig {
 	t.Helper()
-	b := pubsub.NewMemory(pubsub.DefaultRetention)
+	b := &listening{Broker: pubsub.NewMemory(pubsub.DefaultRetention), ready: make(chan struct{})}
 	p := presence.NewMemory("node", nil)
 	acc := &access{}
 	h := realtime.NewHub(b, p, acc, names{}, slog.New(slog.DiscardHandler), opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { h.Run(ctx); close(done) }()
+	b.waitListening(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var a authz.Actor
 		if u := r.URL.Query().Get("user"); u != "" {
@@ -98,6 +99,42 @@ func newRig(t *testing.T, opts realtime.Options) *rig {
 		b.Close()
 	})
 	return &rig{t: t, broker: b, hub: h, srv: srv, access: acc}
+}
+
+// listening is a broker that tells when the hub listens: a message
+// published before that reaches nobody, so tests wait for it.
+type listening struct {
+	pubsub.Broker
+	ready chan struct{}
+	once  sync.Once
+}
+
+const probeChannel = "probe:listening"
+
+func (l *listening) Listen(ctx context.Context, onMessage func(pubsub.Message), onEphemeral func(pubsub.Ephemeral)) error {
+	return l.Broker.Listen(ctx, onMessage, func(e pubsub.Ephemeral) {
+		if e.Channel == probeChannel {
+			l.once.Do(func() { close(l.ready) })
+			return
+		}
+		onEphemeral(e)
+	})
+}
+
+// waitListening publishes probes until the hub's listener sees one.
+func (l *listening) waitListening(t *testing.T) {
+	t.Helper()
+	for range 500 {
+		if err := l.PublishEphemeral(context.Background(), pubsub.Ephemeral{Channel: probeChannel, Type: "probe", Data: []byte("{}")}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-l.ready:
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	t.Fatal("the hub never listened to the broker")
 }
 
 type client struct {

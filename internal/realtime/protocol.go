@@ -62,6 +62,9 @@ type pongFrame struct {
 	Ref  string `json:"ref,omitempty"`
 }
 
+// mustFrame encodes v as a WebSocket text frame (see textFrame).
+func mustFrame(v any) []byte { return textFrame(mustJSON(v)) }
+
 func mustJSON(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
