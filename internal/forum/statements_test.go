@@ -54,8 +54,7 @@ func TestCreatePostStatements(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := 6 // topic, forum; UPDATE topics … RETURNING; INSERT post; SELECT + upsert topic_users
-		want++    // INSERT event
+		const want = 7 // topic, forum; UPDATE topics … RETURNING; INSERT post; SELECT + upsert topic_users; INSERT event
 		if got := counter.n.Load(); got != int64(want) {
 			t.Errorf("CreatePost ran %d statements, want %d", got, want)
 		}
