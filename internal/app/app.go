@@ -274,7 +274,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	a.Hub = realtime.NewHub(a.Broker, a.Presence, a.Forums, a.Accounts, log, realtime.Options{
 		SendQueue: cfg.WSSendQueue, MaxConnsPerIP: cfg.WSConnsPerIP, PresenceTTL: cfg.PresenceTTL,
 		AllowedOrigins: append([]string{cfg.PublicURL}, cfg.CORSOrigins...),
-		OnEvent:        joinOnEvent(cacheInvalidator(a.Cache), a.signInInvalidator),
+		OnEvent:        joinOnEvent(cacheInvalidator(a.Cache), a.signInInvalidator, a.forumsInvalidator),
 		OnGap:          a.Cache.Flush,
 	})
 
@@ -473,6 +473,14 @@ func (a *App) signInInvalidator(channel, ev string) {
 		event.GroupMemberUnbanned, event.GroupMemberRoleChanged, event.GroupRequestApproved, event.GroupDeleted,
 		event.ForumUpdated, event.ForumDeleted: // a forum's moderators
 		a.forgetSignIns(0)
+	}
+}
+
+// forumsInvalidator drops the forums this node's forum service cached when
+// an event from any node says a forum or its group changed.
+func (a *App) forumsInvalidator(_, ev string) {
+	if forum.ChangesForums(event.Type(ev)) {
+		a.Forums.ForgetForums()
 	}
 }
 

@@ -52,6 +52,7 @@ type Service struct {
 	now      func() time.Time
 	views    *viewCounter
 	screener Screener
+	forums   forumCache
 }
 
 // Options configure a Service.
@@ -182,6 +183,12 @@ func (s *Service) txRun(ctx context.Context, op string, stampGroups, wrote bool,
 	}
 	if err := tx.Commit(); err != nil {
 		return apperr.Internal(op, fmt.Errorf("commit: %w", err))
+	}
+	for _, e := range evs {
+		if ChangesForums(e.Type) {
+			s.ForgetForums()
+			break
+		}
 	}
 	if len(evs) > 0 {
 		s.notify()

@@ -836,3 +836,44 @@ func TestNotifications(t *testing.T) {
 		}
 	})
 }
+
+// Topic reads and writes take the forum from a short cache: a change made
+// through the service applies at once; one made elsewhere (another node)
+// applies when its event reaches the node and ForgetForums runs.
+func TestForumChangesReachTopicReadsAtOnce(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		f := w.forum("Cached", forum.ForumInput{})
+		tv, _ := w.topic("alice", f, "Seen by guests, for now")
+		guest := authz.Actor{}
+		if _, err := w.s.Topic(ctx, guest, tv.ID, false); err != nil {
+			t.Fatalf("guest reads a public topic: %v", err)
+		}
+		if _, err := w.s.UpdateForum(ctx, w.actor("admin"), f.ID, forum.ForumInput{ReadVisibility: ptr("members")}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := w.s.Topic(ctx, guest, tv.ID, false)
+		wantKind(t, err, apperr.KindNotFound)
+		// Made public again by "another node": a direct write, no event here.
+		db.Client.Forum.UpdateOneID(f.ID).SetReadVisibility("public").ExecX(ctx)
+		if _, err := w.s.Topic(ctx, w.actor("bob"), tv.ID, false); err != nil {
+			t.Fatal(err) // members could read it all along
+		}
+		_, err = w.s.Topic(ctx, guest, tv.ID, false)
+		wantKind(t, err, apperr.KindNotFound) // this node has not heard yet
+		w.s.ForgetForums()                    // its forum.updated arrived
+		if _, err := w.s.Topic(ctx, guest, tv.ID, false); err != nil {
+			t.Fatalf("guest after the event: %v", err)
+		}
+		for _, tc := range []struct {
+			t    event.Type
+			want bool
+		}{{event.ForumUpdated, true}, {event.ForumDeleted, true}, {event.GroupUpdated, true}, {event.GroupDeleted, true},
+			{event.ForumCountsUpdated, false}, {event.PostCreated, false}, {event.GroupMemberJoined, false}} {
+			if forum.ChangesForums(tc.t) != tc.want {
+				t.Errorf("ChangesForums(%s) = %v", tc.t, !tc.want)
+			}
+		}
+	})
+}

@@ -17,9 +17,6 @@ import (
 // group must be loaded; without it the group's members only (fail closed).
 func forumVisibility(f *ent.Forum) string { return authz.ForumContentVisibility(f) }
 
-// withGroup loads a forum's group along with it.
-func withGroup(q *ent.ForumQuery) { q.WithGroup() }
-
 // groupEvents stamps events about group forums with their group's id, so
 // the group's feed and realtime channel find them.
 func groupEvents(ctx context.Context, tx *ent.Tx, evs []event.Event) error {

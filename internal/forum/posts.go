@@ -207,11 +207,14 @@ func (s *Service) CreatePost(ctx context.Context, a authz.Actor, topicID int, in
 // checks the actor may see it: Topic without the tags and the reader's
 // state, which a write does not need.
 func (s *Service) topicForWrite(ctx context.Context, a authz.Actor, id int) (*ent.Topic, error) {
-	t, err := s.db.Topic.Query().Where(topic.ID(id)).WithForum(withGroup).Only(ctx)
+	t, err := s.db.Topic.Query().Where(topic.ID(id)).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, notFound("topic")
 	}
 	if err != nil {
+		return nil, apperr.Internal("get topic", err)
+	}
+	if t.Edges.Forum, err = s.forumOf(ctx, t.ForumID); err != nil {
 		return nil, apperr.Internal("get topic", err)
 	}
 	if !authz.CanReadForum(a, t.Edges.Forum) || !authz.CanSeeTopic(a, t) {

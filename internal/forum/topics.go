@@ -169,11 +169,14 @@ func ensureTags(ctx context.Context, tx *ent.Tx, names []string) ([]int, error) 
 
 // Topic returns a topic the actor may read; view counts it as a view.
 func (s *Service) Topic(ctx context.Context, a authz.Actor, id int, view bool) (*TopicView, error) {
-	t, err := s.db.Topic.Query().Where(topic.ID(id)).WithForum(withGroup).WithTags().Only(ctx)
+	t, err := s.db.Topic.Query().Where(topic.ID(id)).WithTags().Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, notFound("topic")
 	}
 	if err != nil {
+		return nil, apperr.Internal("get topic", err)
+	}
+	if t.Edges.Forum, err = s.forumOf(ctx, t.ForumID); err != nil {
 		return nil, apperr.Internal("get topic", err)
 	}
 	if !authz.CanReadForum(a, t.Edges.Forum) || !authz.CanSeeTopic(a, t) {
