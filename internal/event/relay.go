@@ -194,13 +194,13 @@ func (r *Relay) deliverLoop(ctx context.Context, c Consumer, wake chan struct{},
 			}
 			return
 		}
-		n, err := r.deliverBatch(ctx, c, g)
+		n, more, err := r.deliverBatch(ctx, c, g)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			backoff = min(max(backoff*2, 100*time.Millisecond), r.opts.MaxBackoff)
 			log.Error("delivering events failed; will retry", "err", err, "retry_in", backoff.String())
 			sleep(ctx, backoff)
-		case n == r.opts.Batch:
+		case n == r.opts.Batch || more:
 			backoff = 0 // more may be waiting
 		case g.wait != nil:
 			// Held back at a gap: its transactions end within
@@ -226,18 +226,22 @@ func (r *Relay) deliverLoop(ctx context.Context, c Consumer, wake chan struct{},
 }
 
 // deliverBatch hands the next batch after the consumer's cursor to it and
-// advances the cursor. It returns how many events it delivered.
-func (r *Relay) deliverBatch(ctx context.Context, c Consumer, g *gaps) (int, error) {
+// advances the cursor. It returns how many events it delivered, and more
+// when the batch came from the cache: the cache may end before the outbox
+// does (an event committed after another consumer read), and the wake for
+// that event may have been spent on this batch, so the loop must look in
+// the database before it waits.
+func (r *Relay) deliverBatch(ctx context.Context, c Consumer, g *gaps) (n int, more bool, err error) {
 	pos, err := Position(ctx, r.db, c.Name())
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	rows, err := r.readAfter(ctx, pos, g)
+	rows, cached, err := r.readAfter(ctx, pos, g)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	if len(rows) == 0 {
-		return 0, nil
+		return 0, false, nil
 	}
 	evs := make([]Event, len(rows))
 	for i, row := range rows {
@@ -247,22 +251,22 @@ func (r *Relay) deliverBatch(ctx context.Context, c Consumer, g *gaps) (int, err
 	if tc, ok := c.(TxConsumer); ok {
 		tx, err := r.db.Tx(ctx)
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		if err := tc.HandleTx(ctx, tx, evs); err != nil {
 			_ = tx.Rollback()
-			return 0, err
+			return 0, false, err
 		}
 		if err := advance(ctx, tx.Client(), c.Name(), pos, last); err != nil {
 			_ = tx.Rollback()
-			return 0, err
+			return 0, false, err
 		}
-		return len(evs), tx.Commit()
+		return len(evs), cached, tx.Commit()
 	}
 	if err := c.Handle(ctx, evs); err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	return len(evs), advance(ctx, r.db, c.Name(), pos, last)
+	return len(evs), cached, advance(ctx, r.db, c.Name(), pos, last)
 }
 
 // Position returns how far consumer name has got (0 before its first event).
@@ -342,15 +346,21 @@ type gapCheck struct {
 
 // readAfter reads the next batch after pos: on SQLite all of it; on
 // PostgreSQL only as far as no gap may still fill in.
-func (r *Relay) readAfter(ctx context.Context, pos int64, g *gaps) ([]*ent.Event, error) {
+func (r *Relay) readAfter(ctx context.Context, pos int64, g *gaps) (rows []*ent.Event, cached bool, err error) {
 	// Another consumer read these already: an unbroken run of committed
 	// ids right after pos is what the database would answer first.
 	if rows := r.cache.after(pos, r.opts.Batch); len(rows) > 0 {
 		if g.wait != nil && g.wait.upTo <= rows[len(rows)-1].ID {
 			g.wait = nil // the gap filled in
 		}
-		return rows, nil
+		return rows, true, nil
 	}
+	rows, err = r.readOutbox(ctx, pos, g)
+	return rows, false, err
+}
+
+// readOutbox is readAfter from the database.
+func (r *Relay) readOutbox(ctx context.Context, pos int64, g *gaps) ([]*ent.Event, error) {
 	for range 2 { // a re-read once a gap check has just completed
 		rows, err := r.db.Event.Query().Where(entevent.IDGT(pos)).Order(ent.Asc(entevent.FieldID)).Limit(r.opts.Batch).All(ctx)
 		if err != nil {
