@@ -207,7 +207,13 @@ func (s *Service) CreatePost(ctx context.Context, a authz.Actor, topicID int, in
 // checks the actor may see it: Topic without the tags and the reader's
 // state, which a write does not need.
 func (s *Service) topicForWrite(ctx context.Context, a authz.Actor, id int) (*ent.Topic, error) {
-	t, err := s.db.Topic.Query().Where(topic.ID(id)).Only(ctx)
+	return s.readableTopic(ctx, a, s.db.Topic.Query().Where(topic.ID(id)))
+}
+
+// readableTopic runs q for one topic, attaches its forum (forumOf) and
+// answers not found unless the actor may see it.
+func (s *Service) readableTopic(ctx context.Context, a authz.Actor, q *ent.TopicQuery) (*ent.Topic, error) {
+	t, err := q.Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, notFound("topic")
 	}

@@ -169,18 +169,9 @@ func ensureTags(ctx context.Context, tx *ent.Tx, names []string) ([]int, error) 
 
 // Topic returns a topic the actor may read; view counts it as a view.
 func (s *Service) Topic(ctx context.Context, a authz.Actor, id int, view bool) (*TopicView, error) {
-	t, err := s.db.Topic.Query().Where(topic.ID(id)).WithTags().Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, notFound("topic")
-	}
+	t, err := s.readableTopic(ctx, a, s.db.Topic.Query().Where(topic.ID(id)).WithTags())
 	if err != nil {
-		return nil, apperr.Internal("get topic", err)
-	}
-	if t.Edges.Forum, err = s.forumOf(ctx, t.ForumID); err != nil {
-		return nil, apperr.Internal("get topic", err)
-	}
-	if !authz.CanReadForum(a, t.Edges.Forum) || !authz.CanSeeTopic(a, t) {
-		return nil, notFound("topic")
+		return nil, err
 	}
 	if view {
 		s.views.add(t.ID)
