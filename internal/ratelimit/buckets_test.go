@@ -6,33 +6,9 @@ import (
 	"time"
 )
 
-// fixed is a Buckets at one rate: the Limiter contract then holds for
-// Buckets as much as for the fixed-rate limiters.
-type fixed struct {
-	b Buckets
-	r Rate
-}
-
-func (f fixed) Allow(ctx context.Context, key string) (bool, time.Duration, error) {
-	return f.b.Take(ctx, key, f.r)
-}
-
-func rateOf(perMinute, burst int) Rate {
-	return Rate{Interval: time.Minute / time.Duration(perMinute), Burst: burst}
-}
-
-func TestContractMemoryBuckets(t *testing.T) {
-	runContract(t, backend{new: func(_ *testing.T, _ int, _ string, perMinute, burst int, now func() time.Time) Limiter {
-		return fixed{NewMemoryBuckets(now), rateOf(perMinute, burst)}
-	}})
-}
-
-func TestContractRedisBuckets(t *testing.T) {
-	rb := redisBackend(t)
-	runContract(t, backend{shared: true, new: func(t *testing.T, node int, name string, perMinute, burst int, now func() time.Time) Limiter {
-		return fixed{NewRedisBuckets(rb.client(node), rb.prefix+t.Name()+":", name, now), rateOf(perMinute, burst)}
-	}})
-}
+// Memory and Redis are Buckets at one rate, so the Limiter contract
+// (TestContractMemory, TestContractRedis) covers both implementations of
+// Buckets; the tests here cover what a rate per call adds.
 
 // The rate is the caller's on every call: a member promoted to a higher
 // limit gets it at once, and a lowered limit applies to what was spent.

@@ -2,9 +2,6 @@ package ratelimit
 
 import (
 	"context"
-	"fmt"
-	"math"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -41,17 +38,12 @@ return {1, 0}
 `)
 
 // Redis is a token-bucket limiter whose buckets live in Redis, so every node
-// sharing the Redis shares one budget per key. It allows exactly what Memory
-// allows: perMinute events a minute with bursts of burst, and the same retry
-// delay when it refuses.
+// sharing the Redis shares one budget per key: a RedisBuckets at one rate.
+// It allows exactly what Memory allows: perMinute events a minute with
+// bursts of burst, and the same retry delay when it refuses.
 type Redis struct {
-	rdb      redis.Scripter
-	prefix   string // <redis prefix>rl:<name>:
-	interval int64  // microseconds per token
-	burst    int
-	now      func() time.Time // nil: the Redis server's clock
-	timeout  time.Duration
-	failures atomic.Int64
+	b *RedisBuckets
+	r Rate
 }
 
 // DefaultTimeout bounds one Allow call on Redis, so a slow Redis delays a
@@ -65,38 +57,14 @@ const DefaultTimeout = 500 * time.Millisecond
 // server's clock, which is what nodes with skewed clocks need; tests inject
 // one.
 func NewRedis(rdb redis.Scripter, prefix, name string, perMinute, burst int, now func() time.Time) *Redis {
-	return &Redis{
-		rdb:      rdb,
-		prefix:   prefix + "rl:" + name + ":",
-		interval: int64(math.Round(float64(time.Minute/time.Microsecond) / float64(perMinute))),
-		burst:    burst,
-		now:      now,
-		timeout:  DefaultTimeout,
-	}
+	return &Redis{b: NewRedisBuckets(rdb, prefix, name, now), r: fixedRate(perMinute, burst)}
 }
 
 // Allow implements Limiter. When Redis cannot answer it returns the error
 // and counts a failure; callers decide to fail open (see Failures).
 func (l *Redis) Allow(ctx context.Context, key string) (bool, time.Duration, error) {
-	now := int64(-1)
-	if l.now != nil {
-		now = l.now().UnixMicro()
-	}
-	ctx, cancel := context.WithTimeout(ctx, l.timeout)
-	defer cancel()
-	res, err := gcra.Run(ctx, l.rdb, []string{l.prefix + key}, l.interval, l.burst, now).Int64Slice()
-	if err != nil || len(res) != 2 {
-		l.failures.Add(1)
-		if err == nil {
-			err = fmt.Errorf("unexpected reply %v", res)
-		}
-		return false, 0, fmt.Errorf("ratelimit: redis allow: %w", err)
-	}
-	if res[0] == 1 {
-		return true, 0, nil
-	}
-	return false, time.Duration(res[1]) * time.Microsecond, nil
+	return l.b.Take(ctx, key, l.r)
 }
 
 // Failures counts the Allow calls Redis could not answer (for metrics).
-func (l *Redis) Failures() int64 { return l.failures.Load() }
+func (l *Redis) Failures() int64 { return l.b.Failures() }
