@@ -45,6 +45,12 @@ type RelayOptions struct {
 	Batch        int           // events per Handle call; default 200
 	PollInterval time.Duration // how often to look for events written by other nodes; default 500ms
 	MaxBackoff   time.Duration // longest wait between retries of a failing batch; default 30s
+	// Checkpoint is how often, at most, the relay writes the cursor of a
+	// plain Consumer (not a TxConsumer) while events keep coming; it
+	// writes it at once when the stream pauses and when the relay stops.
+	// Such a consumer is at-least-once anyway, so a crash repeats at most
+	// this much to it. Default 1s.
+	Checkpoint time.Duration
 	// SQL, when set on PostgreSQL, is used to take a session advisory lock
 	// per consumer so that among several nodes one runs each consumer.
 	SQL *sql.DB
@@ -77,6 +83,9 @@ func NewRelay(db *ent.Client, log *slog.Logger, opts RelayOptions, consumers ...
 	}
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = 30 * time.Second
+	}
+	if opts.Checkpoint <= 0 {
+		opts.Checkpoint = time.Second
 	}
 	return &Relay{db: db, log: log, opts: opts, consumers: consumers, cache: newEventCache(max(4*opts.Batch, 1024))}
 }
@@ -186,15 +195,26 @@ func (r *Relay) lead(ctx context.Context, name string) (lease, error) {
 }
 
 func (r *Relay) deliverLoop(ctx context.Context, c Consumer, wake chan struct{}, l lease, log *slog.Logger, g *gaps) {
+	cur := &cursor{}
+	defer r.checkpointOnStop(c, cur, log)
 	backoff := time.Duration(0)
 	for ctx.Err() == nil {
-		if err := l.held(ctx); err != nil {
-			if ctx.Err() == nil {
-				log.Warn("lost the consumer lock; stepping down", "err", err)
+		// The lease is checked at most once per poll interval, not per
+		// batch (a round trip per batch, hundreds a second for a busy
+		// consumer without linger): a node that lost it stops within
+		// that time, and a TxConsumer's batch meanwhile is refused by
+		// the cursor's compare-and-set (advance).
+		if time.Since(cur.leaseAt) >= r.opts.PollInterval {
+			if err := l.held(ctx); err != nil {
+				if ctx.Err() == nil {
+					log.Warn("lost the consumer lock; stepping down", "err", err)
+				}
+				cur.known = false // another node may run it now: write nothing more
+				return
 			}
-			return
+			cur.leaseAt = time.Now()
 		}
-		n, more, err := r.deliverBatch(ctx, c, g)
+		n, more, err := r.deliverBatch(ctx, c, g, cur)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			backoff = min(max(backoff*2, 100*time.Millisecond), r.opts.MaxBackoff)
@@ -213,10 +233,18 @@ func (r *Relay) deliverLoop(ctx context.Context, c Consumer, wake chan struct{},
 			}
 		default:
 			backoff = 0
+			idle := false
 			select {
 			case <-ctx.Done():
 			case <-wake:
 			case <-time.After(r.opts.PollInterval):
+				idle = true
+			}
+			if idle && cur.dirty() {
+				// The stream paused: write the cursor now.
+				if err := r.checkpoint(ctx, c, cur); err != nil && ctx.Err() == nil {
+					log.Error("writing the cursor failed; will retry", "err", err)
+				}
 			}
 			if lg, ok := c.(Lingerer); ok {
 				sleep(ctx, lg.Linger())
@@ -225,18 +253,59 @@ func (r *Relay) deliverLoop(ctx context.Context, c Consumer, wake chan struct{},
 	}
 }
 
-// deliverBatch hands the next batch after the consumer's cursor to it and
-// advances the cursor. It returns how many events it delivered, and more
-// when the batch came from the cache: the cache may end before the outbox
-// does (an event committed after another consumer read), and the wake for
-// that event may have been spent on this batch, so the loop must look in
-// the database before it waits.
-func (r *Relay) deliverBatch(ctx context.Context, c Consumer, g *gaps) (n int, more bool, err error) {
-	pos, err := Position(ctx, r.db, c.Name())
-	if err != nil {
-		return 0, false, err
+// cursor is what a consumer's relay loop knows of its position: read once
+// from the database, then kept in memory, since this node alone runs the
+// consumer while it holds the lease (advance checks that on every write).
+type cursor struct {
+	known   bool
+	pos     int64     // delivered up to here
+	saved   int64     // the position stored in the database
+	savedAt time.Time // when saved was written
+	leaseAt time.Time // when the lease was last found held
+}
+
+func (c *cursor) dirty() bool { return c.known && c.pos != c.saved }
+
+// checkpoint writes a plain consumer's position.
+func (r *Relay) checkpoint(ctx context.Context, c Consumer, cur *cursor) error {
+	if err := advance(ctx, r.db, c.Name(), cur.saved, cur.pos); err != nil {
+		cur.known = false // read it again before going on
+		return err
 	}
-	rows, cached, err := r.readAfter(ctx, pos, g)
+	cur.saved, cur.savedAt = cur.pos, time.Now()
+	return nil
+}
+
+// checkpointOnStop writes what a stopping relay delivered but has not
+// stored, so a restart repeats nothing.
+func (r *Relay) checkpointOnStop(c Consumer, cur *cursor, log *slog.Logger) {
+	if !cur.dirty() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := r.checkpoint(ctx, c, cur); err != nil {
+		log.Warn("could not write the cursor on stop; the next run repeats some events", "err", err)
+	}
+}
+
+// deliverBatch hands the next batch after the consumer's cursor to it and
+// advances the cursor: in the batch's own transaction for a TxConsumer; in
+// memory for a plain Consumer, written at most every Checkpoint. It
+// returns how many events it delivered, and more when the batch came from
+// the cache: the cache may end before the outbox does (an event committed
+// after another consumer read), and the wake for that event may have been
+// spent on this batch, so the loop must look in the database before it
+// waits.
+func (r *Relay) deliverBatch(ctx context.Context, c Consumer, g *gaps, cur *cursor) (n int, more bool, err error) {
+	if !cur.known {
+		pos, err := Position(ctx, r.db, c.Name())
+		if err != nil {
+			return 0, false, err
+		}
+		*cur = cursor{known: true, pos: pos, saved: pos, savedAt: time.Now(), leaseAt: cur.leaseAt}
+	}
+	rows, cached, err := r.readAfter(ctx, cur.pos, g)
 	if err != nil {
 		return 0, false, err
 	}
@@ -257,16 +326,26 @@ func (r *Relay) deliverBatch(ctx context.Context, c Consumer, g *gaps) (n int, m
 			_ = tx.Rollback()
 			return 0, false, err
 		}
-		if err := advance(ctx, tx.Client(), c.Name(), pos, last); err != nil {
+		if err := advance(ctx, tx.Client(), c.Name(), cur.saved, last); err != nil {
 			_ = tx.Rollback()
+			cur.known = false // read it again before the retry
 			return 0, false, err
 		}
-		return len(evs), cached, tx.Commit()
+		if err := tx.Commit(); err != nil {
+			cur.known = false // the commit may or may not have happened
+			return 0, false, err
+		}
+		cur.pos, cur.saved, cur.savedAt = last, last, time.Now()
+		return len(evs), cached, nil
 	}
 	if err := c.Handle(ctx, evs); err != nil {
 		return 0, false, err
 	}
-	return len(evs), cached, advance(ctx, r.db, c.Name(), pos, last)
+	cur.pos = last
+	if time.Since(cur.savedAt) >= r.opts.Checkpoint {
+		return len(evs), cached, r.checkpoint(ctx, c, cur)
+	}
+	return len(evs), cached, nil
 }
 
 // Position returns how far consumer name has got (0 before its first event).

@@ -346,3 +346,43 @@ func TestRelayOverlappingRelaysApplyBatchesOnce(t *testing.T) {
 		}
 	})
 }
+
+// A plain Consumer's cursor is written when the stream pauses and when the
+// relay stops, not after every batch (a write per batch was most of a busy
+// consumer's cost): while events keep coming it lags by at most
+// Checkpoint, which only repeats events after a crash. A TxConsumer's
+// cursor moves with every batch, in the batch's transaction.
+func TestRelayCheckpointsPlainConsumers(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		recordTx(t, db, numbered(event.PostCreated, 1, 3)...)
+		first := allIDs(t, db)
+
+		// No pause is ever seen (an hour between polls) and no
+		// checkpoint falls due: only stopping writes the cursor.
+		plain, tx := &plainConsumer{name: "lazy"}, newTxConsumer("eager")
+		stop := startRelay(t, event.NewRelay(db.Client, testLogger(t),
+			event.RelayOptions{Batch: 2, PollInterval: time.Hour, Checkpoint: time.Hour}, plain, tx))
+		waitFor(t, "delivery", func() bool { return plain.log.len() == len(first) && tx.log.len() == len(first) })
+		if pos := position(t, db, "eager"); pos != first[len(first)-1] {
+			t.Errorf("TxConsumer's cursor = %d, want %d: it moves with each batch", pos, first[len(first)-1])
+		}
+		if pos := position(t, db, "lazy"); pos != 0 {
+			t.Errorf("plain consumer's cursor = %d right after delivery, want 0 (written on a pause or at stop)", pos)
+		}
+		stop()
+		if pos := position(t, db, "lazy"); pos != first[len(first)-1] {
+			t.Fatalf("plain consumer's cursor after stop = %d, want %d", pos, first[len(first)-1])
+		}
+
+		// A new relay resumes there, and writes the cursor once events
+		// stop coming for a poll interval.
+		recordTx(t, db, numbered(event.PostCreated, 10, 4)...)
+		all := allIDs(t, db)
+		again := &plainConsumer{name: "lazy"}
+		startRelay(t, event.NewRelay(db.Client, testLogger(t),
+			event.RelayOptions{Batch: 2, PollInterval: 5 * time.Millisecond, Checkpoint: time.Hour}, again))
+		last := all[len(all)-1]
+		waitFor(t, "the cursor to be written after the pause", func() bool { return position(t, db, "lazy") == last })
+		checkExactlyOnce(t, again.log.ids(), all[len(first):])
+	})
+}

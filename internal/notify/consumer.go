@@ -55,12 +55,13 @@ type batch struct {
 	muters     map[int]map[int]bool             // muted user -> users who muted them
 	creates    []*ent.NotificationCreate
 	eventIDs   []int64
+	recipients map[int]bool
 }
 
 // HandleTx implements event.TxConsumer.
 func (c Consumer) HandleTx(ctx context.Context, tx *ent.Tx, evs []event.Event) error {
 	b := &batch{tx: tx, topicUsers: map[int][]*ent.TopicUser{}, forumSubs: map[int][]*ent.ForumSubscription{},
-		forums: map[int]*ent.Forum{}, active: map[int]bool{}, muters: map[int]map[int]bool{}}
+		forums: map[int]*ent.Forum{}, active: map[int]bool{}, muters: map[int]map[int]bool{}, recipients: map[int]bool{}}
 	for _, e := range evs {
 		if err := c.handle(ctx, b, e); err != nil {
 			return fmt.Errorf("notify %s #%d: %w", e.Type, e.ID, err)
@@ -74,7 +75,16 @@ func (c Consumer) HandleTx(ctx context.Context, tx *ent.Tx, evs []event.Event) e
 		OnConflictColumns(notification.FieldUserID, notification.FieldEventID).Ignore().Exec(ctx); err != nil {
 		return fmt.Errorf("notify: insert: %w", err)
 	}
-	made, err := tx.Notification.Query().Where(notification.EventIDIn(b.eventIDs...)).Order(ent.Asc(notification.FieldID)).All(ctx)
+	// Read back by (user_id, event_id), the unique index: by event_id
+	// alone no index serves, and PostgreSQL scanned every notification
+	// ever made, once per batch.
+	users := make([]int, 0, len(b.recipients))
+	for uid := range b.recipients {
+		users = append(users, uid)
+	}
+	slices.Sort(users)
+	made, err := tx.Notification.Query().Where(notification.UserIDIn(users...), notification.EventIDIn(b.eventIDs...)).
+		Order(ent.Asc(notification.FieldID)).All(ctx)
 	if err != nil {
 		return fmt.Errorf("notify: read back: %w", err)
 	}
@@ -221,6 +231,7 @@ func (c Consumer) handle(ctx context.Context, b *batch, e event.Event) error {
 			continue
 		}
 		added = true
+		b.recipients[uid] = true
 		b.creates = append(b.creates, b.tx.Notification.Create().SetUserID(uid).SetKind(want[uid]).
 			SetNillableActorID(nz(e.ActorID)).SetNillableTopicID(nz(e.TopicID)).SetNillablePostID(nz(e.PostID)).
 			SetEventID(e.ID).SetData(data).SetCreatedAt(e.CreatedAt))
