@@ -32951,6 +32951,8 @@ type UserMutation struct {
 	external_id             *string
 	crm_attributes          *map[string]interface{}
 	graph_opt_out           *bool
+	unread_notifications    *int
+	addunread_notifications *int
 	clearedFields           map[string]struct{}
 	tokens                  map[int]struct{}
 	removedtokens           map[int]struct{}
@@ -33860,6 +33862,62 @@ func (m *UserMutation) ResetGraphOptOut() {
 	m.graph_opt_out = nil
 }
 
+// SetUnreadNotifications sets the "unread_notifications" field.
+func (m *UserMutation) SetUnreadNotifications(i int) {
+	m.unread_notifications = &i
+	m.addunread_notifications = nil
+}
+
+// UnreadNotifications returns the value of the "unread_notifications" field in the mutation.
+func (m *UserMutation) UnreadNotifications() (r int, exists bool) {
+	v := m.unread_notifications
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnreadNotifications returns the old "unread_notifications" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldUnreadNotifications(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnreadNotifications is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnreadNotifications requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnreadNotifications: %w", err)
+	}
+	return oldValue.UnreadNotifications, nil
+}
+
+// AddUnreadNotifications adds i to the "unread_notifications" field.
+func (m *UserMutation) AddUnreadNotifications(i int) {
+	if m.addunread_notifications != nil {
+		*m.addunread_notifications += i
+	} else {
+		m.addunread_notifications = &i
+	}
+}
+
+// AddedUnreadNotifications returns the value that was added to the "unread_notifications" field in this mutation.
+func (m *UserMutation) AddedUnreadNotifications() (r int, exists bool) {
+	v := m.addunread_notifications
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUnreadNotifications resets all changes to the "unread_notifications" field.
+func (m *UserMutation) ResetUnreadNotifications() {
+	m.unread_notifications = nil
+	m.addunread_notifications = nil
+}
+
 // AddTokenIDs adds the "tokens" edge to the AuthToken entity by ids.
 func (m *UserMutation) AddTokenIDs(ids ...int) {
 	if m.tokens == nil {
@@ -34002,7 +34060,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 20)
+	fields := make([]string, 0, 21)
 	if m.created_at != nil {
 		fields = append(fields, user.FieldCreatedAt)
 	}
@@ -34063,6 +34121,9 @@ func (m *UserMutation) Fields() []string {
 	if m.graph_opt_out != nil {
 		fields = append(fields, user.FieldGraphOptOut)
 	}
+	if m.unread_notifications != nil {
+		fields = append(fields, user.FieldUnreadNotifications)
+	}
 	return fields
 }
 
@@ -34111,6 +34172,8 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.CrmAttributes()
 	case user.FieldGraphOptOut:
 		return m.GraphOptOut()
+	case user.FieldUnreadNotifications:
+		return m.UnreadNotifications()
 	}
 	return nil, false
 }
@@ -34160,6 +34223,8 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldCrmAttributes(ctx)
 	case user.FieldGraphOptOut:
 		return m.OldGraphOptOut(ctx)
+	case user.FieldUnreadNotifications:
+		return m.OldUnreadNotifications(ctx)
 	}
 	return nil, fmt.Errorf("unknown User field %s", name)
 }
@@ -34309,6 +34374,13 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetGraphOptOut(v)
 		return nil
+	case user.FieldUnreadNotifications:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnreadNotifications(v)
+		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)
 }
@@ -34323,6 +34395,9 @@ func (m *UserMutation) AddedFields() []string {
 	if m.adddays_visited != nil {
 		fields = append(fields, user.FieldDaysVisited)
 	}
+	if m.addunread_notifications != nil {
+		fields = append(fields, user.FieldUnreadNotifications)
+	}
 	return fields
 }
 
@@ -34335,6 +34410,8 @@ func (m *UserMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedTrustLevel()
 	case user.FieldDaysVisited:
 		return m.AddedDaysVisited()
+	case user.FieldUnreadNotifications:
+		return m.AddedUnreadNotifications()
 	}
 	return nil, false
 }
@@ -34357,6 +34434,13 @@ func (m *UserMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddDaysVisited(v)
+		return nil
+	case user.FieldUnreadNotifications:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUnreadNotifications(v)
 		return nil
 	}
 	return fmt.Errorf("unknown User numeric field %s", name)
@@ -34465,6 +34549,9 @@ func (m *UserMutation) ResetField(name string) error {
 		return nil
 	case user.FieldGraphOptOut:
 		m.ResetGraphOptOut()
+		return nil
+	case user.FieldUnreadNotifications:
+		m.ResetUnreadNotifications()
 		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)

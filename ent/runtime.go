@@ -1107,6 +1107,10 @@ func init() {
 	userDescGraphOptOut := userFields[17].Descriptor()
 	// user.DefaultGraphOptOut holds the default value on creation for the graph_opt_out field.
 	user.DefaultGraphOptOut = userDescGraphOptOut.Default.(bool)
+	// userDescUnreadNotifications is the schema descriptor for unread_notifications field.
+	userDescUnreadNotifications := userFields[18].Descriptor()
+	// user.DefaultUnreadNotifications holds the default value on creation for the unread_notifications field.
+	user.DefaultUnreadNotifications = userDescUnreadNotifications.Default.(int)
 	userfollowFields := schema.UserFollow{}.Fields()
 	_ = userfollowFields
 	// userfollowDescCreatedAt is the schema descriptor for created_at field.

@@ -58,6 +58,8 @@ type User struct {
 	CrmAttributes map[string]interface{} `json:"crm_attributes,omitempty"`
 	// GraphOptOut holds the value of the "graph_opt_out" field.
 	GraphOptOut bool `json:"graph_opt_out,omitempty"`
+	// UnreadNotifications holds the value of the "unread_notifications" field.
+	UnreadNotifications int `json:"unread_notifications,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the UserQuery when eager-loading is set.
 	Edges        UserEdges `json:"edges"`
@@ -102,7 +104,7 @@ func (*User) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case user.FieldTrustLevelLocked, user.FieldGraphOptOut:
 			values[i] = new(sql.NullBool)
-		case user.FieldID, user.FieldTrustLevel, user.FieldDaysVisited:
+		case user.FieldID, user.FieldTrustLevel, user.FieldDaysVisited, user.FieldUnreadNotifications:
 			values[i] = new(sql.NullInt64)
 		case user.FieldUsername, user.FieldUsernameKey, user.FieldEmail, user.FieldEmailKey, user.FieldDisplayName, user.FieldBio, user.FieldAvatarURL, user.FieldLocale, user.FieldRole, user.FieldStatus, user.FieldPasswordHash, user.FieldExternalID:
 			values[i] = new(sql.NullString)
@@ -253,6 +255,12 @@ func (_m *User) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.GraphOptOut = value.Bool
 			}
+		case user.FieldUnreadNotifications:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field unread_notifications", values[i])
+			} else if value.Valid {
+				_m.UnreadNotifications = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -361,6 +369,9 @@ func (_m *User) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("graph_opt_out=")
 	builder.WriteString(fmt.Sprintf("%v", _m.GraphOptOut))
+	builder.WriteString(", ")
+	builder.WriteString("unread_notifications=")
+	builder.WriteString(fmt.Sprintf("%v", _m.UnreadNotifications))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -256,6 +256,20 @@ func (_c *UserCreate) SetNillableGraphOptOut(v *bool) *UserCreate {
 	return _c
 }
 
+// SetUnreadNotifications sets the "unread_notifications" field.
+func (_c *UserCreate) SetUnreadNotifications(v int) *UserCreate {
+	_c.mutation.SetUnreadNotifications(v)
+	return _c
+}
+
+// SetNillableUnreadNotifications sets the "unread_notifications" field if the given value is not nil.
+func (_c *UserCreate) SetNillableUnreadNotifications(v *int) *UserCreate {
+	if v != nil {
+		_c.SetUnreadNotifications(*v)
+	}
+	return _c
+}
+
 // AddTokenIDs adds the "tokens" edge to the AuthToken entity by IDs.
 func (_c *UserCreate) AddTokenIDs(ids ...int) *UserCreate {
 	_c.mutation.AddTokenIDs(ids...)
@@ -369,6 +383,10 @@ func (_c *UserCreate) defaults() {
 		v := user.DefaultGraphOptOut
 		_c.mutation.SetGraphOptOut(v)
 	}
+	if _, ok := _c.mutation.UnreadNotifications(); !ok {
+		v := user.DefaultUnreadNotifications
+		_c.mutation.SetUnreadNotifications(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -479,6 +497,9 @@ func (_c *UserCreate) check() error {
 	if _, ok := _c.mutation.GraphOptOut(); !ok {
 		return &ValidationError{Name: "graph_opt_out", err: errors.New(`ent: missing required field "User.graph_opt_out"`)}
 	}
+	if _, ok := _c.mutation.UnreadNotifications(); !ok {
+		return &ValidationError{Name: "unread_notifications", err: errors.New(`ent: missing required field "User.unread_notifications"`)}
+	}
 	return nil
 }
 
@@ -585,6 +606,10 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.GraphOptOut(); ok {
 		_spec.SetField(user.FieldGraphOptOut, field.TypeBool, value)
 		_node.GraphOptOut = value
+	}
+	if value, ok := _c.mutation.UnreadNotifications(); ok {
+		_spec.SetField(user.FieldUnreadNotifications, field.TypeInt, value)
+		_node.UnreadNotifications = value
 	}
 	if nodes := _c.mutation.TokensIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -925,6 +950,24 @@ func (u *UserUpsert) SetGraphOptOut(v bool) *UserUpsert {
 // UpdateGraphOptOut sets the "graph_opt_out" field to the value that was provided on create.
 func (u *UserUpsert) UpdateGraphOptOut() *UserUpsert {
 	u.SetExcluded(user.FieldGraphOptOut)
+	return u
+}
+
+// SetUnreadNotifications sets the "unread_notifications" field.
+func (u *UserUpsert) SetUnreadNotifications(v int) *UserUpsert {
+	u.Set(user.FieldUnreadNotifications, v)
+	return u
+}
+
+// UpdateUnreadNotifications sets the "unread_notifications" field to the value that was provided on create.
+func (u *UserUpsert) UpdateUnreadNotifications() *UserUpsert {
+	u.SetExcluded(user.FieldUnreadNotifications)
+	return u
+}
+
+// AddUnreadNotifications adds v to the "unread_notifications" field.
+func (u *UserUpsert) AddUnreadNotifications(v int) *UserUpsert {
+	u.Add(user.FieldUnreadNotifications, v)
 	return u
 }
 
@@ -1271,6 +1314,27 @@ func (u *UserUpsertOne) SetGraphOptOut(v bool) *UserUpsertOne {
 func (u *UserUpsertOne) UpdateGraphOptOut() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateGraphOptOut()
+	})
+}
+
+// SetUnreadNotifications sets the "unread_notifications" field.
+func (u *UserUpsertOne) SetUnreadNotifications(v int) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetUnreadNotifications(v)
+	})
+}
+
+// AddUnreadNotifications adds v to the "unread_notifications" field.
+func (u *UserUpsertOne) AddUnreadNotifications(v int) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.AddUnreadNotifications(v)
+	})
+}
+
+// UpdateUnreadNotifications sets the "unread_notifications" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateUnreadNotifications() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateUnreadNotifications()
 	})
 }
 
@@ -1783,6 +1847,27 @@ func (u *UserUpsertBulk) SetGraphOptOut(v bool) *UserUpsertBulk {
 func (u *UserUpsertBulk) UpdateGraphOptOut() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateGraphOptOut()
+	})
+}
+
+// SetUnreadNotifications sets the "unread_notifications" field.
+func (u *UserUpsertBulk) SetUnreadNotifications(v int) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetUnreadNotifications(v)
+	})
+}
+
+// AddUnreadNotifications adds v to the "unread_notifications" field.
+func (u *UserUpsertBulk) AddUnreadNotifications(v int) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.AddUnreadNotifications(v)
+	})
+}
+
+// UpdateUnreadNotifications sets the "unread_notifications" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateUnreadNotifications() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateUnreadNotifications()
 	})
 }
 

@@ -313,6 +313,27 @@ func (_u *UserUpdate) SetNillableGraphOptOut(v *bool) *UserUpdate {
 	return _u
 }
 
+// SetUnreadNotifications sets the "unread_notifications" field.
+func (_u *UserUpdate) SetUnreadNotifications(v int) *UserUpdate {
+	_u.mutation.ResetUnreadNotifications()
+	_u.mutation.SetUnreadNotifications(v)
+	return _u
+}
+
+// SetNillableUnreadNotifications sets the "unread_notifications" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableUnreadNotifications(v *int) *UserUpdate {
+	if v != nil {
+		_u.SetUnreadNotifications(*v)
+	}
+	return _u
+}
+
+// AddUnreadNotifications adds value to the "unread_notifications" field.
+func (_u *UserUpdate) AddUnreadNotifications(v int) *UserUpdate {
+	_u.mutation.AddUnreadNotifications(v)
+	return _u
+}
+
 // AddTokenIDs adds the "tokens" edge to the AuthToken entity by IDs.
 func (_u *UserUpdate) AddTokenIDs(ids ...int) *UserUpdate {
 	_u.mutation.AddTokenIDs(ids...)
@@ -575,6 +596,12 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.GraphOptOut(); ok {
 		_spec.SetField(user.FieldGraphOptOut, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.UnreadNotifications(); ok {
+		_spec.SetField(user.FieldUnreadNotifications, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedUnreadNotifications(); ok {
+		_spec.AddField(user.FieldUnreadNotifications, field.TypeInt, value)
 	}
 	if _u.mutation.TokensCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -970,6 +997,27 @@ func (_u *UserUpdateOne) SetNillableGraphOptOut(v *bool) *UserUpdateOne {
 	return _u
 }
 
+// SetUnreadNotifications sets the "unread_notifications" field.
+func (_u *UserUpdateOne) SetUnreadNotifications(v int) *UserUpdateOne {
+	_u.mutation.ResetUnreadNotifications()
+	_u.mutation.SetUnreadNotifications(v)
+	return _u
+}
+
+// SetNillableUnreadNotifications sets the "unread_notifications" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableUnreadNotifications(v *int) *UserUpdateOne {
+	if v != nil {
+		_u.SetUnreadNotifications(*v)
+	}
+	return _u
+}
+
+// AddUnreadNotifications adds value to the "unread_notifications" field.
+func (_u *UserUpdateOne) AddUnreadNotifications(v int) *UserUpdateOne {
+	_u.mutation.AddUnreadNotifications(v)
+	return _u
+}
+
 // AddTokenIDs adds the "tokens" edge to the AuthToken entity by IDs.
 func (_u *UserUpdateOne) AddTokenIDs(ids ...int) *UserUpdateOne {
 	_u.mutation.AddTokenIDs(ids...)
@@ -1262,6 +1310,12 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if value, ok := _u.mutation.GraphOptOut(); ok {
 		_spec.SetField(user.FieldGraphOptOut, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.UnreadNotifications(); ok {
+		_spec.SetField(user.FieldUnreadNotifications, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedUnreadNotifications(); ok {
+		_spec.AddField(user.FieldUnreadNotifications, field.TypeInt, value)
 	}
 	if _u.mutation.TokensCleared() {
 		edge := &sqlgraph.EdgeSpec{

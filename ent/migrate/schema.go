@@ -1202,6 +1202,7 @@ var (
 		{Name: "external_id", Type: field.TypeString, Unique: true, Nullable: true, Size: 1020},
 		{Name: "crm_attributes", Type: field.TypeJSON, Nullable: true},
 		{Name: "graph_opt_out", Type: field.TypeBool, Default: false},
+		{Name: "unread_notifications", Type: field.TypeInt, Default: 0},
 	}
 	// UsersTable holds the schema information for the "users" table.
 	UsersTable = &schema.Table{

@@ -48,6 +48,12 @@ func (User) Fields() []ent.Field {
 		field.JSON("crm_attributes", map[string]any{}).Optional(),
 		// graph_opt_out keeps the user out of everyone else's graph results and exports.
 		field.Bool("graph_opt_out").Default(false),
+		// unread_notifications counts the user's notifications with no
+		// read_at. The notification consumer adds what it inserts and
+		// marking read subtracts what it marks, each in the same
+		// transaction, so the badge costs one row read instead of a count
+		// over every unread notification.
+		field.Int("unread_notifications").Default(0),
 	}
 }
 

@@ -55,6 +55,8 @@ const (
 	FieldCrmAttributes = "crm_attributes"
 	// FieldGraphOptOut holds the string denoting the graph_opt_out field in the database.
 	FieldGraphOptOut = "graph_opt_out"
+	// FieldUnreadNotifications holds the string denoting the unread_notifications field in the database.
+	FieldUnreadNotifications = "unread_notifications"
 	// EdgeTokens holds the string denoting the tokens edge name in mutations.
 	EdgeTokens = "tokens"
 	// EdgeModeratedForums holds the string denoting the moderated_forums edge name in mutations.
@@ -98,6 +100,7 @@ var Columns = []string{
 	FieldExternalID,
 	FieldCrmAttributes,
 	FieldGraphOptOut,
+	FieldUnreadNotifications,
 }
 
 var (
@@ -157,6 +160,8 @@ var (
 	ExternalIDValidator func(string) error
 	// DefaultGraphOptOut holds the default value on creation for the "graph_opt_out" field.
 	DefaultGraphOptOut bool
+	// DefaultUnreadNotifications holds the default value on creation for the "unread_notifications" field.
+	DefaultUnreadNotifications int
 )
 
 // Role defines the type for the "role" enum field.
@@ -315,6 +320,11 @@ func ByExternalID(opts ...sql.OrderTermOption) OrderOption {
 // ByGraphOptOut orders the results by the graph_opt_out field.
 func ByGraphOptOut(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldGraphOptOut, opts...).ToFunc()
+}
+
+// ByUnreadNotifications orders the results by the unread_notifications field.
+func ByUnreadNotifications(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldUnreadNotifications, opts...).ToFunc()
 }
 
 // ByTokensCount orders the results by tokens count.

@@ -140,6 +140,11 @@ func GraphOptOut(v bool) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldGraphOptOut, v))
 }
 
+// UnreadNotifications applies equality check predicate on the "unread_notifications" field. It's identical to UnreadNotificationsEQ.
+func UnreadNotifications(v int) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldUnreadNotifications, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldCreatedAt, v))
@@ -1078,6 +1083,46 @@ func GraphOptOutEQ(v bool) predicate.User {
 // GraphOptOutNEQ applies the NEQ predicate on the "graph_opt_out" field.
 func GraphOptOutNEQ(v bool) predicate.User {
 	return predicate.User(sql.FieldNEQ(FieldGraphOptOut, v))
+}
+
+// UnreadNotificationsEQ applies the EQ predicate on the "unread_notifications" field.
+func UnreadNotificationsEQ(v int) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldUnreadNotifications, v))
+}
+
+// UnreadNotificationsNEQ applies the NEQ predicate on the "unread_notifications" field.
+func UnreadNotificationsNEQ(v int) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldUnreadNotifications, v))
+}
+
+// UnreadNotificationsIn applies the In predicate on the "unread_notifications" field.
+func UnreadNotificationsIn(vs ...int) predicate.User {
+	return predicate.User(sql.FieldIn(FieldUnreadNotifications, vs...))
+}
+
+// UnreadNotificationsNotIn applies the NotIn predicate on the "unread_notifications" field.
+func UnreadNotificationsNotIn(vs ...int) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldUnreadNotifications, vs...))
+}
+
+// UnreadNotificationsGT applies the GT predicate on the "unread_notifications" field.
+func UnreadNotificationsGT(v int) predicate.User {
+	return predicate.User(sql.FieldGT(FieldUnreadNotifications, v))
+}
+
+// UnreadNotificationsGTE applies the GTE predicate on the "unread_notifications" field.
+func UnreadNotificationsGTE(v int) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldUnreadNotifications, v))
+}
+
+// UnreadNotificationsLT applies the LT predicate on the "unread_notifications" field.
+func UnreadNotificationsLT(v int) predicate.User {
+	return predicate.User(sql.FieldLT(FieldUnreadNotifications, v))
+}
+
+// UnreadNotificationsLTE applies the LTE predicate on the "unread_notifications" field.
+func UnreadNotificationsLTE(v int) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldUnreadNotifications, v))
 }
 
 // HasTokens applies the HasEdge predicate on the "tokens" edge.

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/crn-dev/crn/ent"
+	"github.com/crn-dev/crn/ent/notification"
 	"github.com/crn-dev/crn/ent/post"
 	"github.com/crn-dev/crn/ent/user"
 	"github.com/crn-dev/crn/internal/apperr"
@@ -833,6 +834,18 @@ func TestNotifications(t *testing.T) {
 		}
 		if n, _ := ns.MarkRead(ctx, w.users["carol"].ID, nil); n != 0 {
 			t.Fatalf("after all: %d", n)
+		}
+		// The counters the consumer and MarkRead keep match a count of
+		// the rows, for everyone.
+		for name, u := range w.users {
+			got, err := ns.UnreadCount(ctx, u.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := db.Client.Notification.Query().Where(notification.UserID(u.ID), notification.ReadAtIsNil()).CountX(ctx)
+			if got != want {
+				t.Errorf("%s: unread counter %d, but %d notifications are unread", name, got, want)
+			}
 		}
 	})
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/crn-dev/crn/ent"
 	"github.com/crn-dev/crn/ent/notification"
+	"github.com/crn-dev/crn/ent/user"
 	"github.com/crn-dev/crn/internal/apperr"
 )
 
@@ -128,13 +129,17 @@ func (s *Service) List(ctx context.Context, userID, before, limit int, unreadOnl
 	return p, nil
 }
 
-// UnreadCount counts the user's unread notifications.
+// UnreadCount returns the user's count of unread notifications (the
+// counter the consumer and markRead keep; see the users schema).
 func (s *Service) UnreadCount(ctx context.Context, userID int) (int, error) {
-	n, err := s.db.Notification.Query().Where(notification.UserID(userID), notification.ReadAtIsNil()).Count(ctx)
-	if err != nil {
+	u, err := s.db.User.Query().Where(user.ID(userID)).Select(user.FieldUnreadNotifications).Only(ctx)
+	switch {
+	case ent.IsNotFound(err):
+		return 0, nil
+	case err != nil:
 		return 0, apperr.Internal("count notifications", err)
 	}
-	return n, nil
+	return u.UnreadNotifications, nil
 }
 
 // MarkRead marks the given notifications of the user read, or all of them
@@ -143,12 +148,44 @@ func (s *Service) MarkRead(ctx context.Context, userID int, ids []int) (int, err
 	if len(ids) > 1000 {
 		return 0, apperr.Validation(map[string]string{"ids": "at most 1000 at a time"})
 	}
-	q := s.db.Notification.Update().Where(notification.UserID(userID), notification.ReadAtIsNil())
+	unread, err := s.markRead(ctx, userID, ids, s.now())
+	if err != nil {
+		return 0, apperr.Internal("mark notifications read", err)
+	}
+	return unread, nil
+}
+
+// markRead sets read_at (now) on the user's unread notifications among ids (all
+// when ids is empty) and takes as many off the user's counter, in one
+// transaction; it returns the counter after. The notification consumer
+// adds to the counter in the transaction that inserts, so the two agree
+// whichever commits first.
+func (s *Service) markRead(ctx context.Context, userID int, ids []int, now time.Time) (int, error) {
+	tx, err := s.db.Tx(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = tx.Rollback() }()
+	q := tx.Notification.Update().Where(notification.UserID(userID), notification.ReadAtIsNil())
 	if len(ids) > 0 {
 		q = q.Where(notification.IDIn(ids...))
 	}
-	if _, err := q.SetReadAt(s.now()).Save(ctx); err != nil {
-		return 0, apperr.Internal("mark notifications read", err)
+	n, err := q.SetReadAt(now).Save(ctx)
+	if err != nil {
+		return 0, err
 	}
-	return s.UnreadCount(ctx, userID)
+	if n > 0 {
+		if err := tx.User.Update().Where(user.ID(userID)).AddUnreadNotifications(-n).Exec(ctx); err != nil {
+			return 0, err
+		}
+	}
+	u, err := tx.User.Query().Where(user.ID(userID)).Select(user.FieldUnreadNotifications).Only(ctx)
+	unread := 0
+	switch {
+	case err == nil:
+		unread = u.UnreadNotifications
+	case !ent.IsNotFound(err):
+		return 0, err
+	}
+	return unread, tx.Commit()
 }

@@ -21,7 +21,7 @@ func (s *Service) Open(ctx context.Context, userID, id int) (*ent.Notification, 
 	}
 	if n.ReadAt == nil {
 		now := s.now()
-		if err := s.db.Notification.Update().Where(notification.ID(id), notification.ReadAtIsNil()).SetReadAt(now).Exec(ctx); err != nil {
+		if _, err := s.markRead(ctx, userID, []int{id}, now); err != nil {
 			return nil, apperr.Internal("open notification", err)
 		}
 		n.ReadAt = &now

@@ -20,8 +20,11 @@ func TestOpenMarksOneNotificationRead(t *testing.T) {
 				SetEmailKey(name + "@example.com").SetPasswordHash("x").SaveX(ctx)
 		}
 		alice, bob := user("alice"), user("bob")
+		// Two unread notifications, as the consumer leaves them: the rows
+		// and the recipient's counter.
 		first := db.Client.Notification.Create().SetUserID(alice.ID).SetKind("reply").SetEventID(1).SaveX(ctx)
 		db.Client.Notification.Create().SetUserID(alice.ID).SetKind("mention").SetEventID(2).SaveX(ctx)
+		db.Client.User.UpdateOne(alice).SetUnreadNotifications(2).ExecX(ctx)
 		s := notify.NewService(db.Client)
 
 		if _, err := s.Open(ctx, bob.ID, first.ID); !apperr.Is(err, apperr.KindNotFound) {
@@ -37,6 +40,9 @@ func TestOpenMarksOneNotificationRead(t *testing.T) {
 		again, err := s.Open(ctx, alice.ID, first.ID) // idempotent; keeps the first read time
 		if err != nil || again.ReadAt == nil || again.ReadAt.Sub(*n.ReadAt).Abs() > time.Millisecond {
 			t.Fatalf("open again: %v %v vs %v", err, again.ReadAt, n.ReadAt)
+		}
+		if c, _ := s.UnreadCount(ctx, alice.ID); c != 1 {
+			t.Fatalf("opening a read notification again took the unread count to %d, want 1", c)
 		}
 	})
 }
