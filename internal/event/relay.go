@@ -324,6 +324,9 @@ func (r *Relay) deliverBatch(ctx context.Context, c Consumer, g *gaps, cur *curs
 		}
 		if err := tc.HandleTx(ctx, tx, evs); err != nil {
 			_ = tx.Rollback()
+			// Read the cursor again before the retry: the failure may be
+			// another node's delivery of this batch (a unique key taken).
+			cur.known = false
 			return 0, false, err
 		}
 		if err := advance(ctx, tx.Client(), c.Name(), cur.saved, last); err != nil {

@@ -11,7 +11,6 @@ import (
 	"github.com/crn-dev/crn/ent/forum"
 	"github.com/crn-dev/crn/ent/forumsubscription"
 	"github.com/crn-dev/crn/ent/groupmember"
-	"github.com/crn-dev/crn/ent/notification"
 	"github.com/crn-dev/crn/ent/topicuser"
 	"github.com/crn-dev/crn/ent/user"
 	"github.com/crn-dev/crn/ent/usermute"
@@ -54,14 +53,12 @@ type batch struct {
 	active     map[int]bool                     // user -> not suspended
 	muters     map[int]map[int]bool             // muted user -> users who muted them
 	creates    []*ent.NotificationCreate
-	eventIDs   []int64
-	recipients map[int]bool
 }
 
 // HandleTx implements event.TxConsumer.
 func (c Consumer) HandleTx(ctx context.Context, tx *ent.Tx, evs []event.Event) error {
 	b := &batch{tx: tx, topicUsers: map[int][]*ent.TopicUser{}, forumSubs: map[int][]*ent.ForumSubscription{},
-		forums: map[int]*ent.Forum{}, active: map[int]bool{}, muters: map[int]map[int]bool{}, recipients: map[int]bool{}}
+		forums: map[int]*ent.Forum{}, active: map[int]bool{}, muters: map[int]map[int]bool{}}
 	for _, e := range evs {
 		if err := c.handle(ctx, b, e); err != nil {
 			return fmt.Errorf("notify %s #%d: %w", e.Type, e.ID, err)
@@ -70,23 +67,15 @@ func (c Consumer) HandleTx(ctx context.Context, tx *ent.Tx, evs []event.Event) e
 	if len(b.creates) == 0 {
 		return nil
 	}
-	// (user_id, event_id) is unique: a redelivered event adds nothing.
-	if err := tx.Notification.CreateBulk(b.creates...).
-		OnConflictColumns(notification.FieldUserID, notification.FieldEventID).Ignore().Exec(ctx); err != nil {
-		return fmt.Errorf("notify: insert: %w", err)
-	}
-	// Read back by (user_id, event_id), the unique index: by event_id
-	// alone no index serves, and PostgreSQL scanned every notification
-	// ever made, once per batch.
-	users := make([]int, 0, len(b.recipients))
-	for uid := range b.recipients {
-		users = append(users, uid)
-	}
-	slices.Sort(users)
-	made, err := tx.Notification.Query().Where(notification.UserIDIn(users...), notification.EventIDIn(b.eventIDs...)).
-		Order(ent.Asc(notification.FieldID)).All(ctx)
+	// (user_id, event_id) is unique, and the relay applies each batch
+	// once (a batch that another node delivered meanwhile fails here or
+	// at the cursor, and rolls back), so a plain insert returns exactly
+	// this batch's rows. Reading them back instead was a query that
+	// PostgreSQL's planner, with the table growing fast, answered by
+	// reading every notification of each recipient.
+	made, err := tx.Notification.CreateBulk(b.creates...).Save(ctx)
 	if err != nil {
-		return fmt.Errorf("notify: read back: %w", err)
+		return fmt.Errorf("notify: insert: %w", err)
 	}
 	unread, err := unreadCounts(ctx, tx, made)
 	if err != nil {
@@ -236,19 +225,13 @@ func (c Consumer) handle(ctx context.Context, b *batch, e event.Event) error {
 			data[k] = v
 		}
 	}
-	added := false
 	for _, uid := range ids {
 		if !allowed[uid] {
 			continue
 		}
-		added = true
-		b.recipients[uid] = true
 		b.creates = append(b.creates, b.tx.Notification.Create().SetUserID(uid).SetKind(want[uid]).
 			SetNillableActorID(nz(e.ActorID)).SetNillableTopicID(nz(e.TopicID)).SetNillablePostID(nz(e.PostID)).
 			SetEventID(e.ID).SetData(data).SetCreatedAt(e.CreatedAt))
-	}
-	if added {
-		b.eventIDs = append(b.eventIDs, e.ID)
 	}
 	return nil
 }
