@@ -2,6 +2,7 @@ package forum
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -162,19 +163,8 @@ func (s *Service) CreatePost(ctx context.Context, a authz.Actor, topicID int, in
 		if p, err = c.Save(ctx); err != nil {
 			return nil, err
 		}
-		// Read under the topic's lock, so two replies of one author at
-		// once count them as a participant once.
-		tu, err := tx.TopicUser.Query().Where(topicuser.UserID(a.ID), topicuser.TopicID(topicID)).
-			Select(topicuser.FieldPosted).Only(ctx)
-		if err != nil && !ent.IsNotFound(err) {
-			return nil, err
-		}
-		firstPost := tu == nil || !tu.Posted
-		tuUp := tx.TopicUser.Create().SetUserID(a.ID).SetTopicID(topicID).SetLastReadPostNumber(p.PostNumber).
-			SetPosted(true).SetLevel(topicuser.LevelTracking).
-			OnConflictColumns(topicuser.FieldUserID, topicuser.FieldTopicID).
-			UpdateLastReadPostNumber().UpdatePosted().UpdateUpdatedAt()
-		if err := tuUp.Exec(ctx); err != nil {
+		firstPost, err := s.markPosted(ctx, tx, a.ID, topicID, p.PostNumber)
+		if err != nil {
 			return nil, err
 		}
 		var evs []event.Event
@@ -201,6 +191,56 @@ func (s *Service) CreatePost(ctx context.Context, a authz.Actor, topicID int, in
 		return nil, err
 	}
 	return p, nil
+}
+
+// markPosted records in the author's topic_users row that they posted in
+// the topic and have read up to their post (creating it, at tracking level,
+// if they had none) and reports whether it is their first post there. The
+// caller holds the topic's row lock (bumpTopic), so two replies of one
+// author at once count them as a participant once. On PostgreSQL the read
+// and the upsert are one statement: a round trip less while the topic's
+// lock is held, for which every other reply to the topic waits.
+func (s *Service) markPosted(ctx context.Context, tx *ent.Tx, userID, topicID, number int) (first bool, err error) {
+	if !s.postgres {
+		tu, err := tx.TopicUser.Query().Where(topicuser.UserID(userID), topicuser.TopicID(topicID)).
+			Select(topicuser.FieldPosted).Only(ctx)
+		if err != nil && !ent.IsNotFound(err) {
+			return false, err
+		}
+		first = tu == nil || !tu.Posted
+		return first, tx.TopicUser.Create().SetUserID(userID).SetTopicID(topicID).SetLastReadPostNumber(number).
+			SetPosted(true).SetLevel(topicuser.LevelTracking).
+			OnConflictColumns(topicuser.FieldUserID, topicuser.FieldTopicID).
+			UpdateLastReadPostNumber().UpdatePosted().UpdateUpdatedAt().Exec(ctx)
+	}
+	// The statement's snapshot is taken after bumpTopic took the lock, so
+	// prev sees any earlier reply of this author to the topic.
+	const q = `WITH prev AS (SELECT ` + topicuser.FieldPosted + ` FROM ` + topicuser.Table +
+		` WHERE ` + topicuser.FieldUserID + ` = $1 AND ` + topicuser.FieldTopicID + ` = $2)
+INSERT INTO ` + topicuser.Table + ` (` + topicuser.FieldUserID + `, ` + topicuser.FieldTopicID + `, ` +
+		topicuser.FieldLastReadPostNumber + `, ` + topicuser.FieldPosted + `, ` + topicuser.FieldLevel + `, ` +
+		topicuser.FieldFirstVisitedAt + `, ` + topicuser.FieldUpdatedAt + `)
+VALUES ($1, $2, $3, true, $4, $5, $6)
+ON CONFLICT (` + topicuser.FieldUserID + `, ` + topicuser.FieldTopicID + `) DO UPDATE SET ` +
+		topicuser.FieldLastReadPostNumber + ` = excluded.` + topicuser.FieldLastReadPostNumber + `, ` +
+		topicuser.FieldPosted + ` = true, ` + topicuser.FieldUpdatedAt + ` = excluded.` + topicuser.FieldUpdatedAt + `
+RETURNING NOT coalesce((SELECT bool_or(` + topicuser.FieldPosted + `) FROM prev), false)`
+	rows, err := tx.QueryContext(ctx, q, userID, topicID, number, string(topicuser.LevelTracking),
+		topicuser.DefaultFirstVisitedAt(), topicuser.DefaultUpdatedAt())
+	if err != nil {
+		return false, fmt.Errorf("mark posted: %w", err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return false, fmt.Errorf("mark posted: %w", err)
+		}
+		return false, errors.New("mark posted: no row returned")
+	}
+	if err := rows.Scan(&first); err != nil {
+		return false, fmt.Errorf("mark posted: %w", err)
+	}
+	return first, rows.Close()
 }
 
 // topicForWrite loads a topic with its forum (and the forum's group) and
