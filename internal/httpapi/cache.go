@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -67,6 +68,27 @@ func (s *server) guestCache(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			return writeCached(c, e)
 		}
+		// One request builds a missing page; guests who ask for it
+		// meanwhile wait for that one instead of each running the same
+		// queries (a busy topic's page is dropped at every reply, and all
+		// its readers would otherwise miss at once).
+		f, leader := s.builds.join(key)
+		if !leader {
+			select {
+			case <-f.done:
+			case <-c.Request().Context().Done():
+				return c.Request().Context().Err()
+			}
+			if f.entry != nil {
+				return writeCached(c, f.entry)
+			}
+			// The build was not cached (an error, or the page changed
+			// while it was built): build this one as before.
+		}
+		var cached *respcache.Entry
+		if leader {
+			defer func() { s.builds.finish(key, f, cached) }()
+		}
 		st := s.Cache.Stamp()
 		res := c.Response()
 		orig := res.Writer
@@ -87,10 +109,64 @@ func (s *server) guestCache(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		e := &respcache.Entry{Status: rec.status, ContentType: res.Header().Get(echo.HeaderContentType),
 			Body: bytes.Clone(rec.buf.Bytes()), Tags: guestCached[c.Path()](c)}
-		s.Cache.Put(key, st, e)
+		if s.Cache.Put(key, st, e) {
+			// Cached: nothing invalidated the page between this build's
+			// start and now, so it is current for every request that
+			// arrived meanwhile too.
+			cached = e
+		}
 		res.Committed, res.Status, res.Size = false, 0, 0
 		return writeCached(c, e)
 	}
+}
+
+// flights are the guest responses being built, by cache key.
+type flights struct {
+	mu sync.Mutex
+	m  map[string]*flight
+}
+
+type flight struct {
+	done    chan struct{}
+	entry   *respcache.Entry // set before done closes when the build was cached
+	waiters int              // requests waiting for it (tests)
+}
+
+// join returns the build under way for key, or starts one: leader is true
+// for the request that must build it (and then call finish).
+func (fs *flights) join(key string) (f *flight, leader bool) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if f, ok := fs.m[key]; ok {
+		f.waiters++
+		return f, false
+	}
+	if fs.m == nil {
+		fs.m = map[string]*flight{}
+	}
+	f = &flight{done: make(chan struct{})}
+	fs.m[key] = f
+	return f, true
+}
+
+// finish ends the leader's build and wakes its waiters with entry (nil:
+// the build was not cached, so each waiter builds its own).
+func (fs *flights) finish(key string, f *flight, entry *respcache.Entry) {
+	fs.mu.Lock()
+	delete(fs.m, key)
+	f.entry = entry
+	fs.mu.Unlock()
+	close(f.done)
+}
+
+// waiting reports how many requests wait for key's build (tests).
+func (fs *flights) waiting(key string) int {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if f, ok := fs.m[key]; ok {
+		return f.waiters
+	}
+	return 0
 }
 
 // writeCached answers with e: 304 when the client has it, its gzip form

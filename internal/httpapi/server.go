@@ -63,6 +63,7 @@ type Deps struct {
 
 type server struct {
 	Deps
+	builds flights // guest responses being built (cache.go)
 }
 
 // Cookie and header names of browser sessions.
