@@ -596,7 +596,7 @@ func (a *App) newRelay(log *slog.Logger) *event.Relay {
 func (a *App) consumers() []event.Consumer {
 	cs := []event.Consumer{
 		notify.Consumer{Postgres: a.DB.Dialect == database.Postgres},
-		forum.CountsConsumer{Postgres: a.DB.Dialect == database.Postgres},
+		forum.CountsConsumer{Postgres: a.DB.Dialect == database.Postgres, DB: a.DB.Client},
 		graph.Consumer{Decay: graph.Decay{HalfLife: a.Config.GraphHalfLife}, Limits: graph.DefaultLimits},
 		moderation.Consumer{S: a.Moderation},
 	}

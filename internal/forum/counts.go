@@ -8,6 +8,7 @@ import (
 
 	"github.com/crn-dev/crn/ent"
 	"github.com/crn-dev/crn/ent/forum"
+	"github.com/crn-dev/crn/ent/topic"
 	"github.com/crn-dev/crn/internal/event"
 )
 
@@ -32,6 +33,13 @@ const countsDeferred = "forum_counts_deferred"
 // one less for that moment, then both are right.
 type CountsConsumer struct {
 	Postgres bool
+	// DB, when set on PostgreSQL, takes the topics' last-activity updates each in a
+	// statement of its own before the batch's transaction (they are
+	// idempotent: a later time only). In the transaction, a busy topic's
+	// row would stay locked, and its replies queued, while the consumer
+	// waited for the next topic's lock and then for its commit (p99 of
+	// the write load test: 137 ms instead of 70).
+	DB *ent.Client
 }
 
 // Name implements event.Consumer.
@@ -46,6 +54,12 @@ func (CountsConsumer) Handle(context.Context, []event.Event) error {
 	return fmt.Errorf("forum counts: use HandleTx")
 }
 
+// topicActivity is a topic's latest deferred reply in a batch.
+type topicActivity struct {
+	last   time.Time
+	poster int
+}
+
 type forumCounts struct {
 	posts      int
 	last       time.Time
@@ -56,6 +70,7 @@ type forumCounts struct {
 // HandleTx implements event.TxConsumer.
 func (c CountsConsumer) HandleTx(ctx context.Context, tx *ent.Tx, evs []event.Event) error {
 	by := map[int]*forumCounts{}
+	topics := map[int]*topicActivity{}
 	for _, e := range evs {
 		if e.Type != event.PostCreated || e.ForumID == 0 || e.Payload[countsDeferred] != true {
 			continue
@@ -70,9 +85,48 @@ func (c CountsConsumer) HandleTx(ctx context.Context, tx *ent.Tx, evs []event.Ev
 			fc.last = at
 		}
 		fc.visibility, fc.groupID = e.Visibility, e.GroupID
+		if e.TopicID != 0 {
+			ta := topics[e.TopicID]
+			if ta == nil {
+				ta = &topicActivity{}
+				topics[e.TopicID] = ta
+			}
+			if at := postedAt(e); !at.Before(ta.last) {
+				ta.last, ta.poster = at, e.ActorID
+			}
+		}
 	}
 	if len(by) == 0 {
 		return nil
+	}
+	// Topics first, in id order, then forums: the order a topic move
+	// takes its locks in, so the two never deadlock (when DB is set, the
+	// topics' updates commit one by one before any forum is touched).
+	tids := make([]int, 0, len(topics))
+	for id := range topics {
+		tids = append(tids, id)
+	}
+	slices.Sort(tids)
+	touched := map[int][]int{} // forum -> topics whose activity moved
+	for _, id := range tids {
+		ta := topics[id]
+		topics := tx.Topic
+		if c.DB != nil && c.Postgres { // SQLite's one writer is this transaction
+			topics = c.DB.Topic
+		}
+		n, err := topics.Update().Where(topic.ID(id), topic.LastPostedAtLT(ta.last)).
+			SetLastPostedAt(ta.last).SetLastPosterID(ta.poster).Save(ctx)
+		if err != nil {
+			return fmt.Errorf("forum counts: topic %d: %w", id, err)
+		}
+		if n > 0 {
+			for _, e := range evs {
+				if e.TopicID == id && e.Type == event.PostCreated {
+					touched[e.ForumID] = append(touched[e.ForumID], id)
+					break
+				}
+			}
+		}
 	}
 	ids := make([]int, 0, len(by))
 	for id := range by {
@@ -94,7 +148,7 @@ func (c CountsConsumer) HandleTx(ctx context.Context, tx *ent.Tx, evs []event.Ev
 			return fmt.Errorf("forum counts: forum %d: %w", id, err)
 		}
 		out = append(out, event.Event{Type: event.ForumCountsUpdated, ForumID: id, GroupID: fc.groupID,
-			Visibility: fc.visibility, Payload: map[string]any{"posts_added": fc.posts}})
+			Visibility: fc.visibility, Payload: map[string]any{"posts_added": fc.posts, "topic_ids": touched[id]}})
 	}
 	return event.Record(ctx, tx, c.Postgres, out...)
 }

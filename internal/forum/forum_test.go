@@ -573,7 +573,7 @@ func runCounts(t *testing.T, db *database.DB) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	c := forum.CountsConsumer{Postgres: db.Dialect == database.Postgres}
+	c := forum.CountsConsumer{Postgres: db.Dialect == database.Postgres, DB: db.Client}
 	r := event.NewRelay(db.Client, slog.New(slog.DiscardHandler), event.RelayOptions{PollInterval: 5 * time.Millisecond}, c)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = r.Run(ctx) }()
@@ -609,18 +609,32 @@ func TestForumCountsFollowReplies(t *testing.T) {
 		members := w.forum("Members", forum.ForumInput{ReadVisibility: ptr("members")})
 		t1, _ := w.topic("alice", open, "First")
 		t2, _ := w.topic("alice", members, "Second")
+		var bobs *ent.Post
 		for range 3 {
 			w.clock.add(time.Minute)
-			if _, err := w.s.CreatePost(ctx, w.actor("bob"), t1.ID, forum.PostInput{Body: "a reply"}); err != nil {
+			p, err := w.s.CreatePost(ctx, w.actor("bob"), t1.ID, forum.PostInput{Body: "a reply"})
+			if err != nil {
 				t.Fatal(err)
 			}
+			bobs = p
 		}
 		w.clock.add(time.Minute)
 		last, err := w.s.CreatePost(ctx, w.actor("carol"), t2.ID, forum.PostInput{Body: "a reply in the members forum"})
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The reply's own transaction leaves the topic's last activity
+		// (an indexed column) to the consumer.
+		if tr := db.Client.Topic.GetX(ctx, t1.ID); !tr.LastPostedAt.Equal(t1.CreatedAt) || tr.ReplyCount != 3 {
+			t.Fatalf("topic before the consumer: last posted %v, %d replies; want the opening post's time and 3", tr.LastPostedAt, tr.ReplyCount)
+		}
 		runCounts(t, db)
+		for _, want := range []*ent.Post{bobs, last} {
+			tr := db.Client.Topic.GetX(ctx, want.TopicID)
+			if !tr.LastPostedAt.Equal(want.CreatedAt) || tr.LastPosterID == nil || *tr.LastPosterID != want.UserID {
+				t.Fatalf("topic %d: last posted %v by %v, want %v by %d", tr.ID, tr.LastPostedAt, tr.LastPosterID, want.CreatedAt, want.UserID)
+			}
+		}
 		fo, fm := db.Client.Forum.GetX(ctx, open.ID), db.Client.Forum.GetX(ctx, members.ID)
 		if fo.PostCount != 4 || fm.PostCount != 2 || fo.TopicCount != 1 || fm.TopicCount != 1 {
 			t.Fatalf("counts: open %d posts %d topics, members %d posts %d topics", fo.PostCount, fo.TopicCount, fm.PostCount, fm.TopicCount)
@@ -637,9 +651,17 @@ func TestForumCountsFollowReplies(t *testing.T) {
 		}
 		vis := map[int]string{}
 		added := 0
+		topics := map[int]bool{}
 		for _, e := range evs {
 			vis[*e.ForumID] = e.Visibility
 			added += int(e.Payload["posts_added"].(float64))
+			ids, _ := e.Payload["topic_ids"].([]any)
+			for _, id := range ids {
+				topics[int(id.(float64))] = true
+			}
+		}
+		if !topics[t1.ID] || !topics[t2.ID] || len(topics) != 2 {
+			t.Fatalf("counts_updated events name topics %v, want %d and %d (their pages show the last activity)", topics, t1.ID, t2.ID)
 		}
 		if vis[open.ID] != event.Public || vis[members.ID] != event.Members || added != 4 {
 			t.Fatalf("counts_updated events: visibility %v, %d posts added; want public, members and 4", vis, added)

@@ -148,7 +148,7 @@ func (s *Service) CreatePost(ctx context.Context, a authz.Actor, topicID int, in
 		// held). The update takes the row lock (on PostgreSQL) or holds
 		// the write lock (SQLite), so concurrent replies get distinct
 		// numbers.
-		cur, err := s.bumpTopic(ctx, tx, topicID, a.ID, now, !v.Hold)
+		cur, err := s.bumpTopic(ctx, tx, topicID, !v.Hold)
 		if err != nil {
 			return nil, err
 		}
@@ -276,9 +276,9 @@ type bumped struct {
 }
 
 // bumpTopic takes a topic's next post number and, when count is set,
-// counts a reply by userID at now, in one statement (UPDATE … RETURNING;
-// SQLite has it since 3.35).
-func (s *Service) bumpTopic(ctx context.Context, tx *ent.Tx, topicID, userID int, now time.Time, count bool) (bumped, error) {
+// counts a reply, in one statement (UPDATE … RETURNING; SQLite has it
+// since 3.35).
+func (s *Service) bumpTopic(ctx context.Context, tx *ent.Tx, topicID int, count bool) (bumped, error) {
 	ph := func(i int) string {
 		if s.postgres {
 			return "$" + strconv.Itoa(i)
@@ -289,9 +289,13 @@ func (s *Service) bumpTopic(ctx context.Context, tx *ent.Tx, topicID, userID int
 		topic.FieldUpdatedAt + " = " + ph(1)
 	args := []any{topic.UpdateDefaultUpdatedAt()} // as ent's updates set it
 	if count {
-		q += ", " + topic.FieldReplyCount + " = " + topic.FieldReplyCount + " + 1, " +
-			topic.FieldLastPostedAt + " = " + ph(2) + ", " + topic.FieldLastPosterID + " = " + ph(3)
-		args = append(args, now, userID)
+		// last_posted_at and last_poster_id follow from the event
+		// (CountsConsumer): last_posted_at is indexed (the "latest"
+		// order), so setting it here made every reply a non-HOT update on
+		// PostgreSQL, a new entry in each of the topic's five indexes and
+		// a chain of dead versions that every lookup of a busy topic
+		// walked. Without it the update is HOT.
+		q += ", " + topic.FieldReplyCount + " = " + topic.FieldReplyCount + " + 1"
 	}
 	args = append(args, topicID)
 	q += " WHERE " + topic.FieldID + " = " + ph(len(args)) + " RETURNING " + topic.FieldHighestPostNumber + ", " +

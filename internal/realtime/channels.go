@@ -119,7 +119,24 @@ func channelsOf(e event.Event) []string {
 		return []string{topic, forum}
 	case event.PostEdited, event.PostDeleted, event.PostRestored, event.ReactionAdded, event.ReactionRemoved, event.TopicAccepted:
 		return []string{topic}
-	case event.ForumCreated, event.ForumUpdated, event.ForumDeleted, event.ForumCountsUpdated:
+	case event.ForumCountsUpdated:
+		// Also on the channels of the topics whose last activity it
+		// moved, so their cached pages are dropped (forum.CountsConsumer).
+		out := []string{forum}
+		switch ids := e.Payload["topic_ids"].(type) {
+		case []any: // as decoded from the outbox
+			for _, v := range ids {
+				if id, ok := v.(float64); ok && id > 0 {
+					out = append(out, "topic:"+strconv.Itoa(int(id)))
+				}
+			}
+		case []int:
+			for _, id := range ids {
+				out = append(out, "topic:"+strconv.Itoa(id))
+			}
+		}
+		return out
+	case event.ForumCreated, event.ForumUpdated, event.ForumDeleted:
 		return []string{forum}
 	case event.TopicRead, event.NotificationCreated:
 		return []string{"user:" + strconv.Itoa(e.UserID)}
