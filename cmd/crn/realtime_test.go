@@ -192,15 +192,24 @@ func realtimeSuite(t *testing.T, a, b, c *node, admin string, kill bool) {
 	back := c.dial("")
 	back.subscribe([]string{tch}, map[string]int64{tch: last})
 	prev := last
+	// forum.counts_updated also comes on the topic's channel (the topic's
+	// last activity moved); the posts are what this checks.
+	posts := func(f wsFrame) bool { return f.Type == "event" && f.Event != "forum.counts_updated" }
 	for i := range 3 {
-		f := back.expect("a missed post", func(f wsFrame) bool { return f.Type == "event" })
+		f := back.expect("a missed post", posts)
 		if f.Event != "post.created" || f.ID <= prev || !strings.Contains(string(f.Data), missed[i]) {
 			t.Fatalf("resumed event %d: %s %d %s", i, f.Event, f.ID, f.Data)
 		}
 		prev = f.ID
 	}
-	if f, err := back.read(500 * time.Millisecond); err == nil && f.Type == "event" {
-		t.Fatalf("an extra event after the missed ones: %+v", f)
+	for {
+		f, err := back.read(500 * time.Millisecond)
+		if err != nil {
+			break
+		}
+		if posts(f) {
+			t.Fatalf("an extra event after the missed ones: %+v", f)
+		}
 	}
 
 	// A guest may not subscribe to a members-only forum.
