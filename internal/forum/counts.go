@@ -59,6 +59,7 @@ func (CountsConsumer) Handle(context.Context, []event.Event) error {
 type topicActivity struct {
 	last   time.Time
 	poster int
+	forum  int // the forum whose counts_updated event names the topic
 }
 
 type forumCounts struct {
@@ -93,7 +94,7 @@ func (c CountsConsumer) HandleTx(ctx context.Context, tx *ent.Tx, evs []event.Ev
 				topics[e.TopicID] = ta
 			}
 			if at := postedAt(e); !at.Before(ta.last) {
-				ta.last, ta.poster = at, e.ActorID
+				ta.last, ta.poster, ta.forum = at, e.ActorID, e.ForumID
 			}
 		}
 	}
@@ -121,12 +122,7 @@ func (c CountsConsumer) HandleTx(ctx context.Context, tx *ent.Tx, evs []event.Ev
 			return fmt.Errorf("forum counts: topic %d: %w", id, err)
 		}
 		if n > 0 {
-			for _, e := range evs {
-				if e.TopicID == id && e.Type == event.PostCreated {
-					touched[e.ForumID] = append(touched[e.ForumID], id)
-					break
-				}
-			}
+			touched[ta.forum] = append(touched[ta.forum], id)
 		}
 	}
 	ids := make([]int, 0, len(by))
