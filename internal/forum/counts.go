@@ -109,14 +109,14 @@ func (c CountsConsumer) HandleTx(ctx context.Context, tx *ent.Tx, evs []event.Ev
 		tids = append(tids, id)
 	}
 	slices.Sort(tids)
+	topicRows := tx.Topic
+	if c.DB != nil && c.Postgres { // SQLite's one writer is this transaction
+		topicRows = c.DB.Topic
+	}
 	touched := map[int][]int{} // forum -> topics whose activity moved
 	for _, id := range tids {
 		ta := topics[id]
-		topics := tx.Topic
-		if c.DB != nil && c.Postgres { // SQLite's one writer is this transaction
-			topics = c.DB.Topic
-		}
-		n, err := topics.Update().Where(topic.ID(id), topic.LastPostedAtLT(ta.last)).
+		n, err := topicRows.Update().Where(topic.ID(id), topic.LastPostedAtLT(ta.last)).
 			SetLastPostedAt(ta.last).SetLastPosterID(ta.poster).Save(ctx)
 		if err != nil {
 			return fmt.Errorf("forum counts: topic %d: %w", id, err)
