@@ -52,7 +52,7 @@ func (*Indexer) Name() string { return ConsumerName }
 // reads them (event.Lingerer): every index write becomes a segment that the
 // embedded index later merges, so under a stream of posts fewer, larger
 // writes cost far less CPU. Search results lag the database by about this.
-const indexLinger = 500 * time.Millisecond
+const indexLinger = time.Second
 
 // Linger implements event.Lingerer.
 func (*Indexer) Linger() time.Duration { return indexLinger }
