@@ -53,6 +53,7 @@ type Service struct {
 	views    *viewCounter
 	screener Screener
 	forums   forumCache
+	topics   topicCache // replies' topic rows (topiccache.go)
 }
 
 // Options configure a Service.
@@ -184,6 +185,7 @@ func (s *Service) txRun(ctx context.Context, op string, stampGroups, wrote bool,
 	if err := tx.Commit(); err != nil {
 		return apperr.Internal(op, fmt.Errorf("commit: %w", err))
 	}
+	s.forgetTopics(evs)
 	for _, e := range evs {
 		if ChangesForums(e.Type) {
 			s.ForgetForums()

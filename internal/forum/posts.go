@@ -94,22 +94,45 @@ func nonNil(s []int) []int {
 // forum's row lock, which every reply in the forum needs, is held only
 // until the commit right after.
 func (s *Service) CreatePost(ctx context.Context, a authz.Actor, topicID int, in PostInput) (*ent.Post, error) {
-	t, err := s.topicForWrite(ctx, a, topicID)
+	p, err := s.createPost(ctx, a, topicID, in, s.topicForReply)
+	if errors.Is(err, errTopicMoved) {
+		// The cached row named another forum: once more from the database.
+		p, err = s.createPost(ctx, a, topicID, in, s.topicForWrite)
+		if errors.Is(err, errTopicMoved) {
+			return nil, apperr.Conflict("topic_moved", "the topic moved while you replied; try again")
+		}
+	}
+	return p, err
+}
+
+// errTopicMoved says a reply's topic is in another forum than the one it
+// was authorized and screened for.
+var errTopicMoved = errors.New("topic moved")
+
+// replyDenied is the error for an actor who may not reply to t in f.
+func replyDenied(a authz.Actor, t *ent.Topic) error {
+	switch {
+	case a.Guest():
+		return apperr.Unauthenticated("unauthenticated", "sign in first")
+	case !a.CanPost():
+		return apperr.Forbidden("account_silenced", "your account may not post right now")
+	case t.Locked || t.Closed || t.Archived:
+		return apperr.Forbidden("topic_locked", "this topic is locked, closed or archived")
+	default:
+		return apperr.Forbidden("cannot_reply", "you may not reply in this forum")
+	}
+}
+
+// createPost is CreatePost with the topic read by load.
+func (s *Service) createPost(ctx context.Context, a authz.Actor, topicID int, in PostInput,
+	load func(context.Context, authz.Actor, int) (*ent.Topic, error)) (*ent.Post, error) {
+	t, err := load(ctx, a, topicID)
 	if err != nil {
 		return nil, err
 	}
 	f := t.Edges.Forum
 	if !authz.CanReply(a, f, t) {
-		switch {
-		case a.Guest():
-			return nil, apperr.Unauthenticated("unauthenticated", "sign in first")
-		case !a.CanPost():
-			return nil, apperr.Forbidden("account_silenced", "your account may not post right now")
-		case t.Locked || t.Closed || t.Archived:
-			return nil, apperr.Forbidden("topic_locked", "this topic is locked, closed or archived")
-		default:
-			return nil, apperr.Forbidden("cannot_reply", "you may not reply in this forum")
-		}
+		return nil, replyDenied(a, t)
 	}
 	problems := map[string]string{}
 	checkText("body", in.Body, s.limits.BodyMin, s.limits.BodyMax, true, problems)
@@ -152,8 +175,17 @@ func (s *Service) CreatePost(ctx context.Context, a authz.Actor, topicID int, in
 		if err != nil {
 			return nil, err
 		}
-		if !a.Moderates(f.ID) && cur.closed {
-			return nil, apperr.Forbidden("topic_locked", "this topic is locked, closed or archived")
+		// Decide again on the row as locked: t may be from the cache,
+		// and in any case it was read before this transaction.
+		if cur.forumID != f.ID {
+			return nil, errTopicMoved
+		}
+		cur.apply(t)
+		if !authz.CanSeeTopic(a, t) {
+			return nil, notFound("topic")
+		}
+		if !authz.CanReply(a, f, t) {
+			return nil, replyDenied(a, t)
 		}
 		c := tx.Post.Create().SetTopicID(topicID).SetUserID(a.ID).SetPostNumber(cur.number).
 			SetSource(in.Body).SetHTML(r.HTML).SetExcerpt(r.Excerpt).SetCreatedAt(now).SetPending(v.Hold)
@@ -269,10 +301,35 @@ func (s *Service) readableTopic(ctx context.Context, a authz.Actor, q *ent.Topic
 	return t, nil
 }
 
-// bumped is what bumpTopic read back.
+// bumped is what bumpTopic read back: the new post's number and, from
+// the locked row, what may decide whether the actor may reply.
 type bumped struct {
-	number int  // the new post's number
-	closed bool // locked, closed, archived or deleted
+	number                   int
+	forumID                  int
+	title                    string
+	locked, closed, archived bool
+	deleted, hidden          bool
+}
+
+// apply copies the row's state into t, a topic read earlier.
+func (b bumped) apply(t *ent.Topic) {
+	t.Title, t.Locked, t.Closed, t.Archived = b.title, b.locked, b.closed, b.archived
+	t.HighestPostNumber = b.number
+	t.DeletedAt = keepSet(t.DeletedAt, b.deleted)
+	t.HiddenAt = keepSet(t.HiddenAt, b.hidden)
+}
+
+// keepSet returns at if set says the column is set and at has a time, the
+// current time if it is set and at has none, and nil if it is not set.
+func keepSet(at *time.Time, set bool) *time.Time {
+	switch {
+	case !set:
+		return nil
+	case at != nil:
+		return at
+	}
+	now := time.Now()
+	return &now
 }
 
 // bumpTopic takes a topic's next post number and, when count is set,
@@ -299,7 +356,8 @@ func (s *Service) bumpTopic(ctx context.Context, tx *ent.Tx, topicID int, count 
 	}
 	args = append(args, topicID)
 	q += " WHERE " + topic.FieldID + " = " + ph(len(args)) + " RETURNING " + topic.FieldHighestPostNumber + ", " +
-		topic.FieldLocked + " OR " + topic.FieldClosed + " OR " + topic.FieldArchived + " OR " + topic.FieldDeletedAt + " IS NOT NULL"
+		topic.FieldForumID + ", " + topic.FieldTitle + ", " + topic.FieldLocked + ", " + topic.FieldClosed + ", " +
+		topic.FieldArchived + ", " + topic.FieldDeletedAt + " IS NOT NULL, " + topic.FieldHiddenAt + " IS NOT NULL"
 	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return bumped{}, fmt.Errorf("bump topic: %w", err)
@@ -312,7 +370,7 @@ func (s *Service) bumpTopic(ctx context.Context, tx *ent.Tx, topicID int, count 
 		}
 		return bumped{}, notFound("topic")
 	}
-	if err := rows.Scan(&b.number, &b.closed); err != nil {
+	if err := rows.Scan(&b.number, &b.forumID, &b.title, &b.locked, &b.closed, &b.archived, &b.deleted, &b.hidden); err != nil {
 		return bumped{}, fmt.Errorf("bump topic: %w", err)
 	}
 	return b, rows.Close()

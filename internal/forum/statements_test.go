@@ -65,5 +65,16 @@ func TestCreatePostStatements(t *testing.T) {
 			t.Fatalf("post number %d, want 3", p.PostNumber)
 		}
 		t.Logf("%s: %d statements (plus BEGIN and COMMIT)", db.Dialect, counter.n.Load())
+
+		// The next reply takes the topic and its forum from this node's
+		// caches: the transaction's UPDATE … RETURNING reads back what
+		// authorization needs from the locked row.
+		counter.n.Store(0)
+		if _, err := s.CreatePost(ctx, bob, tv.ID, forum.PostInput{Body: "third reply"}); err != nil {
+			t.Fatal(err)
+		}
+		if got := counter.n.Load(); got != int64(want-2) {
+			t.Errorf("a reply to a cached topic ran %d statements, want %d", got, want-2)
+		}
 	})
 }
