@@ -390,13 +390,17 @@ type PostQuery struct {
 	Cursor string
 	Near   int
 	Limit  int
+	// Bare leaves out of the page's Topic what only a topic's own view
+	// shows: its tags and the reader's state (last read, level). Two
+	// queries less for callers that render the posts alone.
+	Bare bool
 }
 
 // Posts returns a window of a topic's posts the actor may see. Paging is
 // by post number on the (topic_id, post_number) index, so a topic with
 // 100,000 replies pages as fast as a short one.
 func (s *Service) Posts(ctx context.Context, a authz.Actor, topicID int, q PostQuery) (*PostPage, error) {
-	tv, err := s.Topic(ctx, a, topicID, q.Cursor == "")
+	tv, err := s.topicView(ctx, a, topicID, q.Cursor == "", !q.Bare)
 	if err != nil {
 		return nil, err
 	}

@@ -78,3 +78,49 @@ func TestCreatePostStatements(t *testing.T) {
 		}
 	})
 }
+
+// A page of posts for a signed-in reader reads the topic (eager loading
+// its tags), the reader's topic_users row and the posts; a bare page (the
+// API's, which renders the posts alone) only the topic and the posts. The
+// forum comes from the node's cache.
+func TestPostsPageStatements(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		f := w.forum("Counted reads", forum.ForumInput{})
+		tv, _ := w.topic("alice", f, "Count the reads")
+		w.reply("bob", tv.ID, "a reply to page through", 0)
+
+		counter := &statementCounter{}
+		drv := dialect.Debug(entsql.OpenDB(map[database.Dialect]string{database.SQLite: dialect.SQLite, database.Postgres: dialect.Postgres}[db.Dialect], db.SQL), counter.log)
+		counted := &database.DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db.SQL, Dialect: db.Dialect}
+		r := markup.New(markup.Options{UserURL: func(u string) string { return "/u/" + u }, TagURL: func(t string) string { return "/tags/" + t }})
+		s := forum.New(counted, r, forum.Options{Now: w.clock.now})
+		bob := w.actor("bob")
+		if _, err := s.Posts(ctx, bob, tv.ID, forum.PostQuery{}); err != nil { // fills the forum cache
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			bare bool
+			want int
+		}{{false, 4}, {true, 2}} {
+			counter.n.Store(0)
+			page, err := s.Posts(ctx, bob, tv.ID, forum.PostQuery{Bare: c.bare})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page.Posts) != 2 || page.Topic.ID != tv.ID {
+				t.Fatalf("bare=%v: %d posts of topic %d", c.bare, len(page.Posts), page.Topic.ID)
+			}
+			if c.bare && (page.Topic.Tags != nil || page.Topic.Level != "") {
+				t.Errorf("a bare page loaded the topic's tags %v or the reader's level %q", page.Topic.Tags, page.Topic.Level)
+			}
+			if !c.bare && page.Topic.Level == "" {
+				t.Error("a full page has no reader level")
+			}
+			if got := counter.n.Load(); got != int64(c.want) {
+				t.Errorf("bare=%v: %d statements, want %d", c.bare, got, c.want)
+			}
+		}
+	})
+}

@@ -169,7 +169,17 @@ func ensureTags(ctx context.Context, tx *ent.Tx, names []string) ([]int, error) 
 
 // Topic returns a topic the actor may read; view counts it as a view.
 func (s *Service) Topic(ctx context.Context, a authz.Actor, id int, view bool) (*TopicView, error) {
-	t, err := s.readableTopic(ctx, a, s.db.Topic.Query().Where(topic.ID(id)).WithTags())
+	return s.topicView(ctx, a, id, view, true)
+}
+
+// topicView is Topic; without full, it leaves out the tags and the
+// reader's state (PostQuery.Bare).
+func (s *Service) topicView(ctx context.Context, a authz.Actor, id int, view, full bool) (*TopicView, error) {
+	q := s.db.Topic.Query().Where(topic.ID(id))
+	if full {
+		q.WithTags()
+	}
+	t, err := s.readableTopic(ctx, a, q)
 	if err != nil {
 		return nil, err
 	}
@@ -178,6 +188,9 @@ func (s *Service) Topic(ctx context.Context, a authz.Actor, id int, view bool) (
 	}
 	t.ViewCount += s.views.pending(t.ID)
 	tv := &TopicView{Topic: t}
+	if !full {
+		return tv, nil
+	}
 	for _, tg := range t.Edges.Tags {
 		tv.Tags = append(tv.Tags, tg.Name)
 	}

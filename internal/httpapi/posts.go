@@ -68,7 +68,7 @@ func (s *server) listPosts(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	page, err := s.Forums.Posts(ctx, a, id, forum.PostQuery{Cursor: c.QueryParam("cursor"), Near: near, Limit: limit})
+	page, err := s.Forums.Posts(ctx, a, id, forum.PostQuery{Cursor: c.QueryParam("cursor"), Near: near, Limit: limit, Bare: true})
 	if err != nil {
 		return err
 	}
