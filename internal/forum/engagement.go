@@ -2,9 +2,11 @@ package forum
 
 import (
 	"context"
+	stdsql "database/sql"
 	"strings"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/crn-dev/crn/ent"
@@ -97,22 +99,6 @@ func (s *Service) React(ctx context.Context, a authz.Actor, postID int, kind str
 	return s.db.Post.Get(ctx, postID)
 }
 
-// MyReactions returns, for each of postIDs, the kinds the actor reacted with.
-func (s *Service) MyReactions(ctx context.Context, a authz.Actor, postIDs []int) (map[int][]string, error) {
-	out := map[int][]string{}
-	if a.Guest() || len(postIDs) == 0 {
-		return out, nil
-	}
-	rs, err := s.db.Reaction.Query().Where(reaction.UserID(a.ID), reaction.PostIDIn(postIDs...)).All(ctx)
-	if err != nil {
-		return nil, apperr.Internal("my reactions", err)
-	}
-	for _, r := range rs {
-		out[r.PostID] = append(out[r.PostID], r.Kind)
-	}
-	return out, nil
-}
-
 // Bookmark saves (on=true) or forgets a post for the actor. Idempotent.
 func (s *Service) Bookmark(ctx context.Context, a authz.Actor, postID int, on bool) error {
 	if a.Guest() {
@@ -150,20 +136,54 @@ func (s *Service) Bookmarks(ctx context.Context, a authz.Actor, limit int) ([]*e
 	return out, nil
 }
 
-// MyBookmarks returns which of postIDs the actor bookmarked.
-func (s *Service) MyBookmarks(ctx context.Context, a authz.Actor, postIDs []int) (map[int]bool, error) {
-	out := map[int]bool{}
+// Marks are a reader's own reactions and bookmarks on a page of posts.
+type Marks struct {
+	Reactions  map[int][]string // post id → the kinds the reader reacted with
+	Bookmarked map[int]bool     // post id → bookmarked
+}
+
+// ReaderMarks returns the actor's reactions and bookmarks on postIDs, in
+// one query (a UNION of the two tables, each by its (user_id, post_id)
+// key). Guests have none.
+func (s *Service) ReaderMarks(ctx context.Context, a authz.Actor, postIDs []int) (Marks, error) {
+	m := Marks{Reactions: map[int][]string{}, Bookmarked: map[int]bool{}}
 	if a.Guest() || len(postIDs) == 0 {
-		return out, nil
+		return m, nil
 	}
-	bs, err := s.db.Bookmark.Query().Where(bookmark.UserID(a.ID), bookmark.PostIDIn(postIDs...)).All(ctx)
+	d := dialect.SQLite
+	if s.postgres {
+		d = dialect.Postgres
+	}
+	ids := make([]any, len(postIDs))
+	for i, id := range postIDs {
+		ids[i] = id
+	}
+	reactions := sql.Dialect(d).Select(reaction.FieldPostID, reaction.FieldKind).From(sql.Table(reaction.Table)).
+		Where(sql.And(sql.EQ(reaction.FieldUserID, a.ID), sql.In(reaction.FieldPostID, ids...)))
+	bookmarks := sql.Dialect(d).Select(bookmark.FieldPostID).AppendSelectExpr(sql.Expr("NULL")).From(sql.Table(bookmark.Table)).
+		Where(sql.And(sql.EQ(bookmark.FieldUserID, a.ID), sql.In(bookmark.FieldPostID, ids...)))
+	query, args := reactions.UnionAll(bookmarks).Query()
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, apperr.Internal("my bookmarks", err)
+		return Marks{}, apperr.Internal("reader marks", err)
 	}
-	for _, b := range bs {
-		out[b.PostID] = true
+	defer rows.Close()
+	for rows.Next() {
+		var postID int
+		var kind stdsql.NullString
+		if err := rows.Scan(&postID, &kind); err != nil {
+			return Marks{}, apperr.Internal("reader marks", err)
+		}
+		if kind.Valid {
+			m.Reactions[postID] = append(m.Reactions[postID], kind.String)
+		} else {
+			m.Bookmarked[postID] = true
+		}
 	}
-	return out, nil
+	if err := rows.Err(); err != nil {
+		return Marks{}, apperr.Internal("reader marks", err)
+	}
+	return m, nil
 }
 
 // MarkRead moves the actor's read position in a topic forward to postNumber

@@ -697,9 +697,13 @@ func TestReactionsBookmarksReadState(t *testing.T) {
 		if got.ReactionCount != 2 || got.Reactions["like"] != 1 {
 			t.Fatalf("after withdrawal: %d %v", got.ReactionCount, got.Reactions)
 		}
-		mine, _ := w.s.MyReactions(ctx, bob, []int{p.ID})
-		if len(mine[p.ID]) != 1 || mine[p.ID][0] != "heart" {
-			t.Fatalf("my reactions: %v", mine)
+		_, other := w.topic("carol", w.forum("Elsewhere", forum.ForumInput{}), "A post bob neither reacts to nor bookmarks")
+		marks, err := w.s.ReaderMarks(ctx, bob, []int{p.ID, other.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(marks.Reactions) != 1 || len(marks.Reactions[p.ID]) != 1 || marks.Reactions[p.ID][0] != "heart" || len(marks.Bookmarked) != 0 {
+			t.Fatalf("bob's marks before bookmarking: %+v", marks)
 		}
 		if tvv, _ := w.s.Topic(ctx, bob, tv.ID, false); tvv.ReactionCount != 2 {
 			t.Fatalf("topic reaction count %d", tvv.ReactionCount)
@@ -712,6 +716,21 @@ func TestReactionsBookmarksReadState(t *testing.T) {
 		}
 		if bs, _ := w.s.Bookmarks(ctx, bob, 0); len(bs) != 1 || bs[0].ID != p.ID {
 			t.Fatalf("bookmarks: %v", bs)
+		}
+		// One query answers both, for this reader only.
+		w.s.React(ctx, carol, other.ID, "eyes", true)
+		if err := w.s.Bookmark(ctx, carol, other.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		marks, err = w.s.ReaderMarks(ctx, bob, []int{p.ID, other.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(marks.Reactions) != 1 || marks.Reactions[p.ID][0] != "heart" || len(marks.Bookmarked) != 1 || !marks.Bookmarked[p.ID] {
+			t.Fatalf("bob's marks after bookmarking: %+v", marks)
+		}
+		if guest, err := w.s.ReaderMarks(ctx, authz.Actor{}, []int{p.ID}); err != nil || len(guest.Reactions)+len(guest.Bookmarked) != 0 {
+			t.Fatalf("a guest's marks: %+v %v", guest, err)
 		}
 		w.s.Bookmark(ctx, bob, p.ID, false)
 		if bs, _ := w.s.Bookmarks(ctx, bob, 0); len(bs) != 0 {

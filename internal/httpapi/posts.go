@@ -27,17 +27,13 @@ func (s *server) renderPosts(c echo.Context, a authz.Actor, ps []*ent.Post, acce
 	if err != nil {
 		return nil, err
 	}
-	mine, err := s.Forums.MyReactions(ctx, a, ids)
-	if err != nil {
-		return nil, err
-	}
-	marks, err := s.Forums.MyBookmarks(ctx, a, ids)
+	marks, err := s.Forums.ReaderMarks(ctx, a, ids)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Post, len(ps))
 	for i, p := range ps {
-		out[i] = postView(p, users, mine[p.ID], marks[p.ID], accepted)
+		out[i] = postView(p, users, marks.Reactions[p.ID], marks.Bookmarked[p.ID], accepted)
 	}
 	return out, nil
 }

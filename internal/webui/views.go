@@ -92,7 +92,7 @@ func (s *server) topicRows(ctx context.Context, rq *request, tvs []*forum.TopicV
 }
 
 // postItems decorates posts with authors, the reader's reactions and
-// bookmarks: three queries for the whole page.
+// bookmarks: two queries for the whole page.
 func (s *server) postItems(ctx context.Context, a authz.Actor, tv *forum.TopicView, ps []*ent.Post) ([]postItem, error) {
 	ids := make([]int, 0, len(ps))
 	userIDs := make([]int, 0, 2*len(ps))
@@ -107,28 +107,22 @@ func (s *server) postItems(ctx context.Context, a authz.Actor, tv *forum.TopicVi
 	if err != nil {
 		return nil, err
 	}
-	var mine map[int][]string
-	var marks map[int]bool
-	if !a.Guest() {
-		if mine, err = s.Forums.MyReactions(ctx, a, ids); err != nil {
-			return nil, err
-		}
-		if marks, err = s.Forums.MyBookmarks(ctx, a, ids); err != nil {
-			return nil, err
-		}
+	marks, err := s.Forums.ReaderMarks(ctx, a, ids)
+	if err != nil {
+		return nil, err
 	}
 	canAccept := tv.Kind == "question" && authz.CanAcceptAnswer(a, tv.Topic, tv.ForumID)
 	now, window := time.Now(), s.Forums.Limits().EditWindow
 	out := make([]postItem, len(ps))
 	firstUnread := true
 	for i, p := range ps {
-		it := postItem{Post: p, Author: users[p.UserID], TopicID: tv.ID, Mine: map[string]bool{}, Bookmarked: marks[p.ID], topic: tv.Topic}
+		it := postItem{Post: p, Author: users[p.UserID], TopicID: tv.ID, Mine: map[string]bool{}, Bookmarked: marks.Bookmarked[p.ID], topic: tv.Topic}
 		it.CanEdit = authz.CanEditPost(a, tv.ForumID, tv.Topic, p, now, window)
 		it.CanDelete = p.DeletedAt == nil && authz.CanDeletePost(a, tv.ForumID, p)
 		if p.ReplyToUserID != nil {
 			it.ReplyTo = users[*p.ReplyToUserID]
 		}
-		for _, k := range mine[p.ID] {
+		for _, k := range marks.Reactions[p.ID] {
 			it.Mine[k] = true
 		}
 		it.Accepted = tv.AcceptedPostID != nil && *tv.AcceptedPostID == p.ID
