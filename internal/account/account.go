@@ -49,7 +49,9 @@ type Service struct {
 	opts     Options
 	// principals caches Authenticate's answers (nil: no cache).
 	principals *principalCache
-	dummyHash  string // verified against when no user matches, so timing does not reveal which names exist
+	// users caches ByIDs' answers (nil: no cache), for the same TTL.
+	users     *userCache
+	dummyHash string // verified against when no user matches, so timing does not reveal which names exist
 }
 
 // New returns a Service. isUnique reports whether a database error is a
@@ -74,7 +76,8 @@ func New(db *ent.Client, isUnique func(error) bool, opts Options) (*Service, err
 	if err != nil {
 		return nil, err
 	}
-	return &Service{db: db, isUnique: isUnique, opts: opts, principals: newPrincipalCache(opts.PrincipalTTL), dummyHash: dummy}, nil
+	return &Service{db: db, isUnique: isUnique, opts: opts, principals: newPrincipalCache(opts.PrincipalTTL),
+		users: newUserCache(opts.PrincipalTTL), dummyHash: dummy}, nil
 }
 
 // NewUser is what sign-up and the admin command need to create an account.
@@ -219,25 +222,6 @@ func withTx(ctx context.Context, db *ent.Client, fn func(tx *ent.Tx) error) erro
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
-}
-
-// ByIDs returns the users with the given ids, keyed by id; unknown ids are
-// absent. Only the fields that show a user next to their words are loaded
-// (id, username, display name, avatar, status): it runs on every page.
-func (s *Service) ByIDs(ctx context.Context, ids []int) (map[int]*ent.User, error) {
-	out := make(map[int]*ent.User, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	us, err := s.db.User.Query().Where(user.IDIn(ids...)).
-		Select(user.FieldUsername, user.FieldDisplayName, user.FieldAvatarURL, user.FieldStatus).All(ctx)
-	if err != nil {
-		return nil, apperr.Internal("users by id", err)
-	}
-	for _, u := range us {
-		out[u.ID] = u
-	}
-	return out, nil
 }
 
 // Username returns the username of a user id (for presence frames).

@@ -142,8 +142,18 @@ func (p Principal) clone() Principal {
 // ForgetUser drops what this node has cached about userID's sign-ins: call
 // it when something that decides what the user may do has changed
 // (suspension, silencing, trust level, role, group memberships).
-func (s *Service) ForgetUser(userID int) { s.principals.forget(userID) }
+func (s *Service) ForgetUser(userID int) {
+	s.principals.forget(userID)
+	s.users.forget(userID)
+}
 
 // ForgetAll drops every cached sign-in on this node (say, when a forum's
 // moderators change).
-func (s *Service) ForgetAll() { s.principals.forget(0) }
+func (s *Service) ForgetAll() {
+	s.principals.forget(0)
+	s.users.forget(0)
+}
+
+// ForgetProfiles drops the users' public fields this node cached (ByIDs),
+// after a profile changed on any node.
+func (s *Service) ForgetProfiles() { s.users.forget(0) }

@@ -68,6 +68,7 @@ func (s *Service) UpdateProfile(ctx context.Context, userID int, p ProfilePatch)
 		return nil, apperr.Internal("update profile", err)
 	}
 	s.principals.forget(userID)
+	s.users.forget(userID)
 	s.opts.Committed()
 	return u, nil
 }

@@ -274,7 +274,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	a.Hub = realtime.NewHub(a.Broker, a.Presence, a.Forums, a.Accounts, log, realtime.Options{
 		SendQueue: cfg.WSSendQueue, MaxConnsPerIP: cfg.WSConnsPerIP, PresenceTTL: cfg.PresenceTTL,
 		AllowedOrigins: append([]string{cfg.PublicURL}, cfg.CORSOrigins...),
-		OnEvent:        joinOnEvent(cacheInvalidator(a.Cache), a.signInInvalidator, a.forumsInvalidator),
+		OnEvent:        joinOnEvent(cacheInvalidator(a.Cache), a.signInInvalidator, a.profilesInvalidator, a.forumsInvalidator),
 		OnGap:          a.Cache.Flush,
 	})
 
@@ -473,6 +473,18 @@ func (a *App) signInInvalidator(channel, ev string) {
 		event.GroupMemberUnbanned, event.GroupMemberRoleChanged, event.GroupRequestApproved, event.GroupDeleted,
 		event.ForumUpdated, event.ForumDeleted: // a forum's moderators
 		a.forgetSignIns(0)
+	}
+}
+
+// profilesInvalidator drops the users' public fields this node cached
+// (names and avatars next to posts) when an event from any node says a
+// profile or an account's status changed; the cache's TTL bounds the rest.
+func (a *App) profilesInvalidator(_, ev string) {
+	switch event.Type(ev) {
+	case event.UserUpdated, event.UserSuspended, event.UserUnsuspended:
+		if a.Accounts != nil {
+			a.Accounts.ForgetProfiles()
+		}
 	}
 }
 

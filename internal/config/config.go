@@ -115,7 +115,7 @@ func Settings() []Setting {
 		{"trusted-proxies", "CRN_TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted for client IPs", func(c *Config, v string) error { return c.setProxies(v) }},
 		{"body-limit", "CRN_BODY_LIMIT", "1MB", "largest accepted request body (KB, MB suffixes)", func(c *Config, v string) error { return c.setBodyLimit(v) }},
 		{"session-ttl", "CRN_SESSION_TTL", "720h", "lifetime of a browser session", durationSetter(func(c *Config) *time.Duration { return &c.SessionTTL })},
-		{"auth-cache-ttl", "CRN_AUTH_CACHE_TTL", "5s", "how long a node reuses a signed-in caller's identity and permissions without asking the database (0 disables); a change made on another node takes effect within this", func(c *Config, v string) error {
+		{"auth-cache-ttl", "CRN_AUTH_CACHE_TTL", "5s", "how long a node reuses a signed-in caller's identity and permissions, and users' names and avatars, without asking the database (0 disables); a change made on another node takes effect within this", func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)
 			if err != nil || d < 0 || d > time.Minute {
 				return fmt.Errorf("want a duration from 0 to 1m such as 5s, got %q", v)
