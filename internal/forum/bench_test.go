@@ -18,7 +18,6 @@ import (
 	"github.com/crn-dev/crn/internal/database"
 	"github.com/crn-dev/crn/internal/database/dbtest"
 	"github.com/crn-dev/crn/internal/forum"
-	"github.com/crn-dev/crn/internal/markup"
 )
 
 // BenchmarkCreatePost is the reply path of the service without HTTP,
@@ -33,8 +32,7 @@ func BenchmarkCreatePost(b *testing.B) {
 		b.Run(string(d), func(b *testing.B) {
 			ctx := context.Background()
 			db := dbtest.Open(b, d)
-			r := markup.New(markup.Options{UserURL: func(u string) string { return "/u/" + u }, TagURL: func(t string) string { return "/tags/" + t }})
-			s := forum.New(db, r, forum.Options{})
+			s := forum.New(db, testRenderer(), forum.Options{})
 			admin := db.Client.User.Create().SetUsername("admin").SetUsernameKey("admin").SetEmail("admin@example.com").
 				SetEmailKey("admin@example.com").SetDisplayName("admin").SetRole(user.RoleAdmin).SetPasswordHash("x").SaveX(ctx)
 			adminActor, err := s.Actor(ctx, admin)

@@ -49,10 +49,7 @@ type world struct {
 func newWorld(t *testing.T, db *database.DB) *world {
 	t.Helper()
 	c := &clock{t: time.Now().UTC().Truncate(time.Second)}
-	r := markup.New(markup.Options{
-		UserURL: func(u string) string { return "/u/" + u },
-		TagURL:  func(t string) string { return "/tags/" + t },
-	})
+	r := testRenderer()
 	w := &world{t: t, db: db, clock: c, users: map[string]*ent.User{}}
 	w.s = forum.New(db, r, forum.Options{Now: c.now})
 	for _, u := range []struct {
@@ -64,6 +61,20 @@ func newWorld(t *testing.T, db *database.DB) *world {
 			SetRole(user.Role(u.role)).SetTrustLevel(u.trust).SetPasswordHash("x").SaveX(context.Background())
 	}
 	return w
+}
+
+// testRenderer is the Markdown renderer the tests' services use.
+func testRenderer() *markup.Renderer {
+	return markup.New(markup.Options{
+		UserURL: func(u string) string { return "/u/" + u },
+		TagURL:  func(t string) string { return "/tags/" + t },
+	})
+}
+
+// node returns another forum service on the world's database and clock:
+// another server, whose caches hear nothing of this one's writes.
+func (w *world) node(db *database.DB) *forum.Service {
+	return forum.New(db, testRenderer(), forum.Options{Now: w.clock.now})
 }
 
 func (w *world) actor(name string) authz.Actor {

@@ -14,7 +14,6 @@ import (
 	"github.com/crn-dev/crn/internal/database"
 	"github.com/crn-dev/crn/internal/database/dbtest"
 	"github.com/crn-dev/crn/internal/forum"
-	"github.com/crn-dev/crn/internal/markup"
 )
 
 // statementCounter counts the statements an ent client sends, from ent's
@@ -26,6 +25,15 @@ func (c *statementCounter) log(args ...any) {
 	if strings.Contains(line, "query=") {
 		c.n.Add(1)
 	}
+}
+
+// countedNode is another forum service on the world's database whose
+// statements are counted.
+func (w *world) countedNode() (*forum.Service, *statementCounter) {
+	counter := &statementCounter{}
+	db := w.db
+	drv := dialect.Debug(entsql.OpenDB(map[database.Dialect]string{database.SQLite: dialect.SQLite, database.Postgres: dialect.Postgres}[db.Dialect], db.SQL), counter.log)
+	return w.node(&database.DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db.SQL, Dialect: db.Dialect}), counter
 }
 
 // A reply by a member who has posted in the topic before runs a fixed,
@@ -44,11 +52,7 @@ func TestCreatePostStatements(t *testing.T) {
 		tv, _ := w.topic("alice", f, "Count the statements")
 		w.reply("bob", tv.ID, "first reply, which adds bob to the participants", 0)
 
-		counter := &statementCounter{}
-		drv := dialect.Debug(entsql.OpenDB(map[database.Dialect]string{database.SQLite: dialect.SQLite, database.Postgres: dialect.Postgres}[db.Dialect], db.SQL), counter.log)
-		counted := &database.DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db.SQL, Dialect: db.Dialect}
-		r := markup.New(markup.Options{UserURL: func(u string) string { return "/u/" + u }, TagURL: func(t string) string { return "/tags/" + t }})
-		s := forum.New(counted, r, forum.Options{Now: w.clock.now})
+		s, counter := w.countedNode()
 		bob := w.actor("bob")
 
 		p, err := s.CreatePost(ctx, bob, tv.ID, forum.PostInput{Body: "second reply"})
@@ -91,11 +95,7 @@ func TestPostsPageStatements(t *testing.T) {
 		tv, _ := w.topic("alice", f, "Count the reads")
 		w.reply("bob", tv.ID, "a reply to page through", 0)
 
-		counter := &statementCounter{}
-		drv := dialect.Debug(entsql.OpenDB(map[database.Dialect]string{database.SQLite: dialect.SQLite, database.Postgres: dialect.Postgres}[db.Dialect], db.SQL), counter.log)
-		counted := &database.DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db.SQL, Dialect: db.Dialect}
-		r := markup.New(markup.Options{UserURL: func(u string) string { return "/u/" + u }, TagURL: func(t string) string { return "/tags/" + t }})
-		s := forum.New(counted, r, forum.Options{Now: w.clock.now})
+		s, counter := w.countedNode()
 		bob := w.actor("bob")
 		if _, err := s.Posts(ctx, bob, tv.ID, forum.PostQuery{}); err != nil { // fills the forum cache
 			t.Fatal(err)

@@ -11,7 +11,6 @@ import (
 	"github.com/crn-dev/crn/internal/database"
 	"github.com/crn-dev/crn/internal/database/dbtest"
 	"github.com/crn-dev/crn/internal/forum"
-	"github.com/crn-dev/crn/internal/markup"
 )
 
 // Replies authorize against a topic row their node read a moment ago and
@@ -24,8 +23,7 @@ func TestReplyToTopicChangedElsewhere(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
 		w := newWorld(t, db)
-		r := markup.New(markup.Options{UserURL: func(u string) string { return "/u/" + u }, TagURL: func(t string) string { return "/tags/" + t }})
-		other := forum.New(db, r, forum.Options{Now: w.clock.now}) // another node
+		other := w.node(db) // another node
 		admin, bob := w.actor("admin"), w.actor("bob")
 		open := w.forum("Open", forum.ForumInput{})
 		staffOnly := w.forum("Staff replies", forum.ForumInput{ReplyPolicy: ptr("staff")})
