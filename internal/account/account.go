@@ -48,9 +48,9 @@ type Service struct {
 	isUnique func(error) bool
 	opts     Options
 	// principals caches Authenticate's answers (nil: no cache).
-	principals *principalCache
+	principals principalCache
 	// users caches ByIDs' answers (nil: no cache), for the same TTL.
-	users     *userCache
+	users     userCache
 	dummyHash string // verified against when no user matches, so timing does not reveal which names exist
 }
 

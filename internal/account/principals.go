@@ -2,7 +2,6 @@ package account
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/crn-dev/crn/ent"
@@ -29,96 +28,42 @@ type ActorLoader interface {
 //     the entry expires after the TTL.
 //
 // So a change takes effect at once on the node that made it and within the
-// TTL everywhere else. Forgetting bumps a generation, so that a lookup that
-// read the database before the change cannot store its stale answer after
-// it.
+// TTL everywhere else (expiring has the mechanism).
 type principalCache struct {
-	ttl time.Duration
-	max int // entries; past it the cache is emptied (a guard, not an LRU)
-
-	mu  sync.Mutex
-	gen uint64
-	m   map[string]cachedPrincipal
-}
-
-type cachedPrincipal struct {
-	p     Principal
-	until time.Time
+	c *expiring[string, Principal] // by token hash
 }
 
 // principalCacheMax bounds the cache: 100,000 live tokens in one TTL.
 const principalCacheMax = 100_000
 
-func newPrincipalCache(ttl time.Duration) *principalCache {
-	if ttl <= 0 {
-		return nil
-	}
-	return &principalCache{ttl: ttl, max: principalCacheMax, m: map[string]cachedPrincipal{}}
+func newPrincipalCache(ttl time.Duration) principalCache {
+	return principalCache{newExpiring[string, Principal](ttl, principalCacheMax)}
 }
 
 // get returns a copy of the cached principal for hash, if fresh. The copy
 // has its own User and Token structs, so a caller may change them.
-func (c *principalCache) get(hash string, now time.Time) (Principal, bool) {
-	if c == nil {
-		return Principal{}, false
-	}
-	c.mu.Lock()
-	e, ok := c.m[hash]
-	if ok && !now.Before(e.until) {
-		delete(c.m, hash)
-		ok = false
-	}
-	c.mu.Unlock()
+func (pc principalCache) get(hash string, now time.Time) (Principal, bool) {
+	p, ok := pc.c.get(hash, now)
 	if !ok {
 		return Principal{}, false
 	}
-	return e.p.clone(), true
+	return p.clone(), true
 }
 
-// generation is read before a lookup in the database; put stores its
-// answer only if nothing was forgotten meanwhile.
-func (c *principalCache) generation() uint64 {
-	if c == nil {
-		return 0
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.gen
-}
+// generation is read before a lookup in the database (expiring.generation).
+func (pc principalCache) generation() uint64 { return pc.c.generation() }
 
-func (c *principalCache) put(hash string, gen uint64, p Principal, now time.Time) {
-	if c == nil {
-		return
-	}
-	p = p.clone()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if gen != c.gen {
-		return
-	}
-	if len(c.m) >= c.max {
-		clear(c.m)
-	}
-	c.m[hash] = cachedPrincipal{p: p, until: now.Add(c.ttl)}
+func (pc principalCache) put(hash string, gen uint64, p Principal, now time.Time) {
+	pc.c.put(hash, gen, p.clone(), now)
 }
 
 // forget drops the entries of userID (0: all of them).
-func (c *principalCache) forget(userID int) {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
+func (pc principalCache) forget(userID int) {
 	if userID == 0 {
-		clear(c.m)
+		pc.c.forget(nil)
 		return
 	}
-	for h, e := range c.m {
-		if e.p.User.ID == userID {
-			delete(c.m, h)
-		}
-	}
+	pc.c.forget(func(_ string, p Principal) bool { return p.User.ID == userID })
 }
 
 // clone copies the structs a caller might change.
