@@ -69,7 +69,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		_ = pool.Close()
 		return nil, fmt.Errorf("database open %s: ping: %w", d, err)
 	}
-	var drv dialect.Driver = entsql.OpenDB(d.entDialect(), pool)
+	var drv dialect.Driver = entsql.OpenDB(d.Ent(), pool)
 	if d == SQLite {
 		drv = newSQLiteDriver(drv.(*entsql.Driver))
 	}
@@ -120,8 +120,8 @@ func parseURL(opts Options) (Dialect, string, error) {
 	return "", "", fmt.Errorf("unsupported database URL scheme %q (want sqlite, file, postgres or postgresql)", scheme)
 }
 
-// entDialect is the name ent and Atlas use for d.
-func (d Dialect) entDialect() string {
+// Ent is the name ent and Atlas use for d.
+func (d Dialect) Ent() string {
 	switch d {
 	case Postgres:
 		return dialect.Postgres

@@ -39,10 +39,10 @@ func Diff(ctx context.Context, d Dialect, dev *sql.DB, dir, name string) (change
 		return false, fmt.Errorf("migration diff %s: %s/atlas.sum does not match the files (edited or added by hand?): %w", d, dir, err)
 	}
 	m, err := schema.NewMigrate(
-		entsql.OpenDB(d.entDialect(), dev),
+		entsql.OpenDB(d.Ent(), dev),
 		schema.WithDir(gmDir),
 		schema.WithMigrationMode(schema.ModeReplay),
-		schema.WithDialect(d.entDialect()),
+		schema.WithDialect(d.Ent()),
 		schema.WithFormatter(sqltool.GolangMigrateFormatter),
 		schema.WithDropColumn(true),
 		schema.WithDropIndex(true),

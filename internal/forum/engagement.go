@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/crn-dev/crn/ent"
@@ -150,17 +149,13 @@ func (s *Service) ReaderMarks(ctx context.Context, a authz.Actor, postIDs []int)
 	if a.Guest() || len(postIDs) == 0 {
 		return m, nil
 	}
-	d := dialect.SQLite
-	if s.postgres {
-		d = dialect.Postgres
-	}
 	ids := make([]any, len(postIDs))
 	for i, id := range postIDs {
 		ids[i] = id
 	}
-	reactions := sql.Dialect(d).Select(reaction.FieldPostID, reaction.FieldKind).From(sql.Table(reaction.Table)).
+	reactions := sql.Dialect(s.dialect).Select(reaction.FieldPostID, reaction.FieldKind).From(sql.Table(reaction.Table)).
 		Where(sql.And(sql.EQ(reaction.FieldUserID, a.ID), sql.In(reaction.FieldPostID, ids...)))
-	bookmarks := sql.Dialect(d).Select(bookmark.FieldPostID).AppendSelectExpr(sql.Expr("NULL")).From(sql.Table(bookmark.Table)).
+	bookmarks := sql.Dialect(s.dialect).Select(bookmark.FieldPostID).AppendSelectExpr(sql.Expr("NULL")).From(sql.Table(bookmark.Table)).
 		Where(sql.And(sql.EQ(bookmark.FieldUserID, a.ID), sql.In(bookmark.FieldPostID, ids...)))
 	query, args := reactions.UnionAll(bookmarks).Query()
 	rows, err := s.db.QueryContext(ctx, query, args...)

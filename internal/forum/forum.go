@@ -46,6 +46,7 @@ type Renderer interface {
 type Service struct {
 	db       *ent.Client
 	postgres bool
+	dialect  string // ent's name for the database's dialect
 	render   Renderer
 	limits   Limits
 	notify   func() // wakes the outbox relay after a commit
@@ -78,7 +79,7 @@ func New(db *database.DB, r Renderer, opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Service{db: db.Client, postgres: db.Dialect == database.Postgres, render: r, limits: opts.Limits, notify: opts.Committed, now: opts.Now, screener: opts.Screen}
+	s := &Service{db: db.Client, postgres: db.Dialect == database.Postgres, dialect: db.Dialect.Ent(), render: r, limits: opts.Limits, notify: opts.Committed, now: opts.Now, screener: opts.Screen}
 	s.views = newViewCounter(db.Client)
 	db.Client.Post.Use(hashBodies)
 	return s

@@ -32,7 +32,7 @@ func (c *statementCounter) log(args ...any) {
 func (w *world) countedNode() (*forum.Service, *statementCounter) {
 	counter := &statementCounter{}
 	db := w.db
-	drv := dialect.Debug(entsql.OpenDB(map[database.Dialect]string{database.SQLite: dialect.SQLite, database.Postgres: dialect.Postgres}[db.Dialect], db.SQL), counter.log)
+	drv := dialect.Debug(entsql.OpenDB(db.Dialect.Ent(), db.SQL), counter.log)
 	return w.node(&database.DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db.SQL, Dialect: db.Dialect}), counter
 }
 

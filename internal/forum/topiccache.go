@@ -71,12 +71,11 @@ func (s *Service) topicForReply(ctx context.Context, a authz.Actor, id int) (*en
 // reply's own transaction checks the row again in any case.
 func (s *Service) forgetTopics(evs []event.Event) {
 	c := &s.topics
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	for _, e := range evs {
-		if e.TopicID == 0 || !strings.HasPrefix(string(e.Type), "topic.") {
-			continue
+		if e.TopicID != 0 && strings.HasPrefix(string(e.Type), "topic.") {
+			delete(c.m, e.TopicID)
 		}
-		c.mu.Lock()
-		delete(c.m, e.TopicID)
-		c.mu.Unlock()
 	}
 }
